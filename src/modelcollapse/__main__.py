@@ -1,0 +1,5 @@
+"""``python -m modelcollapse`` is the ``modelcollapse`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

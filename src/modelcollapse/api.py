@@ -1,0 +1,172 @@
+"""The two calls most users need: :func:`simulate` (in memory) and :func:`run` (to a folder).
+
+The command line's ``modelcollapse run`` is exactly :func:`run`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import RunConfig
+from .progress import progress_bar
+from .provenance import environment, now
+from .results import Result, RunWriter, replicate_frame
+from .runner import default_workers, iter_blocks, simulate_arrays
+from .summary import summarize
+
+#: Replicates whose whole trajectories are kept in memory for the figures of a large run
+#: (every replicate still goes to metrics.parquet and into the summary).
+PLOT_REPLICATES = 500
+
+
+def default_out(config: RunConfig, root: Path | str = "runs") -> Path:
+    """``runs/<family>-<YYYYmmdd-HHMMSS>``, with a numeric suffix if that exists already."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{config.model.name}-{stamp}"
+    path, n = base, 2
+    while path.exists():
+        path, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return path
+
+
+def _manifest(config: RunConfig, *, summary: dict[str, Any], started: str, wall: float,
+              workers: int, seed_drawn: bool, argv: list[str] | None,
+              figures: list[str]) -> dict[str, Any]:
+    return {
+        "kind": "run",
+        "format": 1,
+        "status": "complete",
+        "config": config.to_dict(),
+        "seed_drawn": seed_drawn,
+        "stream_key": config.stream_key,
+        "block_size": config.block_size,
+        "metrics": list(config.model.metric_names),
+        "files": {"metrics": "metrics.parquet", "replicates": "replicates.parquet",
+                  "figures": figures},
+        "summary": summary,
+        "started": started,
+        "finished": now(),
+        "wall_seconds": round(wall, 3),
+        "workers": workers,
+        **environment(argv),
+    }
+
+
+def simulate(config: RunConfig | None = None, *, workers: int | None = None,
+             progress: bool = False) -> Result:
+    """Run ``config`` and keep everything in memory; nothing is written.
+
+    Parameters
+    ----------
+    config
+        The experiment (default: the classic GMM). A missing seed is drawn and recorded in
+        ``result.manifest``.
+    workers
+        Threads (default: all cores). Never changes the numbers.
+    progress
+        Show a progress bar on standard error.
+
+    Returns
+    -------
+    Result
+        With ``metrics`` (tidy DataFrame), ``replicates`` and ``trajectories(metric)``.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> result = mc.simulate(mc.RunConfig("coin", n_replicates=1000, seed=1))
+    >>> p = result.trajectories("p")          # [replicate, generation]
+    >>> bool(abs(p[:, 5].mean() - 0.5) < 0.05)
+    True
+    """
+    config = config or RunConfig()
+    seed_drawn = config.seed is None
+    config = config.with_seed()
+    started, t0 = now(), time.perf_counter()
+    total = config.n_replicates * config.n_generations
+    with progress_bar(total, config.model.name, enabled=progress) as advance:
+        traj = simulate_arrays(config, workers=workers, progress=advance)
+    replicates = replicate_frame(config, traj.metrics)
+    manifest = _manifest(config, summary=summarize(config, replicates), started=started,
+                         wall=time.perf_counter() - t0,
+                         workers=workers or default_workers(), seed_drawn=seed_drawn,
+                         argv=None, figures=[])
+    manifest["kind"] = "simulation"
+    return Result(manifest, arrays=traj.metrics, replicates=replicates)
+
+
+def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots: bool = True,
+        workers: int | None = None, progress: bool = False, argv: list[str] | None = None,
+        on_start: Callable[[RunConfig, Path], None] | None = None) -> Result:
+    """Run ``config`` and write a results folder (metrics, per-replicate table, manifest, figures).
+
+    Trajectories are streamed to ``metrics.parquet`` block by block, so memory stays bounded
+    however many replicates are asked for. The folder appears only when complete.
+
+    Parameters
+    ----------
+    config
+        The experiment (default: the classic GMM, N = 10 000, 2000 generations, 10 replicates).
+    out
+        The results folder (new or empty); default ``runs/<family>-<timestamp>``.
+    plots
+        Write PNG figures into the folder.
+    workers
+        Threads (default: all cores). Never changes the numbers.
+    progress
+        Show a progress bar with ETA on standard error.
+    argv
+        The command line to record in the manifest (default ``sys.argv``).
+    on_start
+        Called with the seeded config and the folder before the work starts.
+
+    Returns
+    -------
+    Result
+        Reading its tables from the folder.
+    """
+    config = config or RunConfig()
+    seed_drawn = config.seed is None
+    config = config.with_seed()
+    path = Path(out) if out is not None else default_out(config)
+    writer = RunWriter(path, config)
+    started, t0 = now(), time.perf_counter()
+    keep = min(config.n_replicates, PLOT_REPLICATES)
+    kept: dict[str, list[np.ndarray]] = {name: [] for name in config.model.metric_names}
+    try:
+        if on_start is not None:
+            on_start(config, path)
+        total = config.n_replicates * config.n_generations
+        description = f"{config.model.name} {config.n_replicates}×{config.n_generations}"
+        with progress_bar(total, description, enabled=progress) as advance:
+            for block in iter_blocks(config, workers=workers, progress=advance):
+                writer.add(block.result.metrics, block.first_replicate)
+                if block.first_replicate < keep:
+                    room = keep - block.first_replicate
+                    for name, values in block.result.metrics.items():
+                        kept[name].append(values[:room])
+        replicates = writer.replicates()
+        summary = summarize(config, replicates)
+        figures: list[str] = []
+        manifest = _manifest(config, summary=summary, started=started,
+                             wall=time.perf_counter() - t0,
+                             workers=workers or default_workers(), seed_drawn=seed_drawn,
+                             argv=argv, figures=figures)
+        if plots:
+            from .plots import plot_run  # matplotlib only when figures are wanted
+
+            view = Result(manifest, arrays={k: np.concatenate(v) for k, v in kept.items()},
+                          replicates=replicates)
+            figures += [p.name for p in plot_run(view, writer.folder)]
+            manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
+        writer.finish(manifest)
+    except BaseException:
+        writer.abort()
+        raise
+    return Result(manifest, path=path, replicates=replicates)

@@ -1,0 +1,131 @@
+"""The description of one run: what is simulated, how long, how often, from which seed."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .families import FAMILIES, Family, get_family
+from .families.base import check_float, check_int
+from .policies import POLICIES, Policy, Replace, get_policy
+from .seeding import draw_seed, stream_key
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a run's numbers (with the seed).
+
+    Parameters
+    ----------
+    family
+        A :class:`~modelcollapse.families.Family` instance or registered name; the default is the
+        classic GMM.
+    policy
+        A :class:`~modelcollapse.policies.Policy` instance or registered name (``replace``).
+    n_samples, n_generations, n_replicates
+        ``N``, ``G`` and the number of replicates; ``None`` takes the family's classic experiment
+        (``Family.default_run``).
+    seed
+        Non-negative integer; ``None`` draws one when the run starts (see :meth:`with_seed`).
+    collapse_fraction
+        A replicate's collapse time is the first generation at which its ``var`` falls below this
+        fraction of the truth's (continuous families).
+
+    Examples
+    --------
+    >>> from modelcollapse import RunConfig, Coin
+    >>> cfg = RunConfig(family=Coin(p0=0.5), seed=1)   # the classic coin: k = 10, 60 × 100
+    >>> cfg.n_samples, cfg.n_generations, cfg.n_replicates
+    (10, 60, 100)
+    """
+
+    family: Family | str = "gmm"
+    policy: Policy | str = dataclasses.field(default_factory=Replace)
+    # ``None`` is accepted and resolved in __post_init__; afterwards these are always ints.
+    n_samples: int = None  # type: ignore[assignment]
+    n_generations: int = None  # type: ignore[assignment]
+    n_replicates: int = None  # type: ignore[assignment]
+    seed: int | None = None
+    collapse_fraction: float = 0.5
+
+    def __post_init__(self) -> None:
+        family = get_family(self.family)
+        policy = get_policy(self.policy)
+        object.__setattr__(self, "family", family)
+        object.__setattr__(self, "policy", policy)
+        for name in ("n_samples", "n_generations", "n_replicates"):
+            value = getattr(self, name)
+            value = family.default_run[name] if value is None else check_int(name, value,
+                                                                            minimum=1)
+            object.__setattr__(self, name, value)
+        if self.seed is not None:
+            object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0))
+        object.__setattr__(self, "collapse_fraction", check_float(
+            "collapse_fraction", self.collapse_fraction, low=0.0, high=1.0, low_open=True,
+            high_open=True, what="a number between 0 and 1 (exclusive)"))
+        family.validate_run(self.n_samples, policy)
+
+    # The fields are resolved in __post_init__; these properties give them precise types.
+    @property
+    def model(self) -> Family:
+        return self.family  # type: ignore[return-value]
+
+    @property
+    def data_policy(self) -> Policy:
+        return self.policy  # type: ignore[return-value]
+
+    def with_seed(self) -> RunConfig:
+        """This config with a seed: its own, or a freshly drawn one."""
+        return self if self.seed is not None else dataclasses.replace(self, seed=draw_seed())
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that define the experiment's random streams (not G, R or the seed)."""
+        return {
+            "family": {"name": self.model.name, **self.model.settings()},
+            "policy": {"name": self.data_policy.name, **self.data_policy.params()},
+            "n_samples": self.n_samples,
+        }
+
+    @property
+    def stream_key(self) -> int:
+        return stream_key(self.identity())
+
+    @property
+    def block_size(self) -> int:
+        return self.model.block_size(self.data_policy, self.n_samples)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able description, inverse of :meth:`from_dict`."""
+        return {
+            **self.identity(),
+            "n_generations": self.n_generations,
+            "n_replicates": self.n_replicates,
+            "seed": self.seed,
+            "collapse_fraction": self.collapse_fraction,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Rebuild a config from :meth:`to_dict` output (as stored in a run's manifest)."""
+        family = dict(data["family"])
+        policy = dict(data["policy"])
+        family_cls = FAMILIES.get(family.pop("name"))
+        policy_cls = POLICIES.get(policy.pop("name"))
+        return cls(
+            family=family_cls(**{k: tuple(v) if isinstance(v, list) else v
+                                 for k, v in family.items()}),
+            policy=policy_cls(**policy),
+            n_samples=data["n_samples"],
+            n_generations=data["n_generations"],
+            n_replicates=data["n_replicates"],
+            seed=data.get("seed"),
+            collapse_fraction=data.get("collapse_fraction", 0.5),
+        )
+
+    def describe(self) -> str:
+        """One line: family, policy and sizes."""
+        return (f"{self.model.describe()}; policy {self.data_policy.describe()}; "
+                f"N = {self.n_samples}, {self.n_generations} generations, "
+                f"{self.n_replicates} replicates")
+

@@ -1,0 +1,42 @@
+"""Exceptions shared by every layer.
+
+Invalid input is an exception with a message that names the field and what is allowed; degenerate
+*data* (a collapsed variance, a lost token) is never an exception but a result to record.
+"""
+
+from __future__ import annotations
+
+
+class ConfigError(ValueError):
+    """An invalid setting.
+
+    Parameters
+    ----------
+    field
+        The setting's name as the caller wrote it (``"n_samples"`` in Python, ``"--samples"`` on
+        the command line). The command line re-labels Python names with their flags.
+    problem
+        What is allowed, phrased to follow the field name, e.g. ``"must be an integer ≥ 1"``.
+    value
+        The offending value, shown with ``repr`` unless omitted.
+    """
+
+    _MISSING = object()
+
+    def __init__(self, field: str, problem: str, value: object = _MISSING) -> None:
+        self.field = field
+        self.problem = problem
+        self.value = value
+        super().__init__(self.message())
+
+    def message(self, field: str | None = None) -> str:
+        """The one-line message, optionally with the field spelled differently."""
+        text = f"{field or self.field} {self.problem}"
+        if self.value is not ConfigError._MISSING:
+            shown = self.value if isinstance(self.value, str) and self.value else repr(self.value)
+            text += f" (got {shown})"
+        return text
+
+
+class OutOfMemoryEstimate(ConfigError):
+    """A run would need more memory than the machine has; raised before any work starts."""

@@ -1,0 +1,39 @@
+"""Model families, registered by name.
+
+=============== ====================================================================
+``coin``        Bernoulli(p) refitted by its mean (:class:`Coin`)
+``categorical`` a unigram over V tokens, Zipf or explicit truth (:class:`Categorical`)
+``gaussian``    a 1-D normal, MLE or unbiased variance (:class:`Gaussian`)
+``gmm``         a 1-D mixture of K normals fitted by EM (:class:`GMM`)
+=============== ====================================================================
+
+Adding a family: write one module with a frozen dataclass subclassing :class:`Family`, decorate it
+with ``@FAMILIES.register`` and import the module below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..registry import Registry
+from .base import Family
+
+FAMILIES: Registry[Family] = Registry("family")
+
+# Importing a module registers its family; the order here is the order users see.
+# isort: off
+from .coin import Coin  # noqa: E402
+from .categorical import Categorical  # noqa: E402
+from .gaussian import Gaussian  # noqa: E402
+from .gmm import GMM  # noqa: E402
+# isort: on
+
+
+def get_family(spec: str | Family, **settings: Any) -> Family:
+    """A family from its name and settings, or an instance unchanged."""
+    if isinstance(spec, Family):
+        return spec
+    return FAMILIES.get(spec)(**settings)
+
+
+__all__ = ["FAMILIES", "GMM", "Categorical", "Coin", "Family", "Gaussian", "get_family"]

@@ -1,0 +1,224 @@
+"""The interface every model family implements.
+
+A family is a small frozen dataclass: its fields are the truth and the fitting settings, its
+methods are batched over a block of replicates. The generation loop
+(:func:`modelcollapse.loop.simulate_block`) only ever calls these methods, so adding a family means
+writing one module and registering it.
+
+Parameters of a fitted model are one float array per block, shape ``[R, *param_shape]``; the truth
+has shape ``param_shape``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..datasets import Dataset
+from ..errors import ConfigError
+from ..policies import Policy
+
+#: Metadata key under which a dataclass field declares its command-line / TOML option.
+OPTION = "modelcollapse.option"
+
+
+def option(default: Any, *, flag: str, help: str, kind: str = "float",
+           choices: tuple[str, ...] = ()) -> Any:
+    """A family field that is also a command-line flag and a TOML key.
+
+    Parameters
+    ----------
+    default
+        The field's default (``None`` for "derived from other fields").
+    flag
+        The option's name without dashes (``"components"`` → ``--components``).
+    help
+        One line for ``--help``.
+    kind
+        How text is parsed: ``"float"``, ``"int"``, ``"str"``, ``"bool"`` or ``"floats"``
+        (a comma-separated list).
+    choices
+        Allowed values for ``kind="str"``.
+    """
+    meta = {OPTION: {"flag": flag, "help": help, "kind": kind, "choices": choices}}
+    return dataclasses.field(default=default, metadata=meta)
+
+
+class Family(ABC):
+    """A model family: a truth, a batched fit, a batched sampler and metrics.
+
+    Subclasses are frozen dataclasses registered in :data:`modelcollapse.families.FAMILIES`.
+    """
+
+    #: Registry name, also the command-line family argument.
+    name: ClassVar[str]
+    #: Run sizes used when the user gives none (the family's classic experiment).
+    default_run: ClassVar[Mapping[str, int]]
+    #: Metrics shown as fan charts and in the summary.
+    key_metrics: ClassVar[tuple[str, ...]]
+    #: Per-replicate metric used for the collapse time (``None``: the family defines its own).
+    collapse_metric: ClassVar[str | None] = "var"
+
+    # -- shape and truth ---------------------------------------------------------------------
+
+    @property
+    @abstractmethod
+    def param_shape(self) -> tuple[int, ...]:
+        """Shape of one replicate's fitted parameters."""
+
+    @abstractmethod
+    def truth(self) -> np.ndarray:
+        """Parameters of the true distribution, shape :attr:`param_shape`."""
+
+    @property
+    @abstractmethod
+    def metric_names(self) -> tuple[str, ...]:
+        """Names of the metrics :meth:`metrics` returns, in a fixed order."""
+
+    # -- the three operations of the loop ----------------------------------------------------
+
+    def uses_sufficient_statistics(self, policy: Policy, n_samples: int) -> bool:
+        """Whether training sets are held as exact sufficient statistics under ``policy``."""
+        return False
+
+    def block_size(self, policy: Policy, n_samples: int) -> int:
+        """Replicates simulated together from one random stream.
+
+        Part of the definition of a run (replicate *i* is drawn from block ``i // block_size``), so
+        it may depend only on the configuration, never on the machine.
+        """
+        return 1
+
+    @abstractmethod
+    def sample(self, params: np.ndarray, n: int, rng: np.random.Generator, *,
+               stats: bool) -> Dataset:
+        """``n`` samples of each replicate's model.
+
+        Parameters
+        ----------
+        params
+            ``[R, *param_shape]``.
+        n
+            Samples per replicate.
+        rng
+            The block's generator.
+        stats
+            Return exact sufficient statistics instead of raw samples.
+        """
+
+    @abstractmethod
+    def fit(self, data: Dataset, *, rng: np.random.Generator,
+            previous: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Fit each replicate's model to its training set.
+
+        Parameters
+        ----------
+        data
+            The block's training sets.
+        rng
+            The block's generator, for fits that randomise (e.g. k-means++ initialisation).
+        previous
+            The previous generation's parameters ``[R, *param_shape]`` (the truth at *t = 1*), for
+            warm starts.
+
+        Returns
+        -------
+        params
+            ``[R, *param_shape]``.
+        info
+            Per-replicate diagnostics of the fit (e.g. EM iterations), recorded as metrics.
+        """
+
+    @abstractmethod
+    def metrics(self, params: np.ndarray,
+                info: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Metrics of fitted models ``params[..., *param_shape]``, each of shape ``params[...]``.
+
+        ``info`` is the diagnostics dictionary of :meth:`fit` (``None`` for the truth).
+        """
+
+    # -- derived per-replicate quantities ----------------------------------------------------
+
+    def derived(self, metrics: Mapping[str, np.ndarray], *,
+                collapse_fraction: float) -> dict[str, np.ndarray]:
+        """Per-replicate event times from whole trajectories ``metrics[name][R, G + 1]``.
+
+        The default is the collapse time: the first generation at which :attr:`collapse_metric`
+        falls below ``collapse_fraction`` times its value at generation 0 (the truth's); ``NaN``
+        where it never does within the run (censored).
+        """
+        if self.collapse_metric is None:
+            return {}
+        values = metrics[self.collapse_metric]
+        return {"collapse_time": first_generation(values < collapse_fraction * values[:, :1])}
+
+    def kernels(self) -> tuple[Any, ...]:
+        """The compiled (numba) kernels this family's runs call; compiled on first use."""
+        return ()
+
+    # -- validation and description ----------------------------------------------------------
+
+    def validate_run(self, n_samples: int, policy: Policy) -> None:  # noqa: B027 (a hook)
+        """Raise :class:`ConfigError` if the family cannot run with these settings."""
+
+    def settings(self) -> dict[str, Any]:
+        """The family's fields as plain JSON-able values (manifests, stream keys)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @abstractmethod
+    def describe(self) -> str:
+        """One line describing the truth and the fit, for summaries and plot titles."""
+
+
+def first_generation(events: np.ndarray) -> np.ndarray:
+    """Index of the first ``True`` along the last axis; ``NaN`` where there is none.
+
+    Parameters
+    ----------
+    events
+        Boolean array ``[R, G + 1]``.
+    """
+    hit = events.any(axis=-1)
+    first = np.argmax(events, axis=-1).astype(float)
+    first[~hit] = np.nan
+    return first
+
+
+def check_int(name: str, value: Any, *, minimum: int) -> int:
+    """An integer ``≥ minimum`` (booleans and non-integral floats are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ConfigError(name, f"must be an integer ≥ {minimum}", value)
+    if value < minimum:
+        raise ConfigError(name, f"must be an integer ≥ {minimum}", value)
+    return int(value)
+
+
+def check_float(name: str, value: Any, *, low: float = -np.inf, high: float = np.inf,
+                low_open: bool = False, high_open: bool = False, what: str = "a number") -> float:
+    """A finite float in the given interval (NaN and infinities are refused)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be {what}", value) from None
+    ok = np.isfinite(x) and (x > low if low_open else x >= low) and (
+        x < high if high_open else x <= high)
+    if not ok:
+        raise ConfigError(name, f"must be {what}", value)
+    return x
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(name, f"must be one of {', '.join(choices)}", value)
+    return str(value)

@@ -1,0 +1,134 @@
+"""Categorical tokens: a unigram language model over ``V`` tokens refitted to its own samples.
+
+The truth is Zipf(s), ``q_v ∝ v^(−s)`` for ``v = 1..V``, or explicit probabilities. The fit is the
+token frequencies (maximum likelihood), so a token that draws no sample gets probability zero and,
+under ``replace``, never returns: the tail of the vocabulary disappears first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import ConfigError
+from ..policies import Policy
+from . import FAMILIES
+from ._discrete import block_for, counts_of, draw_counts, draw_tokens
+from .base import Family, check_float, check_int, first_generation, option
+
+
+def zipf_probabilities(n_tokens: int, exponent: float) -> np.ndarray:
+    """``q_v = v^(−s) / Σ_u u^(−s)`` for ``v = 1..n_tokens``."""
+    weights = np.arange(1, n_tokens + 1, dtype=float) ** (-exponent)
+    return weights / weights.sum()
+
+
+@FAMILIES.register
+@dataclass(frozen=True)
+class Categorical(Family):
+    """Token frequencies refitted by maximum likelihood.
+
+    Parameters
+    ----------
+    vocab
+        Number of tokens ``V`` (taken from ``probs`` when those are given).
+    zipf
+        Zipf exponent ``s`` of the truth (default 1).
+    probs
+        Explicit true probabilities instead of Zipf (normalised if they sum to 1 within 1e-9).
+    shortcut
+        Keep training sets as token counts (exact); ``False`` keeps every token.
+
+    Notes
+    -----
+    Metrics: ``entropy`` (nats), ``support`` (tokens with nonzero probability), ``tv`` (total
+    variation distance to the truth). Derived per replicate: ``fixation_time``, the first generation
+    with a single surviving token.
+    """
+
+    name: ClassVar[str] = "categorical"
+    default_run: ClassVar[Mapping[str, int]] = {"n_samples": 1000, "n_generations": 500,
+                                                "n_replicates": 100}
+    key_metrics: ClassVar[tuple[str, ...]] = ("support", "entropy", "tv")
+    collapse_metric: ClassVar[str | None] = None
+
+    # vocab and zipf given as None are resolved in __post_init__ and typed as resolved.
+    vocab: int = option(None, flag="vocab", kind="int",
+                               help="number of tokens V (default 100)")
+    zipf: float = option(None, flag="zipf",
+                                help="Zipf exponent s of the truth, q_v ∝ v^-s (default 1)")
+    probs: tuple[float, ...] | None = option(None, flag="probs", kind="floats",
+                                             help="explicit true probabilities, comma-separated")
+    shortcut: bool = option(True, flag="shortcut", kind="bool",
+                            help="hold training sets as token counts, exact (default true)")
+
+    def __post_init__(self) -> None:
+        if self.probs is not None:
+            if self.zipf is not None:
+                raise ConfigError("zipf", "cannot be combined with probs (they are alternatives)")
+            probs = np.asarray(self.probs, dtype=float)
+            if probs.ndim != 1 or probs.size < 2:
+                raise ConfigError("probs", "must list at least 2 probabilities", self.probs)
+            if not np.all(np.isfinite(probs)) or np.any(probs < 0):
+                raise ConfigError("probs", "must be finite and ≥ 0", self.probs)
+            if abs(probs.sum() - 1.0) > 1e-9:
+                raise ConfigError("probs", "must sum to 1", float(probs.sum()))
+            if self.vocab is not None and self.vocab != probs.size:
+                raise ConfigError("vocab", f"must equal the number of probs ({probs.size})",
+                                  self.vocab)
+            object.__setattr__(self, "probs", tuple(float(p) for p in probs / probs.sum()))
+            object.__setattr__(self, "vocab", probs.size)
+        else:
+            vocab = 100 if self.vocab is None else check_int("vocab", self.vocab, minimum=2)
+            zipf = 1.0 if self.zipf is None else check_float("zipf", self.zipf, low=0.0,
+                                                             what="a number ≥ 0")
+            object.__setattr__(self, "vocab", vocab)
+            object.__setattr__(self, "zipf", zipf)
+
+    @property
+    def param_shape(self) -> tuple[int, ...]:
+        return (self.vocab,)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return ("entropy", "support", "tv")
+
+    def truth(self) -> np.ndarray:
+        if self.probs is not None:
+            return np.asarray(self.probs)
+        return zipf_probabilities(self.vocab, self.zipf)
+
+    def uses_sufficient_statistics(self, policy: Policy, n_samples: int) -> bool:
+        return self.shortcut
+
+    def block_size(self, policy: Policy, n_samples: int) -> int:
+        stats = self.uses_sufficient_statistics(policy, n_samples)
+        per_replicate = self.vocab if stats else n_samples
+        return block_for(per_replicate, budget=1 << 16, cap=256)
+
+    def sample(self, params, n, rng, *, stats):
+        return draw_counts(params, n, rng) if stats else draw_tokens(params, n, rng)
+
+    def fit(self, data, *, rng, previous):
+        return counts_of(data, self.vocab) / data.size, {}
+
+    def metrics(self, params, info=None):
+        q = np.asarray(params, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plogp = np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
+        return {
+            "entropy": -plogp.sum(axis=-1),
+            "support": (q > 0).sum(axis=-1).astype(float),
+            "tv": 0.5 * np.abs(q - self.truth()).sum(axis=-1),
+        }
+
+    def derived(self, metrics, *, collapse_fraction):
+        return {"fixation_time": first_generation(metrics["support"] <= 1)}
+
+    def describe(self) -> str:
+        if self.probs is not None:
+            return f"categorical, V = {self.vocab}, explicit probabilities"
+        return f"categorical, V = {self.vocab}, Zipf s = {self.zipf:g}"

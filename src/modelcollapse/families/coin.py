@@ -1,0 +1,96 @@
+"""The unigram coin: Bernoulli(p) re-estimated from its own tosses.
+
+Under ``replace`` the count of heads is a Wright–Fisher chain with ``k`` = ``n_samples`` gene
+copies: ``k p_t ~ Binomial(k, p_{t−1})``. It drifts until it is absorbed at 0 or 1; with
+accumulating data it becomes a Pólya-urn-like process that is almost never absorbed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..datasets import Counts, Samples
+from ..policies import Policy
+from . import FAMILIES
+from ._discrete import block_for, counts_of
+from .base import Family, check_float, first_generation, option
+
+
+@FAMILIES.register
+@dataclass(frozen=True)
+class Coin(Family):
+    """A coin (Bernoulli) refitted by maximum likelihood, ``p̂ = heads / k``.
+
+    Parameters
+    ----------
+    p0
+        The true probability of heads.
+    shortcut
+        Keep each training set as its count of heads (exact); ``False`` keeps every toss.
+
+    Notes
+    -----
+    Metric ``p``. Derived per replicate: ``absorption_time``, the first generation with
+    ``p ∈ {0, 1}`` (``NaN`` if not absorbed within the run), and ``fixed_at`` (0 or 1).
+    """
+
+    name: ClassVar[str] = "coin"
+    default_run: ClassVar[Mapping[str, int]] = {"n_samples": 10, "n_generations": 60,
+                                                "n_replicates": 100}
+    key_metrics: ClassVar[tuple[str, ...]] = ("p",)
+    collapse_metric: ClassVar[str | None] = None
+
+    p0: float = option(0.5, flag="p0", help="true probability of heads (default 0.5)")
+    shortcut: bool = option(True, flag="shortcut", kind="bool",
+                            help="hold training sets as head counts, exact (default true)")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "p0", check_float("p0", self.p0, low=0.0, high=1.0,
+                                                    what="a probability between 0 and 1"))
+
+    @property
+    def param_shape(self) -> tuple[int, ...]:
+        return ()
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return ("p",)
+
+    def truth(self) -> np.ndarray:
+        return np.array(self.p0)
+
+    def uses_sufficient_statistics(self, policy: Policy, n_samples: int) -> bool:
+        return self.shortcut
+
+    def block_size(self, policy: Policy, n_samples: int) -> int:
+        if self.uses_sufficient_statistics(policy, n_samples):
+            return 4096
+        return block_for(n_samples, budget=1 << 16, cap=4096)
+
+    def sample(self, params, n, rng, *, stats):
+        if stats:
+            heads = rng.binomial(n, params)
+            return Counts(np.stack([n - heads, heads], axis=1))
+        return Samples((rng.random((params.shape[0], n)) < params[:, None]).astype(np.int8))
+
+    def fit(self, data, *, rng, previous):
+        counts = counts_of(data, 2)
+        return counts[:, 1] / data.size, {}
+
+    def metrics(self, params, info=None):
+        return {"p": np.asarray(params, dtype=float)}
+
+    def derived(self, metrics, *, collapse_fraction):
+        p = metrics["p"]
+        absorbed = (p == 0.0) | (p == 1.0)
+        time = first_generation(absorbed)
+        final = p[:, -1]
+        fixed_at = np.where(final == 1.0, 1.0, np.where(final == 0.0, 0.0, np.nan))
+        return {"absorption_time": time, "fixed_at": fixed_at}
+
+    def describe(self) -> str:
+        return f"coin, p0 = {self.p0:g}"

@@ -1,0 +1,124 @@
+"""The generation loop: fit, sample, refit, for one block of replicates.
+
+This is the only place the recursion is written. Everything family-specific sits behind
+:class:`~modelcollapse.families.base.Family`, everything about data mixing behind
+:class:`~modelcollapse.policies.Policy`; the loop is vectorised over the block's replicates and
+draws every random number from the block's generator, in a fixed order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .families.base import Family
+from .policies import Policy
+
+#: Parameter histories up to this size are kept, and metrics computed once per block after the
+#: loop (one vectorised call instead of one per generation); larger ones are reduced every
+#: generation. The numbers are the same either way.
+HISTORY_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What one block of replicates produced.
+
+    Attributes
+    ----------
+    metrics
+        Metric name → array ``[R, G + 1]`` (replicate, generation).
+    final_params
+        Parameters of the last fitted models, ``[R, *param_shape]``.
+    """
+
+    metrics: dict[str, np.ndarray]
+    final_params: np.ndarray
+
+
+def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generations: int,
+                   n_replicates: int, rng: np.random.Generator,
+                   on_generation: Callable[[int], None] | None = None) -> BlockResult:
+    """Simulate ``n_replicates`` independent recursive-training trajectories together.
+
+    Order of events. Generation 0 records the truth's own metrics. Then, for ``t = 1..G``:
+
+    1. **Build training set t.** For ``t = 1``: ``N`` fresh samples of the truth. For ``t ≥ 2``:
+       ``policy.next_training_set`` assembles it from fresh truth, samples of model ``t − 1`` and
+       carried-over data, drawing those pieces in that order.
+    2. **Fit model t** to training set ``t`` (``family.fit``; warm starts see model ``t − 1``).
+    3. **Record model t** and its metrics (computed per generation, or for the whole block at
+       the end when its parameter history is small; the numbers are identical).
+
+    So ``t`` counts fit steps; model ``t`` has seen ``t − 1`` rounds of its own output.
+
+    Parameters
+    ----------
+    family, policy
+        What is fitted and how training sets are built.
+    n_samples
+        ``N``, the size of a fresh batch (and of every training set except under ``accumulate``).
+    n_generations
+        ``G``, the number of fit steps.
+    n_replicates
+        Trajectories in the block (all share ``rng``; see :mod:`modelcollapse.seeding`).
+    rng
+        The block's generator; the only source of randomness.
+    on_generation
+        Called with ``t`` after each generation (progress reporting).
+
+    Returns
+    -------
+    BlockResult
+    """
+    stats = family.uses_sufficient_statistics(policy, n_samples)
+    shape = (n_replicates, *family.param_shape)
+    truth = np.broadcast_to(family.truth(), shape)
+    names = family.metric_names
+    keep_history = (n_generations + 1) * np.prod(shape) * 8 <= HISTORY_BYTES
+    if keep_history:
+        history = np.empty((n_generations + 1, *shape))
+        history[0] = truth
+        info_history: dict[str, np.ndarray] = {}
+    else:
+        metrics = {name: np.empty((n_replicates, n_generations + 1)) for name in names}
+
+    def record(t: int, params: np.ndarray, info: dict[str, np.ndarray] | None) -> None:
+        if keep_history:
+            history[t] = params
+            for key, diagnostic in (info or {}).items():
+                if key not in info_history:
+                    info_history[key] = np.zeros((n_generations + 1, n_replicates))
+                info_history[key][t] = diagnostic
+            return
+        values = family.metrics(params, info)
+        for name in names:
+            metrics[name][:, t] = values[name]
+
+    def draw_truth(m: int):
+        return family.sample(truth, m, rng, stats=stats)
+
+    record(0, truth, None)
+    params = truth
+    train = draw_truth(n_samples)
+    state = policy.start(train)
+    for t in range(1, n_generations + 1):
+        if t > 1:
+            model = params
+
+            def draw_model(m: int, model=model):
+                return family.sample(model, m, rng, stats=stats)
+
+            train, state = policy.next_training_set(state, draw_model=draw_model,
+                                                    draw_truth=draw_truth,
+                                                    n_samples=n_samples, rng=rng)
+        params, info = family.fit(train, rng=rng, previous=params)
+        record(t, params, info)
+        if on_generation is not None:
+            on_generation(t)
+    if keep_history:
+        computed = family.metrics(history, info_history or None)
+        metrics = {name: np.ascontiguousarray(np.asarray(computed[name]).T) for name in names}
+    return BlockResult(metrics, np.asarray(params))

@@ -1,0 +1,271 @@
+"""Results of a run: the tidy metrics table, the per-replicate table, the manifest.
+
+A run folder holds
+
+``manifest.json``
+    config, seed, stream key, versions, argv, start/end and wall time, summary, file list;
+``metrics.parquet``
+    the tidy long table ``replicate (int32), metric (dictionary string), generation (int32),
+    value (float64)``, sorted by replicate, metric, generation. No NaN; ``inf`` only where the
+    metric is mathematically infinite (``kl`` of a fitted normal whose variance is exactly 0);
+``replicates.parquet``
+    one row per replicate: event times (``absorption_time``, ``collapse_time``,
+    ``fixation_time``; missing where the event did not happen within the run) and each metric's
+    final value as ``final_<metric>``;
+``*.png``
+    figures.
+
+Everything is written into a hidden ``.<name>.partial-<pid>`` folder; the manifest is written last
+and the folder renamed into place, so a folder without ``.partial`` in its name is always complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .config import RunConfig
+from .errors import ConfigError
+
+MANIFEST = "manifest.json"
+METRICS = "metrics.parquet"
+REPLICATES = "replicates.parquet"
+
+#: Rows buffered before a Parquet row group is written.
+ROW_GROUP = 1 << 20
+
+
+def metrics_schema() -> pa.Schema:
+    return pa.schema([("replicate", pa.int32()),
+                      ("metric", pa.dictionary(pa.int8(), pa.string())),
+                      ("generation", pa.int32()),
+                      ("value", pa.float64())])
+
+
+def long_table(metrics: dict[str, np.ndarray], names: Iterable[str],
+               first_replicate: int = 0) -> pa.Table:
+    """The tidy table of trajectories ``metrics[name][R, G + 1]``."""
+    names = list(names)
+    stacked = np.stack([metrics[name] for name in names], axis=1)  # [R, M, G + 1]
+    n_rep, n_met, n_gen = stacked.shape
+    replicate = np.repeat(np.arange(first_replicate, first_replicate + n_rep, dtype=np.int32),
+                          n_met * n_gen)
+    metric = np.tile(np.repeat(np.arange(n_met, dtype=np.int8), n_gen), n_rep)
+    generation = np.tile(np.arange(n_gen, dtype=np.int32), n_rep * n_met)
+    return pa.Table.from_arrays(
+        [pa.array(replicate), pa.DictionaryArray.from_arrays(metric, names),
+         pa.array(generation), pa.array(stacked.ravel())],
+        schema=metrics_schema())
+
+
+def replicate_frame(config: RunConfig, metrics: dict[str, np.ndarray],
+                    first_replicate: int = 0) -> pd.DataFrame:
+    """The per-replicate table of a block of trajectories."""
+    n = next(iter(metrics.values())).shape[0]
+    frame: dict[str, Any] = {"replicate": np.arange(first_replicate, first_replicate + n,
+                                                    dtype=np.int32)}
+    derived = config.model.derived(metrics, collapse_fraction=config.collapse_fraction)
+    for name, values in derived.items():
+        frame[name] = pd.array(values, dtype="Int64")  # NaN (did not happen) → <NA>
+    for name in config.model.metric_names:
+        frame[f"final_{name}"] = metrics[name][:, -1]
+    return pd.DataFrame(frame)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, (np.ndarray, tuple)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON atomically (temporary file, then rename)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default, allow_nan=True) + "\n")
+    os.replace(tmp, path)
+
+
+def prepare_output(path: Path | str) -> Path:
+    """Check that ``path`` can receive a run; refuse a non-empty existing folder."""
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise ConfigError("out", "must be a new or empty folder; it already holds files",
+                          str(path))
+    return path
+
+
+class RunWriter:
+    """Streams a run's blocks to disk and publishes the folder when complete.
+
+    Parameters
+    ----------
+    path
+        The final run folder (must not hold files).
+    config
+        The run's configuration, with its seed.
+    """
+
+    def __init__(self, path: Path | str, config: RunConfig) -> None:
+        self.path = prepare_output(path)
+        self.config = config
+        self.names = list(config.model.metric_names)
+        self.tmp = self.path.parent / f".{self.path.name}.partial-{os.getpid()}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp)
+        self.tmp.mkdir()
+        self._writer = pq.ParquetWriter(self.tmp / METRICS, metrics_schema(), compression="zstd")
+        self._buffer: list[pa.Table] = []
+        self._buffered = 0
+        self._replicates: list[pd.DataFrame] = []
+
+    @property
+    def folder(self) -> Path:
+        """Where files go until the run is published (plots are written here too)."""
+        return self.tmp
+
+    def add(self, metrics: dict[str, np.ndarray], first_replicate: int) -> pd.DataFrame:
+        """Append a block of trajectories; return its per-replicate rows."""
+        table = long_table(metrics, self.names, first_replicate)
+        self._buffer.append(table)
+        self._buffered += table.num_rows
+        if self._buffered >= ROW_GROUP:
+            self._flush()
+        rows = replicate_frame(self.config, metrics, first_replicate)
+        self._replicates.append(rows)
+        return rows
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._writer.write_table(pa.concat_tables(self._buffer).combine_chunks())
+            self._buffer, self._buffered = [], 0
+
+    def replicates(self) -> pd.DataFrame:
+        return pd.concat(self._replicates, ignore_index=True)
+
+    def finish(self, manifest: dict[str, Any]) -> Path:
+        """Write the remaining rows, the replicate table and the manifest; publish the folder."""
+        self._flush()
+        self._writer.close()
+        self.replicates().to_parquet(self.tmp / REPLICATES, index=False)
+        write_json(self.tmp / MANIFEST, manifest)
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Remove everything written so far."""
+        try:
+            self._writer.close()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Result:
+    """A finished run: its manifest and its tables as pandas DataFrames.
+
+    Returned by :func:`modelcollapse.run` and :func:`modelcollapse.simulate` and by
+    :func:`load`. Tables are read from disk lazily.
+
+    Attributes
+    ----------
+    manifest
+        The run's manifest (config, seed, versions, times, summary).
+    path
+        The run folder, or ``None`` for an in-memory result.
+    """
+
+    def __init__(self, manifest: dict[str, Any], *, path: Path | None = None,
+                 arrays: dict[str, np.ndarray] | None = None,
+                 replicates: pd.DataFrame | None = None) -> None:
+        self.manifest = manifest
+        self.path = path
+        self._arrays = arrays
+        self._replicates = replicates
+        self._metrics: pd.DataFrame | None = None
+
+    @property
+    def config(self) -> RunConfig:
+        return RunConfig.from_dict(self.manifest["config"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.manifest["config"]["seed"])
+
+    @property
+    def metric_names(self) -> list[str]:
+        return list(self.manifest["metrics"])
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """The tidy table: ``replicate, metric, generation, value``."""
+        if self._metrics is None:
+            if self._arrays is not None:
+                table = long_table(self._arrays, self.metric_names)
+            else:
+                table = pq.read_table(self._file(METRICS))
+            self._metrics = table.to_pandas()
+        return self._metrics
+
+    @property
+    def replicates(self) -> pd.DataFrame:
+        """One row per replicate: event times and final metric values."""
+        if self._replicates is None:
+            self._replicates = pd.read_parquet(self._file(REPLICATES))
+        return self._replicates
+
+    def trajectories(self, metric: str) -> np.ndarray:
+        """Metric ``metric`` as an array ``[replicate, generation]``."""
+        if metric not in self.metric_names:
+            raise KeyError(f"no metric {metric!r}; this run has {', '.join(self.metric_names)}")
+        if self._arrays is not None:
+            return self._arrays[metric]
+        if self._metrics is not None:
+            rows = self._metrics[self._metrics["metric"] == metric]
+        else:
+            rows = pq.read_table(self._file(METRICS), filters=[("metric", "=", metric)],
+                                 columns=["replicate", "generation", "value"]).to_pandas()
+        n_gen = int(rows["generation"].max()) + 1
+        values = rows.sort_values(["replicate", "generation"])["value"].to_numpy()
+        return values.reshape(-1, n_gen)
+
+    def _file(self, name: str) -> Path:
+        if self.path is None:
+            raise FileNotFoundError(f"this result is in memory only; it has no {name}")
+        return self.path / name
+
+    def __repr__(self) -> str:
+        where = f" at {self.path}" if self.path else " (in memory)"
+        return f"<Result {RunConfig.from_dict(self.manifest['config']).describe()}{where}>"
+
+
+def load(path: Path | str) -> Result:
+    """Open a run folder written by ``modelcollapse run``.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> result = mc.load("runs/gmm-20261121-101500")              # doctest: +SKIP
+    >>> var = result.metrics.query("metric == 'var'")                # doctest: +SKIP
+    >>> var.groupby("generation").value.median()                      # doctest: +SKIP
+    """
+    path = Path(path)
+    manifest_file = path / MANIFEST
+    if not manifest_file.is_file():
+        hint = " (it looks like an interrupted run)" if ".partial" in path.name else ""
+        raise FileNotFoundError(f"{path} is not a finished modelcollapse run: no {MANIFEST}{hint}")
+    return Result(json.loads(manifest_file.read_text()), path=path)

@@ -1,0 +1,136 @@
+"""Running a configuration: replicate blocks on worker threads, gathered in order.
+
+Blocks are independent (each has its own generator, :mod:`modelcollapse.seeding`), so they run on a
+thread pool: the hot paths (numba kernels, numpy's generators) release the GIL, and threads share
+memory and start instantly. Results come back in block order whatever the completion order, with a
+bounded number in flight, so a run's memory does not grow with its number of replicates.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import RunConfig
+from .errors import ConfigError
+from .families.base import check_int
+from .loop import BlockResult, simulate_block
+from .seeding import block_rng
+
+#: Called with the number of replicate-generations just completed.
+ProgressCallback = Callable[[int], None]
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block's result, already trimmed to the requested replicates."""
+
+    index: int
+    first_replicate: int
+    result: BlockResult
+
+    @property
+    def n_replicates(self) -> int:
+        return int(self.result.final_params.shape[0])
+
+
+def iter_blocks(config: RunConfig, *, workers: int | None = None,
+                progress: ProgressCallback | None = None) -> Iterator[Block]:
+    """Simulate every replicate block of ``config`` and yield them in replicate order.
+
+    Parameters
+    ----------
+    config
+        Must have a seed (:meth:`RunConfig.with_seed`).
+    workers
+        Threads to use; default all available cores. The numbers do not depend on it.
+    progress
+        Receives the number of replicate-generations completed, as they complete.
+    """
+    if config.seed is None:
+        raise ConfigError("seed", "must be set before simulating (use config.with_seed())")
+    seed = config.seed
+    workers = default_workers() if workers is None else check_int("workers", workers, minimum=1)
+    size = config.block_size
+    n_blocks = math.ceil(config.n_replicates / size)
+    key = config.stream_key
+
+    def run_block(index: int) -> Block:
+        first = index * size
+        kept = min(size, config.n_replicates - first)
+
+        def tick(t: int) -> None:
+            if progress is not None:
+                progress(kept)
+
+        result = simulate_block(config.model, config.data_policy,
+                                n_samples=config.n_samples,
+                                n_generations=config.n_generations,
+                                n_replicates=size, rng=block_rng(seed, key, index),
+                                on_generation=tick)
+        if kept < size:  # the whole block is always drawn; surplus replicates are dropped
+            result = BlockResult({k: v[:kept] for k, v in result.metrics.items()},
+                                 result.final_params[:kept])
+        return Block(index, first, result)
+
+    if workers == 1 or n_blocks == 1:
+        for index in range(n_blocks):
+            yield run_block(index)
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, n_blocks),
+                            thread_name_prefix="modelcollapse") as pool:
+        pending: deque[Future[Block]] = deque()
+        next_index = 0
+        try:
+            while next_index < n_blocks or pending:
+                while next_index < n_blocks and len(pending) < 2 * workers:
+                    pending.append(pool.submit(run_block, next_index))
+                    next_index += 1
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """Every replicate's metrics in memory.
+
+    Attributes
+    ----------
+    config
+        The configuration, with its seed.
+    metrics
+        Metric name → array ``[R, G + 1]``.
+    final_params
+        The last fitted parameters, ``[R, *param_shape]``.
+    """
+
+    config: RunConfig
+    metrics: dict[str, np.ndarray]
+    final_params: np.ndarray
+
+
+def simulate_arrays(config: RunConfig, *, workers: int | None = None,
+                    progress: ProgressCallback | None = None) -> Trajectories:
+    """Run ``config`` (drawing a seed if it has none) and keep every trajectory in memory."""
+    config = config.with_seed()
+    blocks = list(iter_blocks(config, workers=workers, progress=progress))
+    names = config.model.metric_names
+    metrics = {name: np.concatenate([b.result.metrics[name] for b in blocks]) for name in names}
+    final = np.concatenate([b.result.final_params for b in blocks])
+    return Trajectories(config, metrics, final)

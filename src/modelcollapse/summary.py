@@ -1,0 +1,86 @@
+"""The numbers a user wants at the end of a run, as a dictionary and as text."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import RunConfig
+
+#: Quantiles reported for final metric values.
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+def summarize(config: RunConfig, replicates: pd.DataFrame) -> dict[str, Any]:
+    """Final-value quantiles of the key metrics and statistics of the event times.
+
+    Parameters
+    ----------
+    config
+        The run's configuration.
+    replicates
+        The per-replicate table (``final_<metric>`` and event-time columns).
+    """
+    family = config.model
+    truth = family.metrics(family.truth()[None])
+    names = list(family.key_metrics)
+    if family.name == "gmm":
+        names += [f"std_{i}" for i in range(family.n_components)]  # type: ignore[attr-defined]
+    final: dict[str, Any] = {}
+    for name in names:
+        values = replicates[f"final_{name}"].to_numpy(dtype=float)
+        q = np.quantile(values, QUANTILES)
+        final[name] = {"q05": q[0], "median": q[1], "q95": q[2],
+                       "truth": float(np.asarray(truth[name]).ravel()[0])}
+    events: dict[str, Any] = {}
+    for column in ("absorption_time", "collapse_time", "fixation_time"):
+        if column not in replicates:
+            continue
+        times = replicates[column].dropna().to_numpy(dtype=float)
+        entry: dict[str, Any] = {"count": int(times.size), "of": len(replicates)}
+        if times.size:
+            entry["mean"] = float(times.mean())
+            entry["se"] = float(times.std(ddof=1) / math.sqrt(times.size)) if times.size > 1 \
+                else None
+            entry["median"] = float(np.median(times))
+        events[column] = entry
+    if "fixed_at" in replicates:
+        fixed = replicates["fixed_at"].dropna()
+        events["fixed_at_1"] = int((fixed == 1).sum())
+        events["fixed_at_0"] = int((fixed == 0).sum())
+    return {"final": final, "events": events}
+
+
+def _fmt(x: float) -> str:
+    if x is None or not np.isfinite(x):
+        return str(x)
+    return f"{x:.4g}"
+
+
+def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
+    """A few aligned lines for the terminal."""
+    lines = [f"final generation ({config.n_generations}), over {config.n_replicates} replicates:"]
+    header = f"  {'metric':<12}{'5%':>11}{'median':>11}{'95%':>11}{'truth':>11}"
+    lines.append(header)
+    for name, q in summary["final"].items():
+        lines.append(f"  {name:<12}{_fmt(q['q05']):>11}{_fmt(q['median']):>11}"
+                     f"{_fmt(q['q95']):>11}{_fmt(q['truth']):>11}")
+    events = summary["events"]
+    labels = {"absorption_time": "absorbed at 0 or 1",
+              "collapse_time": f"collapsed (var < {config.collapse_fraction:g} × truth)",
+              "fixation_time": "fixed on a single token"}
+    for column, label in labels.items():
+        if column not in events:
+            continue
+        e = events[column]
+        text = f"  {label}: {e['count']} of {e['of']} within {config.n_generations} generations"
+        if e["count"]:
+            se = f" ± {_fmt(e['se'])} (SE)" if e.get("se") is not None else ""
+            text += f"; time mean {_fmt(e['mean'])}{se}, median {_fmt(e['median'])}"
+        lines.append(text)
+        if column == "absorption_time" and "fixed_at_1" in events:
+            lines.append(f"    fixed at 1: {events['fixed_at_1']}, at 0: {events['fixed_at_0']}")
+    return "\n".join(lines)
