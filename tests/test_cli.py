@@ -148,3 +148,38 @@ def test_help_lists_families_policies_and_options(tmp_path):
                  "--synthetic", "--means", "--estimator", "--p0", "--vocab", "--zipf", "--tol",
                  "--backend", "--init", "--config", "--no-plots"):
         assert word in done.stdout
+
+
+def test_categorical_probabilities_from_a_config_file(tmp_path):
+    (tmp_path / "probs.toml").write_text(
+        'family = "categorical"\nprobs = [0.5, 0.25, 0.125, 0.125]\nsamples = 50\n'
+        'generations = 3\nreplicates = 2\n')
+    out = tmp_path / "r"
+    done = cli("run", "--config", "probs.toml", "--seed", "3", "--no-plots", "--out", str(out),
+               cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    family = mc.load(out).config.model
+    assert family.probs == (0.5, 0.25, 0.125, 0.125) and family.vocab == 4
+
+
+def test_terminated_run_leaves_no_folder(tmp_path):
+    """SIGTERM mid-run: the partial folder is removed and no complete-looking folder appears."""
+    import signal
+    import time
+
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelcollapse", "run", "gaussian", "--samples", "2000",
+         "--policy", "mix", "--real", "0.1", "--synthetic", "0.5", "--generations", "100000",
+         "--replicates", "64", "--seed", "1", "--out", "long", "--no-plots"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(tmp_path.glob(".long.partial-*")):
+        time.sleep(0.1)
+    assert any(tmp_path.glob(".long.partial-*")), "the run should have started writing"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "long").exists()
+    assert not any(tmp_path.glob(".long.partial-*"))

@@ -66,3 +66,16 @@ def test_same_seed_same_results_folder(tmp_path):
     pd.testing.assert_frame_equal(first.metrics, second.metrics)
     pd.testing.assert_frame_equal(first.replicates, second.replicates)
     assert first.manifest["config"] == second.manifest["config"]
+
+
+def test_interrupted_library_run_removes_its_partial_folder(tmp_path, monkeypatch):
+    import modelcollapse.api as api
+
+    def interrupted(*args, **kwargs):
+        yield from []
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "iter_blocks", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        mc.run(mc.RunConfig("coin", seed=1), out=tmp_path / "r", plots=False)
+    assert list(tmp_path.iterdir()) == []

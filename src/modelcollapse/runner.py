@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,6 +26,10 @@ from .seeding import block_rng
 
 #: Called with the number of replicate-generations just completed.
 ProgressCallback = Callable[[int], None]
+
+
+class Cancelled(Exception):
+    """Raised inside a worker to abandon its block when the run is being stopped."""
 
 
 def default_workers() -> int:
@@ -68,12 +73,15 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
     size = config.block_size
     n_blocks = math.ceil(config.n_replicates / size)
     key = config.stream_key
+    stop = threading.Event()  # set when the consumer stops early (Ctrl-C, an error)
 
     def run_block(index: int) -> Block:
         first = index * size
         kept = min(size, config.n_replicates - first)
 
         def tick(t: int) -> None:
+            if stop.is_set():
+                raise Cancelled
             if progress is not None:
                 progress(kept)
 
@@ -102,6 +110,9 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
                     next_index += 1
                 yield pending.popleft().result()
         finally:
+            # Stop promptly: queued blocks never start, running ones quit at their next
+            # generation instead of holding the interrupt until they finish.
+            stop.set()
             for future in pending:
                 future.cancel()
 
