@@ -16,7 +16,8 @@ import numpy as np
 from .config import RunConfig
 from .progress import progress_bar
 from .provenance import environment, now
-from .results import Result, RunWriter, replicate_frame
+from .resources import check_memory
+from .results import Result, RunWriter, replicate_columns
 from .runner import default_workers, iter_blocks, simulate_arrays
 from .summary import summarize
 
@@ -88,11 +89,12 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
     config = config or RunConfig()
     seed_drawn = config.seed is None
     config = config.with_seed()
+    check_memory(config, workers=workers or default_workers(), in_memory=True)
     started, t0 = now(), time.perf_counter()
     total = config.n_replicates * config.n_generations
     with progress_bar(total, config.model.name, enabled=progress) as advance:
         traj = simulate_arrays(config, workers=workers, progress=advance)
-    replicates = replicate_frame(config, traj.metrics)
+    replicates = replicate_columns(config, traj.metrics)
     manifest = _manifest(config, summary=summarize(config, replicates), started=started,
                          wall=time.perf_counter() - t0,
                          workers=workers or default_workers(), seed_drawn=seed_drawn,
@@ -134,6 +136,7 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
     config = config or RunConfig()
     seed_drawn = config.seed is None
     config = config.with_seed()
+    check_memory(config, workers=workers or default_workers())  # before any folder exists
     path = Path(out) if out is not None else default_out(config)
     writer = RunWriter(path, config)
     started, t0 = now(), time.perf_counter()

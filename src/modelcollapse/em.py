@@ -45,9 +45,6 @@ import numpy as np
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 #: Responsibility mass below which a component counts as empty.
 EMPTY = 1e-12
-#: Flags passed as typed globals, not literals, so numba compiles ``_step2`` once.
-WITH_LIKELIHOOD = True
-NO_LIKELIHOOD = False
 #: LLVM may reassociate sums and contract multiply-adds (so loops vectorise), but must keep
 #: infinities and NaNs (a dead component has log-weight −inf).
 FAST = {"reassoc", "contract", "nsz", "arcp", "afn"}
@@ -149,22 +146,39 @@ def _log1p_unit(u: float) -> float:
     return 2.0 * t * s
 
 
-@numba.njit(fastmath=FAST, error_model="numpy", cache=True, nogil=True)
-def _step2(x, w, mu, var, w_out, mu_out, var_out, var_floor, sums, likelihood):
-    """One EM step for two live components; returns the mean log-likelihood at ``(w, mu, var)``
-    (``NaN`` unless ``likelihood``, which costs a ``log1p`` per point that Newton does not need).
+@numba.njit(fastmath=FAST, error_model="numpy", inline="always")
+def _point2(xi, m0, m1, a0, a1, h0, h1):
+    """One point of the two-component E-step.
 
     With ``lp_k = log w_k φ(x; μ_k, σ²_k)`` and ``d = lp_1 − lp_0``, ``u = exp(−|d|)`` gives both
-    responsibilities exactly (``1/(1+u)`` and ``u/(1+u)``) and ``log Σ_k e^{lp_k} =
-    max(lp_0, lp_1) + log(1 + u)``. ``sums`` receives, for Newton's method,
-    ``n_k, Σ r_k (x − μ_k), Σ r_k (x − μ_k)²`` (k = 0, 1) and ``Σ r0 r1 (x − c)^j``
-    (j = 0..4, c = (μ0 + μ1)/2).
+    responsibilities exactly (``1/(1+u)`` and ``u/(1+u)``), and
+    ``log Σ_k e^{lp_k} = max(lp_0, lp_1) + log(1 + u)``.
     """
-    n = x.size
+    e0 = xi - m0
+    e1 = xi - m1
+    lp0 = a0 - h0 * e0 * e0
+    lp1 = a1 - h1 * e1 * e1
+    d = lp1 - lp0
+    u = _exp_neg(min(abs(d), _GAP))
+    inv = 1.0 / (1.0 + u)
+    r1 = inv if d >= 0.0 else u * inv
+    r0 = u * inv if d >= 0.0 else inv
+    return e0, e1, max(lp0, lp1), u, inv, r0, r1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _coefficients2(w, var):
+    """``log w_k − ½ log(2π σ²_k)`` and ``1/(2σ²_k)`` for both components."""
     a0 = math.log(w[0]) - 0.5 * math.log(var[0]) - _LOG_SQRT_2PI
     a1 = math.log(w[1]) - 0.5 * math.log(var[1]) - _LOG_SQRT_2PI
-    h0 = 0.5 / var[0]
-    h1 = 0.5 / var[1]
+    return a0, a1, 0.5 / var[0], 0.5 / var[1]
+
+
+@numba.njit(fastmath=FAST, error_model="numpy", cache=True, nogil=True)
+def _step2(x, w, mu, var, w_out, mu_out, var_out, var_floor):
+    """One EM step for two live components; returns the mean log-likelihood at the input."""
+    n = x.size
+    a0, a1, h0, h1 = _coefficients2(w, var)
     m0 = mu[0]
     m1 = mu[1]
     n0 = 0.0
@@ -173,32 +187,53 @@ def _step2(x, w, mu, var, w_out, mu_out, var_out, var_floor, sums, likelihood):
     n1 = 0.0
     s1 = 0.0
     q1 = 0.0
-    centre = 0.5 * (m0 + m1)
-    p0 = 0.0
-    p1 = 0.0
-    p2 = 0.0
-    p3 = 0.0
-    p4 = 0.0
     log_sum = 0.0
     for i in range(n):
-        e0 = x[i] - m0
-        e1 = x[i] - m1
-        lp0 = a0 - h0 * e0 * e0
-        lp1 = a1 - h1 * e1 * e1
-        d = lp1 - lp0
-        u = _exp_neg(min(abs(d), _GAP))
-        inv = 1.0 / (1.0 + u)
-        r1 = inv if d >= 0.0 else u * inv
-        r0 = u * inv if d >= 0.0 else inv
+        e0, e1, top, u, _, r0, r1 = _point2(x[i], m0, m1, a0, a1, h0, h1)
         n0 += r0
         s0 += r0 * e0
         q0 += r0 * e0 * e0
         n1 += r1
         s1 += r1 * e1
         q1 += r1 * e1 * e1
-        if likelihood:  # loop-invariant: LLVM compiles one loop with and one without
-            log_sum += max(lp0, lp1) + _log1p_unit(u)
-        rr = r0 * r1
+        log_sum += top + _log1p_unit(u)
+    _m_update(0, n0, s0, q0, n, w, mu, var, w_out, mu_out, var_out, var_floor)
+    _m_update(1, n1, s1, q1, n, w, mu, var, w_out, mu_out, var_out, var_floor)
+    return log_sum / n
+
+
+@numba.njit(fastmath=FAST, error_model="numpy", cache=True, nogil=True)
+def _step2_newton(x, w, mu, var, w_out, mu_out, var_out, var_floor, sums):
+    """The E-step sums Newton's method needs, and the EM update, for two live components.
+
+    ``sums`` receives ``n_k, Σ r_k (x − μ_k), Σ r_k (x − μ_k)²`` (k = 0, 1) and
+    ``Σ r₀ r₁ (x − c)^j`` (j = 0..4, c = (μ₀ + μ₁)/2). No likelihood: Newton does not need it.
+    """
+    n = x.size
+    a0, a1, h0, h1 = _coefficients2(w, var)
+    m0 = mu[0]
+    m1 = mu[1]
+    centre = 0.5 * (m0 + m1)
+    n0 = 0.0
+    s0 = 0.0
+    q0 = 0.0
+    n1 = 0.0
+    s1 = 0.0
+    q1 = 0.0
+    p0 = 0.0
+    p1 = 0.0
+    p2 = 0.0
+    p3 = 0.0
+    p4 = 0.0
+    for i in range(n):
+        e0, e1, _, u, inv, r0, r1 = _point2(x[i], m0, m1, a0, a1, h0, h1)
+        n0 += r0
+        s0 += r0 * e0
+        q0 += r0 * e0 * e0
+        n1 += r1
+        s1 += r1 * e1
+        q1 += r1 * e1 * e1
+        rr = u * inv * inv  # r₀ r₁
         e = x[i] - centre
         e2 = e * e
         p0 += rr
@@ -219,7 +254,57 @@ def _step2(x, w, mu, var, w_out, mu_out, var_out, var_floor, sums, likelihood):
     sums[8] = p2
     sums[9] = p3
     sums[10] = p4
-    return log_sum / n if likelihood else np.nan
+
+
+@numba.njit(fastmath=FAST, error_model="numpy", cache=True, nogil=True)
+def _sums2_full(x, w, mu, var, sums):
+    """The sums of :func:`_step2_newton` and the mean log-likelihood at ``(w, mu, var)``."""
+    n = x.size
+    a0, a1, h0, h1 = _coefficients2(w, var)
+    m0 = mu[0]
+    m1 = mu[1]
+    centre = 0.5 * (m0 + m1)
+    n0 = 0.0
+    s0 = 0.0
+    q0 = 0.0
+    n1 = 0.0
+    s1 = 0.0
+    q1 = 0.0
+    p0 = 0.0
+    p1 = 0.0
+    p2 = 0.0
+    p3 = 0.0
+    p4 = 0.0
+    log_sum = 0.0
+    for i in range(n):
+        e0, e1, top, u, inv, r0, r1 = _point2(x[i], m0, m1, a0, a1, h0, h1)
+        n0 += r0
+        s0 += r0 * e0
+        q0 += r0 * e0 * e0
+        n1 += r1
+        s1 += r1 * e1
+        q1 += r1 * e1 * e1
+        rr = u * inv * inv
+        e = x[i] - centre
+        e2 = e * e
+        p0 += rr
+        p1 += rr * e
+        p2 += rr * e2
+        p3 += rr * e2 * e
+        p4 += rr * e2 * e2
+        log_sum += top + _log1p_unit(u)
+    sums[0] = n0
+    sums[1] = s0
+    sums[2] = q0
+    sums[3] = n1
+    sums[4] = s1
+    sums[5] = q1
+    sums[6] = p0
+    sums[7] = p1
+    sums[8] = p2
+    sums[9] = p3
+    sums[10] = p4
+    return log_sum / n
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -281,8 +366,7 @@ def em_step(x, w, mu, var, w_out, mu_out, var_out, var_floor):
     Dispatches to the vectorised two-component kernel when exactly two components are alive.
     """
     if w.size == 2 and w[0] > 0.0 and w[1] > 0.0:
-        return _step2(x, w, mu, var, w_out, mu_out, var_out, var_floor, np.empty(11),
-                      WITH_LIKELIHOOD)
+        return _step2(x, w, mu, var, w_out, mu_out, var_out, var_floor)
     return _step_general(x, w, mu, var, w_out, mu_out, var_out, var_floor)
 
 
@@ -387,29 +471,25 @@ def _fit_squarem(x, w, mu, var, tol, max_iter, var_floor):
 
 
 @numba.njit(cache=True, nogil=True)
-def _newton_direction(n, w, mu, var, sums, step):
-    """Newton's step for θ = (w₁, μ₀, μ₁, σ²₀, σ²₁) from one E-step's sums; returns the decrement.
+def _gradient_hessian(w, mu, var, sums, grad, hess):
+    """Gradient and Hessian of the log-likelihood in θ = (w₁, μ₀, μ₁, σ²₀, σ²₁) from the sums.
 
-    With ``s_k`` the score of ``log w_k φ_k`` in θ, the log-likelihood's gradient is
-    ``Σ_i Σ_k r_k s_k`` and its Hessian ``Σ_i [Σ_k r_k ∇s_k + r₀r₁ (s₁ − s₀)(s₁ − s₀)ᵀ]``
-    (the covariance of the scores over the two components). The first part needs only the
-    centred sums of the E-step; every entry of ``s₁ − s₀`` is a polynomial of degree ≤ 2 in
-    ``e = x − c``, so the second part is assembled from ``Σ r₀r₁ e^j``, ``j ≤ 4``.
-
-    Returns ``gᵀ(−H)⁻¹g / n``, the mean log-likelihood Newton's model expects to gain, or ``−1``
-    when ``H`` is not negative definite (no Newton step).
+    With ``s_k`` the score of ``log w_k φ_k`` in θ, the gradient is ``Σ_i Σ_k r_k s_k`` and the
+    Hessian ``Σ_i [Σ_k r_k ∇s_k + r₀r₁ (s₁ − s₀)(s₁ − s₀)ᵀ]`` (the covariance of the scores over
+    the two components). The first part needs only the centred sums of the E-step; every entry
+    of ``s₁ − s₀`` is a polynomial of degree ≤ 2 in ``e = x − c``, so the second part is
+    assembled from ``Σ r₀r₁ e^j``, ``j ≤ 4``.
     """
     a = w[1]
     n0, s0, q0, n1, s1, q1 = sums[0], sums[1], sums[2], sums[3], sums[4], sums[5]
     power = sums[6:11]
     v0, v1 = var[0], var[1]
-    grad = np.empty(5)
     grad[0] = n1 / a - n0 / (1.0 - a)
     grad[1] = s0 / v0
     grad[2] = s1 / v1
     grad[3] = (q0 - v0 * n0) / (2.0 * v0 * v0)
     grad[4] = (q1 - v1 * n1) / (2.0 * v1 * v1)
-    hess = np.zeros((5, 5))
+    hess[:, :] = 0.0
     hess[0, 0] = -n1 / (a * a) - n0 / ((1.0 - a) * (1.0 - a))
     hess[1, 1] = -n0 / v0
     hess[2, 2] = -n1 / v1
@@ -442,12 +522,100 @@ def _newton_direction(n, w, mu, var, sums, step):
             hess[i, j] += total
             if j != i:
                 hess[j, i] += total
+
+
+@numba.njit(cache=True, nogil=True)
+def _newton_direction(n, w, mu, var, sums, step):
+    """Newton's step from one E-step's sums (:func:`_gradient_hessian`); returns the decrement.
+
+    Returns ``gᵀ(−H)⁻¹g / n``, the mean log-likelihood Newton's model expects to gain, or ``−1``
+    when ``H`` is not negative definite (no Newton step).
+    """
+    grad = np.empty(5)
+    hess = np.empty((5, 5))
+    _gradient_hessian(w, mu, var, sums, grad, hess)
     if not _cholesky_solve(-hess, grad, step):
         return -1.0
     decrement = 0.0
     for i in range(5):
         decrement += grad[i] * step[i]
     return decrement / n
+
+
+@numba.njit(cache=True, nogil=True)
+def _unpack(theta, w, mu, var):
+    w[0] = 1.0 - theta[0]
+    w[1] = theta[0]
+    mu[0] = theta[1]
+    mu[1] = theta[2]
+    var[0] = theta[3]
+    var[1] = theta[4]
+
+
+@numba.njit(cache=True, nogil=True)
+def _fit_marquardt2(x, w, mu, var, tol, max_iter, var_floor):
+    """Levenberg–Marquardt on the log-likelihood of two live components, in place.
+
+    Where the likelihood is not concave (flat ridges of overlapping components, where EM
+    crawls and Newton has no step), solve ``(−H + λ diag|H|) Δ = g`` with the damping ``λ`` raised
+    until the system is positive definite and the step gains likelihood, and lowered after every
+    accepted step; as the region turns concave ``λ → 0`` and Newton's quadratic convergence
+    returns. Stops when an undamped step's decrement is below ``tol`` (done), or when steps no
+    longer change the likelihood in double precision (done: the top of a flat ridge). Returns
+    ``(E-steps, done)``.
+    """
+    n = x.size
+    sums = np.empty(11)
+    trial_sums = np.empty(11)
+    grad = np.empty(5)
+    hess = np.empty((5, 5))
+    system = np.empty((5, 5))
+    step = np.empty(5)
+    theta = np.array([w[1], mu[0], mu[1], var[0], var[1]])
+    trial = np.empty(5)
+    tw, tmu, tvar = np.empty(2), np.empty(2), np.empty(2)
+    ll = _sums2_full(x, w, mu, var, sums)
+    steps = 1
+    damping = 0.0
+    while steps < max_iter:
+        _unpack(theta, w, mu, var)
+        _gradient_hessian(w, mu, var, sums, grad, hess)
+        while True:
+            for i in range(5):
+                for j in range(5):
+                    system[i, j] = -hess[i, j]
+                system[i, i] += damping * max(abs(hess[i, i]), 1e-300)
+            if _cholesky_solve(system, grad, step):
+                break
+            damping = max(4.0 * damping, 1e-4)
+        decrement = 0.0
+        for i in range(5):
+            decrement += grad[i] * step[i]
+        decrement /= n
+        for i in range(5):
+            trial[i] = theta[i] + step[i]
+        valid = 0.0 < trial[0] < 1.0 and trial[3] > var_floor and trial[4] > var_floor
+        if damping == 0.0 and decrement < tol and valid:
+            _unpack(trial, w, mu, var)
+            return steps, True
+        if not valid:
+            damping = max(4.0 * damping, 1e-4)
+            continue
+        _unpack(trial, tw, tmu, tvar)
+        trial_ll = _sums2_full(x, tw, tmu, tvar, trial_sums)
+        steps += 1
+        if trial_ll >= ll:
+            if trial_ll - ll <= 4e-16 * abs(ll) and damping > 0.0:
+                _unpack(trial, w, mu, var)  # flat to double precision: as high as it gets
+                return steps, True
+            theta[:] = trial
+            sums[:] = trial_sums
+            ll = trial_ll
+            damping = damping / 4.0 if damping > 1e-8 else 0.0
+        else:
+            damping = max(4.0 * damping, 1e-4)
+    _unpack(theta, w, mu, var)
+    return steps, False
 
 
 @numba.njit(cache=True, nogil=True)
@@ -506,7 +674,7 @@ def _fit_newton2(x, w, mu, var, tol, max_iter, var_floor):
     while steps < max_iter:
         if not (1e-6 < w[1] < 1.0 - 1e-6) or min(var[0], var[1]) <= var_floor:
             break
-        _step2(x, w, mu, var, w_em, mu_em, var_em, var_floor, sums, NO_LIKELIHOOD)
+        _step2_newton(x, w, mu, var, w_em, mu_em, var_em, var_floor, sums)
         steps += 1
         decrement = _newton_direction(x.size, w, mu, var, sums, step)
         if decrement >= previous_decrement:  # the last Newton step did not get closer
@@ -674,27 +842,55 @@ def fit_block(rng, x, w, mu, var, tol, max_iter, var_floor, accelerate):
 
 
 @numba.njit(cache=True, nogil=True)
+def _sort_by_mean(w, mu, var):
+    """Reorder one row's components by increasing mean (insertion sort: K is tiny)."""
+    for i in range(1, mu.size):
+        j = i
+        while j > 0 and mu[j - 1] > mu[j]:
+            w[j - 1], w[j] = w[j], w[j - 1]
+            mu[j - 1], mu[j] = mu[j], mu[j - 1]
+            var[j - 1], var[j] = var[j], var[j - 1]
+            j -= 1
+
+
+@numba.njit(cache=True, nogil=True)
 def fit_block_warm(x, w, mu, var, tol, max_iter, var_floor, accelerate):
     """Fit every row of ``x[R, n]`` in place, starting from ``w, mu, var`` (``[R, K]``).
 
     Needs no random numbers (and no generator, whose unboxing costs microseconds per call).
-    Returns the E-steps used per row.
+    Components come out sorted by mean. Returns the E-steps used per row.
     """
-    rows, k_count = w.shape
+    rows = w.shape[0]
     steps = np.empty(rows, dtype=np.int64)
     for r in range(rows):
         if not accelerate:
             steps[r] = _fit_plain(x[r], w[r], mu[r], var[r], tol, max_iter, var_floor)
-            continue
-        used = 0
-        if k_count == 2 and w[r, 0] > 0.0 and w[r, 1] > 0.0:
-            used, done = _fit_newton2(x[r], w[r], mu[r], var[r], tol, max_iter, var_floor)
-            if done:
-                steps[r] = used
-                continue
-        steps[r] = used + _fit_squarem(x[r], w[r], mu[r], var[r], tol, max_iter - used,
-                                       var_floor)
+        else:
+            steps[r] = _fit_accelerated(x[r], w[r], mu[r], var[r], tol, max_iter, var_floor)
+        _sort_by_mean(w[r], mu[r], var[r])
     return steps
+
+
+@numba.njit(cache=True, nogil=True)
+def _fit_accelerated(x, w, mu, var, tol, max_iter, var_floor):
+    """The fastest method that converges, in place; returns the E-steps (data passes) used.
+
+    Two live components: Newton from the start (no likelihood needed, quadratic convergence from
+    a warm start); if it cannot proceed (a non-concave, flat likelihood of overlapping
+    components), Levenberg–Marquardt, which damps Newton until the region turns concave. Other
+    cases (K ≠ 2, a dead component, a variance on the floor, a weight at 0 or 1): SQUAREM.
+    """
+    used = 0
+    if w.size == 2 and w[0] > 0.0 and w[1] > 0.0:
+        used, done = _fit_newton2(x, w, mu, var, tol, max_iter, var_floor)
+        if done or used >= max_iter:
+            return used
+        if 1e-9 < w[1] < 1.0 - 1e-9 and min(var[0], var[1]) > var_floor:
+            steps, done = _fit_marquardt2(x, w, mu, var, tol, max_iter - used, var_floor)
+            used += steps
+            if done or used >= max_iter:
+                return used
+    return used + _fit_squarem(x, w, mu, var, tol, max_iter - used, var_floor)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -39,7 +39,7 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 GL_NODES, GL_WEIGHTS = np.polynomial.legendre.leggauss(12)
 KL_NODES, KL_WEIGHTS = np.polynomial.legendre.leggauss(8)
 #: Panel breakpoints, in component standard deviations, of the W2 and KL integrals.
-W2_BREAKS = np.arange(-9.0, 9.5, 2.0)
+W2_BREAKS = np.arange(-7.0, 7.5, 2.0)  # beyond ±7σ a component holds < 3e-12
 KL_BREAKS = np.array([-8.0, -4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0, 8.0])
 #: The truth's quantile tables cover tail probabilities down to e^-100 ≈ 4e-44.
 TAIL_LOG_MIN = -100.0
@@ -153,11 +153,13 @@ def _tail_terms(x: float, w, mu, sd, upper: bool) -> tuple[float, float, float]:
 
 @numba.njit(cache=True, nogil=True)
 def quantile_and_density(z: float, w, mu, sd, guess: float,
-                         log_tail: float = np.nan) -> tuple[float, float]:
+                         log_tail: float = 1.0) -> tuple[float, float]:
     """``x = F⁻¹(Φ(z))`` of a mixture and the density ``f(x)`` there.
 
     ``log_tail`` is ``log Φ(z)`` (``z ≤ 0``) or ``log Φ(−z)`` (``z > 0``) when the caller already
-    has it exactly (it is computed from ``z`` otherwise).
+    has it exactly; any positive value (the default) means "compute it from ``z``". (Not NaN:
+    numba's cache compares default values, and NaN never equals itself, so a NaN default would
+    recompile the function in every process.)
 
     Halley's iteration on ``log F(x) − log Φ(z)`` (``z ≤ 0``) or ``log(1 − F(x)) − log Φ(−z)``
     (``z > 0``), safeguarded by the bracket ``[min_k, max_k] (μ_k + σ_k z)``. Working with the log
@@ -177,7 +179,7 @@ def quantile_and_density(z: float, w, mu, sd, guess: float,
         x = 0.5 * (lo + hi)
         _, dens, _ = _tail_terms(x, w, mu, sd, upper)
         return x, dens
-    if math.isnan(log_tail):
+    if log_tail > 0.0:
         target = math.log(_ndtr(-z)) if upper else math.log(_ndtr(z))
     else:
         target = log_tail
@@ -278,34 +280,49 @@ def _build_tail_table(w, mu, sd, upper, y_min, step, rel_tol):
     """
     y_max = math.log(0.5)
     count = math.ceil((y_max - y_min) / step) + 1
-    stack = list(np.linspace(y_min, y_max, count)[::-1])
-    knots_y = []
-    knots_t = []
-    knots_d = []
-    y = stack.pop()
-    t, d = _tail_quantile(y, upper, w, mu, sd, -np.inf)
-    knots_y.append(y)
-    knots_t.append(t)
-    knots_d.append(d)
-    while stack:
-        y1 = stack[-1]
-        y0 = knots_y[-1]
-        t1, d1 = _tail_quantile(y1, upper, w, mu, sd, knots_t[-1])
+    grid = np.linspace(y_min, y_max, count)
+    capacity = 4 * count
+    knots_y = np.empty(capacity)
+    knots_t = np.empty(capacity)
+    knots_d = np.empty(capacity)
+    # Pending right ends, nearest last: the uniform grid, plus midpoints pushed while refining.
+    pending = np.empty(count + 64)
+    pending[:count] = grid[::-1]
+    top = count - 1
+    t, d = _tail_quantile(grid[0], upper, w, mu, sd, -np.inf)
+    knots_y[0], knots_t[0], knots_d[0] = grid[0], t, d
+    size = 1
+    while top > 0:
+        y1 = pending[top - 1]
+        y0 = knots_y[size - 1]
+        t1, d1 = _tail_quantile(y1, upper, w, mu, sd, knots_t[size - 1])
         ym = 0.5 * (y0 + y1)
-        tm, _ = _tail_quantile(ym, upper, w, mu, sd, knots_t[-1])
-        estimate = _hermite(ym, y0, y1, knots_t[-1], t1, knots_d[-1], d1)
-        allowed = rel_tol * (1.0 + abs(tm)) + 4e-16 * (1.0 + abs(ym)) * max(abs(knots_d[-1]),
-                                                                          abs(d1))
+        tm, _ = _tail_quantile(ym, upper, w, mu, sd, knots_t[size - 1])
+        estimate = _hermite(ym, y0, y1, knots_t[size - 1], t1, knots_d[size - 1], d1)
+        allowed = rel_tol * (1.0 + abs(tm)) + 4e-16 * (1.0 + abs(ym)) * max(
+            abs(knots_d[size - 1]), abs(d1))
         if not abs(estimate - tm) <= allowed:
-            if y1 - y0 > 1e-7:
-                stack.append(ym)  # refine the left half first
+            if y1 - y0 > 1e-7 and top < pending.size:
+                pending[top] = ym  # refine the left half first
+                top += 1
                 continue
-            knots_d[-1] = np.nan  # too steep to tabulate: flag the interval for exact solves
-        stack.pop()
-        knots_y.append(y1)
-        knots_t.append(t1)
-        knots_d.append(d1)
-    return np.array(knots_y), np.array(knots_t), np.array(knots_d)
+            knots_d[size - 1] = np.nan  # too steep to tabulate: flag for exact solves
+        top -= 1
+        if size == capacity:
+            capacity *= 2
+            knots_y = _grown(knots_y, capacity)
+            knots_t = _grown(knots_t, capacity)
+            knots_d = _grown(knots_d, capacity)
+        knots_y[size], knots_t[size], knots_d[size] = y1, t1, d1
+        size += 1
+    return knots_y[:size].copy(), knots_t[:size].copy(), knots_d[:size].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _grown(values, capacity):
+    out = np.empty(capacity)
+    out[: values.size] = values
+    return out
 
 
 @numba.njit(cache=True, nogil=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .config import RunConfig
 
@@ -14,7 +14,15 @@ from .config import RunConfig
 QUANTILES = (0.05, 0.5, 0.95)
 
 
-def summarize(config: RunConfig, replicates: pd.DataFrame) -> dict[str, Any]:
+def _column(replicates: Mapping[str, Any], name: str) -> np.ndarray:
+    """A column as floats, missing values as NaN (numpy columns or a pandas DataFrame)."""
+    values = replicates[name]
+    if hasattr(values, "to_numpy"):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(values, dtype=float)
+
+
+def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any]:
     """Final-value quantiles of the key metrics and statistics of the event times.
 
     Parameters
@@ -22,7 +30,8 @@ def summarize(config: RunConfig, replicates: pd.DataFrame) -> dict[str, Any]:
     config
         The run's configuration.
     replicates
-        The per-replicate table (``final_<metric>`` and event-time columns).
+        The per-replicate table (``final_<metric>`` and event-time columns), as numpy columns
+        or a DataFrame.
     """
     family = config.model
     truth = family.metrics(family.truth()[None])
@@ -31,7 +40,7 @@ def summarize(config: RunConfig, replicates: pd.DataFrame) -> dict[str, Any]:
         names += [f"std_{i}" for i in range(family.n_components)]  # type: ignore[attr-defined]
     final: dict[str, Any] = {}
     for name in names:
-        values = replicates[f"final_{name}"].to_numpy(dtype=float)
+        values = _column(replicates, f"final_{name}")
         q = np.quantile(values, QUANTILES)
         final[name] = {"q05": q[0], "median": q[1], "q95": q[2],
                        "truth": float(np.asarray(truth[name]).ravel()[0])}
@@ -39,8 +48,10 @@ def summarize(config: RunConfig, replicates: pd.DataFrame) -> dict[str, Any]:
     for column in ("absorption_time", "collapse_time", "fixation_time"):
         if column not in replicates:
             continue
-        times = replicates[column].dropna().to_numpy(dtype=float)
-        entry: dict[str, Any] = {"count": int(times.size), "of": len(replicates)}
+        times = _column(replicates, column)
+        total = times.size
+        times = times[~np.isnan(times)]
+        entry: dict[str, Any] = {"count": int(times.size), "of": int(total)}
         if times.size:
             entry["mean"] = float(times.mean())
             entry["se"] = float(times.std(ddof=1) / math.sqrt(times.size)) if times.size > 1 \
@@ -48,7 +59,7 @@ def summarize(config: RunConfig, replicates: pd.DataFrame) -> dict[str, Any]:
             entry["median"] = float(np.median(times))
         events[column] = entry
     if "fixed_at" in replicates:
-        fixed = replicates["fixed_at"].dropna()
+        fixed = _column(replicates, "fixed_at")
         events["fixed_at_1"] = int((fixed == 1).sum())
         events["fixed_at_0"] = int((fixed == 0).sum())
     return {"final": final, "events": events}

@@ -73,7 +73,12 @@ class Coin(Family):
 
     def sample(self, params, n, rng, *, stats):
         if stats:
-            heads = rng.binomial(n, params)
+            # Only rollouts still drifting need a draw: at p = 0 or 1 the count is certain.
+            # (Most rollouts are absorbed within a few dozen generations.)
+            heads = np.where(params == 1.0, n, 0)
+            drifting = np.flatnonzero((params > 0.0) & (params < 1.0))
+            if drifting.size:
+                heads[drifting] = rng.binomial(n, params[drifting])
             return Counts(np.stack([n - heads, heads], axis=1))
         return Samples((rng.random((params.shape[0], n)) < params[:, None]).astype(np.int8))
 

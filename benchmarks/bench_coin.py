@@ -1,0 +1,43 @@
+"""The unigram coin (k = 10): a per-rollout Python loop against modelcollapse, side by side.
+
+The reference tosses k coins per rollout per generation in a Python loop, as notebooks do; it runs
+a few thousand rollout-generations and is reported per rollout-generation. modelcollapse is timed as
+whole commands for 10⁴ and 10⁶ rollouts × 1000 generations (every rollout's every generation is
+written to metrics.parquet: 10⁹ rows for the larger run).
+
+    python benchmarks/bench_coin.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from common import command_time, median_time, save, table
+from reference import coin_loop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    ref_rollouts, ref_generations = 200, 200
+    reference, _ = median_time(lambda: coin_loop(ref_rollouts, ref_generations, 10, 0.5, 1),
+                               args.repeats)
+    per = reference / (ref_rollouts * ref_generations)
+    rows = [{"what": "per-rollout Python loop (reference)", "seconds": reference,
+             "per rollout-generation (ns)": per * 1e9, "ratio": 1.0}]
+    for rollouts, repeats in ((10_000, args.repeats), (1_000_000, 1)):
+        seconds, _ = command_time(["run", "coin", "--replicates", str(rollouts),
+                                   "--generations", "1000", "--no-plots", "--seed", "1"],
+                                  repeats)
+        cost = seconds / (rollouts * 1000)
+        rows.append({"what": f"modelcollapse {rollouts:,} rollouts × 1000", "seconds": seconds,
+                     "per rollout-generation (ns)": cost * 1e9, "ratio": per / cost,
+                     "reference would take (s)": per * rollouts * 1000})
+    print(table(rows, ["what", "seconds", "per rollout-generation (ns)", "ratio",
+                       "reference would take (s)"]))
+    print(f"written {save('coin', {'repeats': args.repeats, 'rows': rows})}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+"""Run every benchmark, one after another, and print their tables (results/*.json).
+
+    pip install '.[test]' && python benchmarks/run_all.py
+
+Takes about ten minutes on two cores; nothing else should run meanwhile.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+SCRIPTS = ("bench_gmm.py", "bench_coin.py", "bench_gaussian.py", "bench_categorical.py")
+
+if __name__ == "__main__":
+    for script in SCRIPTS:
+        print(f"\n=== {script} ===", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), *sys.argv[1:]], check=True)
