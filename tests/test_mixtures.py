@@ -111,8 +111,9 @@ def test_central_interval_is_the_truths_99_percent():
     assert cdf(lo) == pytest.approx(0.005, rel=1e-10) and cdf(hi) == pytest.approx(0.995)
 
 
-def test_deep_gaps_get_more_grading():
-    shallow = M.truth_geometry((0.5, 0.5), (-2.0, 2.0), (1.0, 1.0)).grading
-    deep = M.truth_geometry((0.5, 0.5), (-4.0, 4.0), (1.0, 1.0)).grading
-    single = M.truth_geometry((1.0,), (0.0,), (1.0,)).grading
-    assert len(single) == 0 < len(shallow) < len(deep)
+def test_emptier_gaps_get_more_grading():
+    def levels(gap):
+        return len(M.truth_geometry((0.5, 0.5), (-gap, gap), (1.0, 1.0)).grading)
+
+    assert len(M.truth_geometry((1.0,), (0.0,), (1.0,)).grading) == 0
+    assert levels(2.0) == 0 < levels(3.0) < levels(4.0) < levels(6.0)

@@ -6,6 +6,7 @@ The command line's ``modelcollapse run`` is exactly :func:`run`.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -162,11 +163,16 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
                              workers=workers or default_workers(), seed_drawn=seed_drawn,
                              argv=argv, figures=figures)
         if plots:
-            from .plots import plot_run  # matplotlib only when figures are wanted
-
             view = Result(manifest, arrays={k: np.concatenate(v) for k, v in kept.items()},
                           replicates=replicates)
-            figures += [p.name for p in plot_run(view, writer.folder)]
+            try:
+                from .plots import plot_run  # matplotlib only when figures are wanted
+
+                figures += [p.name for p in plot_run(view, writer.folder)]
+            except Exception as err:
+                warnings.warn(f"figures were not written: {type(err).__name__}: {err}",
+                              RuntimeWarning, stacklevel=2)
+                manifest["figures_error"] = f"{type(err).__name__}: {err}"
             manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
         writer.finish(manifest)
     except BaseException:

@@ -871,15 +871,42 @@ def fit_block_warm(x, w, mu, var, tol, max_iter, var_floor, accelerate):
     return steps
 
 
+@numba.njit(fastmath=FAST, error_model="numpy", cache=True, nogil=True)
+def _fit_single(x, mu, var, k, var_floor):
+    """The exact fit when only component ``k`` is alive: every responsibility is 1, so its
+    mean and variance are the sample's (two passes, the second centred for precision)."""
+    total = 0.0
+    for i in range(x.size):
+        total += x[i]
+    mean = total / x.size
+    square = 0.0
+    for i in range(x.size):
+        square += (x[i] - mean) ** 2
+    mu[k] = mean
+    var[k] = max(square / x.size, var_floor)
+
+
 @numba.njit(cache=True, nogil=True)
 def _fit_accelerated(x, w, mu, var, tol, max_iter, var_floor):
     """The fastest method that converges, in place; returns the E-steps (data passes) used.
 
-    Two live components: Newton from the start (no likelihood needed, quadratic convergence from
-    a warm start); if it cannot proceed (a non-concave, flat likelihood of overlapping
-    components), Levenberg–Marquardt, which damps Newton until the region turns concave. Other
-    cases (K ≠ 2, a dead component, a variance on the floor, a weight at 0 or 1): SQUAREM.
+    One live component (the others dead): its exact fit in closed form. Two live components:
+    Newton from the start (no likelihood needed, quadratic convergence from a warm start); if it
+    cannot proceed (a non-concave, flat likelihood of overlapping components),
+    Levenberg–Marquardt, which damps Newton until the region turns concave. Other cases
+    (K > 2, a variance on the floor, a weight within 1e-9 of 0 or 1): SQUAREM.
     """
+    alive = 0
+    last = 0
+    for k in range(w.size):
+        if w[k] > 0.0:
+            alive += 1
+            last = k
+    if alive == 1:  # the others are dead (weight exactly 0): a single normal, in closed form
+        w[:] = 0.0
+        w[last] = 1.0
+        _fit_single(x, mu, var, last, var_floor)
+        return 1
     used = 0
     if w.size == 2 and w[0] > 0.0 and w[1] > 0.0:
         used, done = _fit_newton2(x, w, mu, var, tol, max_iter, var_floor)

@@ -472,7 +472,7 @@ def _crossings(w, mu, sd, out, start):
 def kl_divergence(w0, mu0, sd0, w, mu, sd, nodes, weights, breaks):
     """``KL(G ‖ F)`` for the truth ``G = (w0, mu0, sd0)`` and a fitted ``F = (w, mu, sd)``.
 
-    Composite Gauss–Legendre over ``G``'s components ± 10 standard deviations, in panels at most
+    Composite Gauss–Legendre over ``G``'s components ± 8 standard deviations, in panels at most
     one truth standard deviation wide, broken at the crossings of ``F``'s component log densities
     (:func:`_crossings`) and, for every component of ``F`` narrower than the truth's narrowest,
     at ``μ + cσ`` (``c ∈ breaks``) so that its spike is integrated on its own scale.
@@ -482,8 +482,8 @@ def kl_divergence(w0, mu0, sd0, w, mu, sd, nodes, weights, breaks):
     h_max = np.inf
     for k in range(w0.size):
         if w0[k] > 0.0:
-            left = min(left, mu0[k] - 10.0 * sd0[k])
-            right = max(right, mu0[k] + 10.0 * sd0[k])
+            left = min(left, mu0[k] - 8.0 * sd0[k])  # beyond 8σ the truth holds < 1.3e-15
+            right = max(right, mu0[k] + 8.0 * sd0[k])
             h_max = min(h_max, sd0[k])
     cuts = np.empty(breaks.size * w.size + w.size * w.size + 2)
     m = 0
@@ -566,7 +566,9 @@ def truth_geometry(w0: tuple[float, ...], mu0: tuple[float, ...],
     for level in cumulative[(cumulative > 0) & (cumulative < 1)]:
         _, dens = quantile_and_density(_ndtri(level), w, mu, sd, -np.inf)
         depth = min(depth, dens * sd[w > 0].min() * _SQRT_2PI)
-    levels = min(max(math.ceil(math.log(1.0 / max(depth, 1e-300)) / math.log(4.0)), 0), 12)
+    # A gap at least a tenth of a peak deep needs no grading (measured: 7.8e-8 without, 7.4e-8
+    # with, on the default truth); every factor 4 emptier adds a level.
+    levels = min(max(math.ceil(math.log(0.1 / max(depth, 1e-300)) / math.log(4.0)), 0), 12)
     tables = (*_build_tail_table(w, mu, sd, False, TAIL_LOG_MIN, 0.25, 1e-12),
               *_build_tail_table(w, mu, sd, True, TAIL_LOG_MIN, 0.25, 1e-12))
     return TruthGeometry(interval, 4.0 ** -np.arange(1, levels + 1), tables)

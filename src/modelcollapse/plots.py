@@ -55,6 +55,10 @@ LOG_FLOOR = 1e-300
 FAN_EXAMPLES = 5
 #: Fitted densities higher than this multiple of the truth's peak are clipped in ``density.png``.
 DENSITY_CLIP = 3.0
+#: ``density.png`` spans the x where some density exceeds this fraction of the truth's peak.
+DENSITY_VISIBLE = 2e-3
+#: Narrowest figure, in inches (room for the title and the subtitle).
+MIN_WIDTH = 8.0
 #: Metrics drawn with the log rule (:func:`choose_scale`); the others always on a linear axis.
 LOG_METRICS = frozenset({"var"})
 
@@ -119,7 +123,7 @@ def _new_figure(title: str, subtitle: str, *, panel_size: tuple[float, float],
     Returns the figure and its axes as a flat array. The header's height is computed from the
     wrapped subtitle, and the constrained layout is told to keep out of it.
     """
-    width = panel_size[0] * ncols
+    width = max(panel_size[0] * ncols, MIN_WIDTH)  # the title must fit even over one panel
     chars = max(40, int(width * 14))  # about 14 characters per inch at the subtitle's size
     lines = [line for part in subtitle.split("\n") for line in textwrap.wrap(part, chars)]
     header = 0.5 + 0.17 * len(lines)  # inches: title, one line per subtitle line, padding
@@ -141,8 +145,17 @@ def _new_figure(title: str, subtitle: str, *, panel_size: tuple[float, float],
 
 
 def _figure_legend(fig: Figure, handles: Sequence[Any]) -> None:
-    """One legend for the whole figure, below the panels."""
-    fig.legend(handles=list(handles), loc="outside lower center", ncols=min(len(handles), 5),
+    """One legend for the whole figure, below the panels, in as many rows as its width needs."""
+    handles = list(handles)
+    # Rough width of one entry in inches: its marker and padding, then ~0.068 in per character
+    # at 8 pt. Wrapping early is harmless; running off the figure's edge is not.
+    widths = [0.75 + 0.068 * len(str(h.get_label())) for h in handles]
+    room = fig.get_figwidth() * 0.95
+    ncols = len(handles)
+    # Matplotlib fills a legend column by column, so a row is as wide as its widest columns.
+    while ncols > 1 and sum(max(col) for col in np.array_split(widths, ncols)) > room:
+        ncols -= 1
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols,
                fontsize=STYLE.legend_size, frameon=False)
 
 
@@ -173,7 +186,7 @@ class _Run:
     def traj(self, metric: str) -> np.ndarray:
         """Trajectories ``[replicates shown, G + 1]`` as floats (at most :data:`MAX_LINES`)."""
         if metric not in self._cache:
-            values = np.asarray(self.result.trajectories(metric), dtype=float)
+            values = np.asarray(self.result.trajectories(metric, MAX_LINES), dtype=float)
             self._cache[metric] = values[:MAX_LINES]
         return self._cache[metric]
 
@@ -191,15 +204,20 @@ class _Run:
         seed = "seed not recorded" if self.seed is None else f"seed {self.seed}"
         replicates = replicates or replicates_text(self.shown, self.total)
         return (f"{cfg.model.describe()}\n"
-                f"policy {cfg.data_policy.describe()} · N = {cfg.n_samples:,} samples per "
-                f"generation · {self.n_generations:,} generations · {replicates} · {seed}")
+                f"policy {cfg.data_policy.describe()} · N = {_plural(cfg.n_samples, 'sample')} "
+                f"per generation · {_plural(self.n_generations, 'generation')} · {replicates} · "
+                f"{seed}")
 
 
 def replicates_text(shown: int, total: int) -> str:
     """``"10 replicates"``, or ``"first 500 of 1,000,000 replicates"`` when only some are drawn."""
     if shown >= total:
-        return f"{total:,} replicate" + ("" if total == 1 else "s")
+        return _plural(total, "replicate")
     return f"first {shown:,} of {total:,} replicates"
+
+
+def _plural(n: int | None, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 # -- numbers behind the figures --------------------------------------------------------------
@@ -264,7 +282,7 @@ def absorbed_fractions(replicates: pd.DataFrame, n_generations: int) -> dict[str
     Parameters
     ----------
     replicates
-        The per-replicate table of a coin run (``absorption_time``, ``fixed_at``).
+        The per-replicate table of a coin run (``absorption_time``, ``absorbed_at``).
     n_generations
         ``G``.
 
@@ -278,7 +296,7 @@ def absorbed_fractions(replicates: pd.DataFrame, n_generations: int) -> dict[str
     """
     n = len(replicates)
     times = replicates["absorption_time"].to_numpy(dtype=float, na_value=np.nan)
-    fixed = replicates["fixed_at"].to_numpy(dtype=float, na_value=np.nan)
+    fixed = replicates["absorbed_at"].to_numpy(dtype=float, na_value=np.nan)
     out = {}
     for key, keep in (("absorbed", np.ones(n, dtype=bool)), ("at 1", fixed == 1.0),
                       ("at 0", fixed == 0.0)):
@@ -580,19 +598,30 @@ def density_figure(result: Result) -> Figure:
               for name in ("weight", "mean", "std")}  # each [R, G + 1, K]
     w0, mu0, sd0 = (np.asarray(v, dtype=float) for v in (model.weights, model.means, model.stds))
 
-    # x-range: the truth ± 4σ and every fitted component with visible weight ± 4σ.
+    # x-range: start from the truth and every visible fitted component ± 4σ, then trim to where
+    # some density is visible, so one broad, low component does not squeeze the rest.
     lows, highs = [np.min(mu0 - 4 * sd0)], [np.max(mu0 + 4 * sd0)]
+    centres = [mu0]
     for t in generations:
         w, mu, sd = (params[name][:, t] for name in ("weight", "mean", "std"))
         visible = (w > 1e-3) & np.isfinite(mu) & np.isfinite(sd)
         if visible.any():
             lows.append(np.min((mu - 4 * sd)[visible]))
             highs.append(np.max((mu + 4 * sd)[visible]))
-    lo, hi = float(min(lows)), float(max(highs))
-    base = np.linspace(lo, hi, 1200)
-    truth = mixture_density(np.sort(np.concatenate([base, mu0])), w0, mu0, sd0)
+            centres.append(mu[visible])
+    wide = np.linspace(float(min(lows)), float(max(highs)), 2000)
+    truth = mixture_density(np.sort(np.concatenate([wide, mu0])), w0, mu0, sd0)
     peak = float(truth.max())
     cap = DENSITY_CLIP * peak
+    envelope = mixture_density(wide, w0, mu0, sd0)
+    for t in generations:
+        fits = mixture_density(wide, *(params[name][:, t] for name in ("weight", "mean", "std")))
+        envelope = np.fmax(envelope, np.nanmax(fits, axis=0) if fits.size else envelope)
+    seen = wide[envelope > DENSITY_VISIBLE * peak]
+    spots = np.concatenate([seen, *centres, mu0 - 3 * sd0, mu0 + 3 * sd0])
+    lo, hi = float(spots.min()), float(spots.max())
+    lo, hi = lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)
+    base = np.linspace(lo, hi, 1200)
 
     titles = {1: "after the first fit (t = 1)", g: f"after the last generation (t = {g:,})"}
     if g == 1:
@@ -626,14 +655,15 @@ def density_figure(result: Result) -> Figure:
         ax.add_collection(lines, autolim=False)
         xs = np.sort(np.concatenate([base, mu0]))
         ax.plot(xs, mixture_density(xs, w0, mu0, sd0), color=STYLE.truth, lw=2.4, zorder=3)
-        ax.set_title(titles[t], fontsize=STYLE.label_size + 1, loc="left")
+        title = titles[t]
+        if clipped:
+            # Said in the title: a note inside the panel would sit on the clipped spikes.
+            n_high = int(np.sum(np.nanmax(y, axis=1) > cap))
+            title += (f"\ny clipped at {DENSITY_CLIP:g}× the truth's peak; {n_high:,} of {n:,} "
+                      f"fits go higher (to {highest:.3g})")
+        ax.set_title(title, fontsize=STYLE.label_size + 1, loc="left")
         ax.set_xlabel("x (data units)", fontsize=STYLE.label_size)
         ax.set_xlim(lo, hi)
-        if clipped:
-            n_high = int(np.sum(np.nanmax(y, axis=1) > cap))
-            _note(ax, f"y clipped at {DENSITY_CLIP:g}× the truth's peak: {n_high:,} of {n:,} fits\n"
-                      f"peak higher (up to {highest:.3g}) where a component collapsed",
-                  loc="upper right")
     axes[0].set_ylabel("density (1 / data unit)", fontsize=STYLE.label_size)
     axes[0].set_ylim(0, cap if clipped_any else top * 1.08)
     fitted_label = (f"fitted mixture, one colour per replicate ({n:,})" if n <= 10

@@ -51,6 +51,30 @@ REPLICATES = "replicates.parquet"
 ROW_GROUP = 1 << 20
 
 
+# Arrow arrays are built from raw buffers: pa.array() on numpy arrays or lists imports pandas
+# to check for pandas objects, which would add 0.2 s to every run's start-up.
+_ARROW_TYPES = {np.dtype(np.int8): pa.int8(), np.dtype(np.int32): pa.int32(),
+                np.dtype(np.int64): pa.int64(), np.dtype(np.float64): pa.float64()}
+
+
+def arrow_array(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    """A zero-copy Arrow array of a 1-D numpy array; ``missing`` marks nulls."""
+    values = np.ascontiguousarray(values)
+    validity = None
+    if missing is not None and missing.any():
+        validity = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+    return pa.Array.from_buffers(_ARROW_TYPES[values.dtype], values.size,
+                                 [validity, pa.py_buffer(values)])
+
+
+def arrow_strings(values: Iterable[str]) -> pa.Array:
+    """An Arrow string array of a few Python strings."""
+    encoded = [v.encode() for v in values]
+    offsets = np.cumsum([0, *(len(e) for e in encoded)], dtype=np.int32)
+    return pa.Array.from_buffers(pa.string(), len(encoded),
+                                 [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
+
+
 def metrics_schema() -> pa.Schema:
     return pa.schema([("replicate", pa.int32()),
                       ("metric", pa.dictionary(pa.int8(), pa.string())),
@@ -64,7 +88,8 @@ def _fixed_columns(names: tuple[str, ...], n_rep: int, n_gen: int) -> tuple[pa.A
     n_met = len(names)
     metric = np.tile(np.repeat(np.arange(n_met, dtype=np.int8), n_gen), n_rep)
     generation = np.tile(np.arange(n_gen, dtype=np.int32), n_rep * n_met)
-    return pa.DictionaryArray.from_arrays(metric, list(names)), pa.array(generation)
+    return (pa.DictionaryArray.from_arrays(arrow_array(metric), arrow_strings(names)),
+            arrow_array(generation))
 
 
 def long_table(metrics: dict[str, np.ndarray], names: Iterable[str],
@@ -81,12 +106,12 @@ def long_table(metrics: dict[str, np.ndarray], names: Iterable[str],
     replicate = np.repeat(np.arange(first_replicate, first_replicate + n_rep, dtype=np.int32),
                           len(names) * n_gen)
     metric, generation = _fixed_columns(names, n_rep, n_gen)
-    return pa.Table.from_arrays([pa.array(replicate), metric, generation, pa.array(values)],
+    return pa.Table.from_arrays([arrow_array(replicate), metric, generation, arrow_array(values)],
                                 schema=metrics_schema())
 
 
 #: Columns of the per-replicate table holding event generations (nullable integers).
-EVENT_COLUMNS = ("absorption_time", "collapse_time", "fixation_time", "fixed_at")
+EVENT_COLUMNS = ("absorption_time", "absorbed_at", "collapse_time", "fixation_time")
 
 
 def replicate_columns(config: RunConfig, metrics: dict[str, np.ndarray],
@@ -108,19 +133,21 @@ def join_columns(parts: list[Columns]) -> Columns:
 
 def replicate_table(columns: Columns) -> pa.Table:
     """The per-replicate columns as an Arrow table, event times as nullable integers."""
-    arrays = {}
+    arrays = []
     for name, values in columns.items():
         if name in EVENT_COLUMNS:
             missing = np.isnan(values)
-            arrays[name] = pa.array(np.where(missing, 0, values).astype(np.int64), mask=missing)
+            arrays.append(arrow_array(np.where(missing, 0, values).astype(np.int64), missing))
         else:
-            arrays[name] = pa.array(values)
-    return pa.table(arrays)
+            arrays.append(arrow_array(values))
+    return pa.Table.from_arrays(arrays, names=list(columns))
 
 
-def replicate_frame(columns: Columns) -> pd.DataFrame:
-    """The per-replicate columns as a pandas DataFrame (event times as ``Int64``)."""
-    return replicate_table(columns).to_pandas(types_mapper={pa.int64(): _int64_dtype()}.get)
+def replicate_frame(table: Columns | pa.Table) -> pd.DataFrame:
+    """The per-replicate table as a pandas DataFrame (event times as nullable ``Int64``)."""
+    if not isinstance(table, pa.Table):
+        table = replicate_table(table)
+    return table.to_pandas(types_mapper={pa.int64(): _int64_dtype()}.get)
 
 
 def _int64_dtype() -> Any:
@@ -280,25 +307,30 @@ class Result:
             if self._replicate_columns is not None:
                 self._replicates = replicate_frame(self._replicate_columns)
             else:
-                import pandas as pd
-
-                self._replicates = pd.read_parquet(self._file(REPLICATES))
+                self._replicates = replicate_frame(pq.read_table(self._file(REPLICATES)))
         return self._replicates
 
-    def trajectories(self, metric: str) -> np.ndarray:
-        """Metric ``metric`` as an array ``[replicate, generation]``."""
+    def trajectories(self, metric: str, max_replicates: int | None = None) -> np.ndarray:
+        """Metric ``metric`` as an array ``[replicate, generation]``.
+
+        Parameters
+        ----------
+        max_replicates
+            Only the first this many replicates (read selectively from disk: a run of 10⁶
+            replicates need not be loaded to look at a few hundred).
+        """
         if metric not in self.metric_names:
             raise KeyError(f"no metric {metric!r}; this run has {', '.join(self.metric_names)}")
         if self._arrays is not None:
-            return self._arrays[metric]
-        if self._metrics is not None:
-            rows = self._metrics[self._metrics["metric"] == metric]
-        else:
-            rows = pq.read_table(self._file(METRICS), filters=[("metric", "=", metric)],
-                                 columns=["replicate", "generation", "value"]).to_pandas()
-        n_gen = int(rows["generation"].max()) + 1
-        values = rows.sort_values(["replicate", "generation"])["value"].to_numpy()
-        return values.reshape(-1, n_gen)
+            return self._arrays[metric][:max_replicates]
+        n_gen = int(self.manifest["config"]["n_generations"]) + 1
+        filters: list[tuple[str, str, Any]] = [("metric", "=", metric)]
+        if max_replicates is not None:
+            filters.append(("replicate", "<", max_replicates))
+        table = pq.read_table(self._file(METRICS), filters=filters,
+                              columns=["replicate", "generation", "value"])
+        order = np.lexsort((table["generation"].to_numpy(), table["replicate"].to_numpy()))
+        return table["value"].to_numpy()[order].reshape(-1, n_gen)
 
     def _file(self, name: str) -> Path:
         if self.path is None:

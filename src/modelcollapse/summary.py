@@ -58,10 +58,10 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
                 else None
             entry["median"] = float(np.median(times))
         events[column] = entry
-    if "fixed_at" in replicates:
-        fixed = _column(replicates, "fixed_at")
-        events["fixed_at_1"] = int((fixed == 1).sum())
-        events["fixed_at_0"] = int((fixed == 0).sum())
+    if "absorbed_at" in replicates:
+        boundary = _column(replicates, "absorbed_at")
+        events["absorbed_at_1"] = int((boundary == 1).sum())
+        events["absorbed_at_0"] = int((boundary == 0).sum())
     return {"final": final, "events": events}
 
 
@@ -92,6 +92,6 @@ def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
             se = f" ± {_fmt(e['se'])} (SE)" if e.get("se") is not None else ""
             text += f"; time mean {_fmt(e['mean'])}{se}, median {_fmt(e['median'])}"
         lines.append(text)
-        if column == "absorption_time" and "fixed_at_1" in events:
-            lines.append(f"    fixed at 1: {events['fixed_at_1']}, at 0: {events['fixed_at_0']}")
+        if column == "absorption_time" and "absorbed_at_1" in events:
+            lines.append(f"    at 1: {events['absorbed_at_1']}, at 0: {events['absorbed_at_0']}")
     return "\n".join(lines)

@@ -35,7 +35,9 @@ class Coin(Family):
     Notes
     -----
     Metric ``p``. Derived per replicate: ``absorption_time``, the first generation with
-    ``p ∈ {0, 1}`` (``NaN`` if not absorbed within the run), and ``fixed_at`` (0 or 1).
+    ``p ∈ {0, 1}`` (``NaN`` if not absorbed within the run), and ``absorbed_at``, the boundary
+    (0 or 1) it hit then. Under ``replace`` both are final; with fresh real data a coin at 0 or 1
+    can drift back, and these still record the first hit.
     """
 
     name: ClassVar[str] = "coin"
@@ -91,11 +93,11 @@ class Coin(Family):
 
     def derived(self, metrics, *, collapse_fraction):
         p = metrics["p"]
-        absorbed = (p == 0.0) | (p == 1.0)
-        time = first_generation(absorbed)
-        final = p[:, -1]
-        fixed_at = np.where(final == 1.0, 1.0, np.where(final == 0.0, 0.0, np.nan))
-        return {"absorption_time": time, "fixed_at": fixed_at}
+        time = first_generation((p == 0.0) | (p == 1.0))
+        hit = np.nan_to_num(time).astype(int)
+        boundary = p[np.arange(p.shape[0]), hit]
+        return {"absorption_time": time,
+                "absorbed_at": np.where(np.isnan(time), np.nan, boundary)}
 
     def describe(self) -> str:
         return f"coin, p0 = {self.p0:g}"

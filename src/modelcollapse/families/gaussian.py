@@ -54,7 +54,7 @@ def normal_metrics(mean: np.ndarray, var: np.ndarray, mean0: float, var0: float)
     var = np.asarray(var, dtype=float)
     sd, sd0 = np.sqrt(var), np.sqrt(var0)
     lo, hi = mean0 - Z_995 * sd0, mean0 + Z_995 * sd0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         kl = np.where(var > 0,
                       np.log(sd / sd0) + (var0 + (mean - mean0) ** 2) / (2 * var) - 0.5,
                       np.inf)
