@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import command_time, median_time, save, table
+from common import command, interleaved, save, table
 from reference import categorical_loop
 
 from modelcollapse.families.categorical import zipf_probabilities
@@ -27,13 +27,15 @@ def main() -> None:
     rows = []
     for vocab, n, replicates, generations in SIZES:
         probs = zipf_probabilities(vocab, 1.0)
-        reference, _ = median_time(
-            lambda n=n, p=probs: categorical_loop(REF_REPLICATES, REF_GENERATIONS, n, p, 1),
-            args.repeats)
-        per_ref = reference / (REF_REPLICATES * REF_GENERATIONS)
-        seconds, _ = command_time(["run", "categorical", "--vocab", str(vocab), "--samples",
-                                   str(n), "--replicates", str(replicates), "--generations",
-                                   str(generations), "--no-plots", "--seed", "1"], args.repeats)
+        times = interleaved({
+            "reference": lambda n=n, p=probs: categorical_loop(REF_REPLICATES, REF_GENERATIONS,
+                                                               n, p, 1),
+            "modelcollapse": command(["run", "categorical", "--vocab", str(vocab), "--samples",
+                                      str(n), "--replicates", str(replicates), "--generations",
+                                      str(generations), "--no-plots", "--seed", "1"]),
+        }, args.repeats)
+        per_ref = times["reference"] / (REF_REPLICATES * REF_GENERATIONS)
+        seconds = times["modelcollapse"]
         per = seconds / (replicates * generations)
         rows.append({"V": vocab, "N": n,
                      "replicates × generations": f"{replicates:,} × {generations:,}",

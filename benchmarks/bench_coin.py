@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import command_time, median_time, save, table
+from common import command, interleaved, save, table
 from reference import coin_loop
 
 
@@ -21,15 +21,17 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     ref_rollouts, ref_generations = 200, 200
-    reference, _ = median_time(lambda: coin_loop(ref_rollouts, ref_generations, 10, 0.5, 1),
-                               args.repeats)
-    per = reference / (ref_rollouts * ref_generations)
-    rows = [{"what": "per-rollout Python loop (reference)", "seconds": reference,
+    sizes = (10_000, 1_000_000)
+    tasks = {"reference": lambda: coin_loop(ref_rollouts, ref_generations, 10, 0.5, 1)}
+    for rollouts in sizes:
+        tasks[str(rollouts)] = command(["run", "coin", "--replicates", str(rollouts),
+                                        "--generations", "1000", "--no-plots", "--seed", "1"])
+    times = interleaved(tasks, args.repeats)
+    per = times["reference"] / (ref_rollouts * ref_generations)
+    rows = [{"what": "per-rollout Python loop (reference)", "seconds": times["reference"],
              "per rollout-generation (ns)": per * 1e9, "ratio": 1.0}]
-    for rollouts, repeats in ((10_000, args.repeats), (1_000_000, 1)):
-        seconds, _ = command_time(["run", "coin", "--replicates", str(rollouts),
-                                   "--generations", "1000", "--no-plots", "--seed", "1"],
-                                  repeats)
+    for rollouts in sizes:
+        seconds = times[str(rollouts)]
         cost = seconds / (rollouts * 1000)
         rows.append({"what": f"modelcollapse {rollouts:,} rollouts × 1000", "seconds": seconds,
                      "per rollout-generation (ns)": cost * 1e9, "ratio": per / cost,

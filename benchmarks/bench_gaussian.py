@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import command_time, median_time, save, table
+from common import command, interleaved, save, table
 from reference import gaussian_loop
 
 SIZES = ((100, 1000, 1000), (10_000, 1000, 1000), (10_000, 100_000, 100))  # N, R, G
@@ -24,12 +24,14 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for n, replicates, generations in SIZES:
-        reference, _ = median_time(
-            lambda n=n: gaussian_loop(REF_REPLICATES, REF_GENERATIONS, n, 1), args.repeats)
-        per_ref = reference / (REF_REPLICATES * REF_GENERATIONS)
-        seconds, _ = command_time(["run", "gaussian", "--samples", str(n), "--replicates",
-                                   str(replicates), "--generations", str(generations),
-                                   "--no-plots", "--seed", "1"], args.repeats)
+        times = interleaved({
+            "reference": lambda n=n: gaussian_loop(REF_REPLICATES, REF_GENERATIONS, n, 1),
+            "modelcollapse": command(["run", "gaussian", "--samples", str(n), "--replicates",
+                                      str(replicates), "--generations", str(generations),
+                                      "--no-plots", "--seed", "1"]),
+        }, args.repeats)
+        per_ref = times["reference"] / (REF_REPLICATES * REF_GENERATIONS)
+        seconds = times["modelcollapse"]
         per = seconds / (replicates * generations)
         rows.append({"N": n, "replicates × generations": f"{replicates:,} × {generations:,}",
                      "reference per rep-gen (µs)": per_ref * 1e6,

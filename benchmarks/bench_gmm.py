@@ -16,7 +16,7 @@ import argparse
 import time
 
 import numpy as np
-from common import command_time, median_time, save, table
+from common import command, interleaved, median_time, save, table
 from reference import sklearn_gmm_loop
 
 N, G = 10_000, 2000
@@ -81,17 +81,18 @@ def main() -> None:
     parser.add_argument("--reference-generations", type=int, default=60)
     args = parser.parse_args()
 
-    sklearn_gmm_loop(3, N, 0)  # imports and warm-up
-    reference, _ = median_time(lambda: sklearn_gmm_loop(args.reference_generations, N, 1),
-                               args.repeats)
+    times = interleaved({
+        "reference": lambda: sklearn_gmm_loop(args.reference_generations, N, 1),
+        "start-up": command(["run", "gmm", "--replicates", "1", "--generations", "1",
+                             "--no-plots", "--seed", "1"]),
+        "one": command(["run", "gmm", "--replicates", "1", "--no-plots", "--seed", "1"]),
+        "ten": command(["run", "--no-plots", "--seed", "1"]),
+        "long": command(["run", "gmm", "--replicates", "1", "--generations", "20000",
+                         "--no-plots", "--seed", "1"]),
+    }, args.repeats)
+    reference, start_up, one, ten, long_one = (times[k] for k in ("reference", "start-up", "one",
+                                                                   "ten", "long"))
     ref_gen = reference / args.reference_generations
-    start_up, _ = command_time(["run", "gmm", "--replicates", "1", "--generations", "1",
-                                "--no-plots", "--seed", "1"], args.repeats)
-    one, _ = command_time(["run", "gmm", "--replicates", "1", "--no-plots", "--seed", "1"],
-                          args.repeats)
-    ten, _ = command_time(["run", "--no-plots", "--seed", "1"], args.repeats)
-    long_one, _ = command_time(["run", "gmm", "--replicates", "1", "--generations", "20000",
-                                "--no-plots", "--seed", "1"], 1)
     rows = [
         {"what": "scikit-learn loop (reference)", "seconds": reference,
          "per replicate-generation (ms)": ref_gen * 1e3, "ratio": 1.0},

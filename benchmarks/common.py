@@ -51,16 +51,40 @@ def median_time(function: Callable[[], Any], repeats: int) -> tuple[float, list[
     return statistics.median(times), times
 
 
-def command_time(args: Sequence[str], repeats: int) -> tuple[float, list[float]]:
-    """Median wall time of ``modelcollapse <args> --out <fresh folder>``, the whole command."""
+def command(args: Sequence[str]) -> Callable[[], None]:
+    """A callable running ``modelcollapse <args> --out <fresh folder>``, the whole command."""
 
     def once() -> None:
         with tempfile.TemporaryDirectory() as folder:
             subprocess.run([sys.executable, "-m", "modelcollapse", *args, "--out",
                             str(Path(folder) / "run")], check=True, stdout=subprocess.DEVNULL)
 
+    return once
+
+
+def command_time(args: Sequence[str], repeats: int) -> tuple[float, list[float]]:
+    """Median wall time of the whole command ``modelcollapse <args>`` (after one warm-up)."""
+    once = command(args)
     once()  # warm the numba cache and the file system: the first run compiles
     return median_time(once, repeats)
+
+
+def interleaved(tasks: dict[str, Callable[[], Any]], repeats: int) -> dict[str, float]:
+    """Median wall time of each task, measured in rounds that run every task once.
+
+    Interleaving puts the reference and the contender under the same machine conditions (a
+    shared or throttled host drifts over minutes), so their ratio is measured side by side.
+    Every task runs once more first, untimed, as a warm-up.
+    """
+    for task in tasks.values():
+        task()
+    times: dict[str, list[float]] = {name: [] for name in tasks}
+    for _ in range(repeats):
+        for name, task in tasks.items():
+            start = time.perf_counter()
+            task()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def save(name: str, data: dict[str, Any]) -> Path:

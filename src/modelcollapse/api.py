@@ -149,8 +149,11 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
         total = config.n_replicates * config.n_generations
         description = f"{config.model.name} {config.n_replicates}×{config.n_generations}"
         with progress_bar(total, description, enabled=progress) as advance:
-            for block in iter_blocks(config, workers=workers, progress=advance):
-                writer.add(block.result.metrics, block.first_replicate)
+            def prepare(block):  # runs in the worker thread: output tables built in parallel
+                return writer.prepare(block.result.metrics, block.first_replicate)
+
+            for block in iter_blocks(config, workers=workers, progress=advance, finish=prepare):
+                writer.add(block.result.metrics, block.first_replicate, block.prepared)
                 if block.first_replicate < keep:
                     room = keep - block.first_replicate
                     for name, values in block.result.metrics.items():

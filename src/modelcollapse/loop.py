@@ -120,5 +120,6 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
             on_generation(t)
     if keep_history:
         computed = family.metrics(history, info_history or None)
-        metrics = {name: np.ascontiguousarray(np.asarray(computed[name]).T) for name in names}
+        metrics = {name: np.ascontiguousarray(np.asarray(computed[name], dtype=float).T)
+                   for name in names}
     return BlockResult(metrics, np.asarray(params))

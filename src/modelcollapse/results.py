@@ -217,14 +217,20 @@ class RunWriter:
         """Where files go until the run is published (plots are written here too)."""
         return self.tmp
 
-    def add(self, metrics: dict[str, np.ndarray], first_replicate: int) -> Columns:
-        """Append a block of trajectories; return its per-replicate columns."""
-        table = long_table(metrics, self.names, first_replicate)
+    def prepare(self, metrics: dict[str, np.ndarray],
+                first_replicate: int) -> tuple[pa.Table, Columns]:
+        """The tidy table and per-replicate columns of a block (safe to call from any thread)."""
+        return (long_table(metrics, self.names, first_replicate),
+                replicate_columns(self.config, metrics, first_replicate))
+
+    def add(self, metrics: dict[str, np.ndarray], first_replicate: int,
+            prepared: tuple[pa.Table, Columns] | None = None) -> Columns:
+        """Append a block of trajectories (``prepared`` by :meth:`prepare` if already done)."""
+        table, rows = prepared or self.prepare(metrics, first_replicate)
         self._buffer.append(table)
         self._buffered += table.num_rows
         if self._buffered >= ROW_GROUP:
             self._flush()
-        rows = replicate_columns(self.config, metrics, first_replicate)
         self._replicates.append(rows)
         return rows
 

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,11 +43,16 @@ def default_workers() -> int:
 
 @dataclass(frozen=True)
 class Block:
-    """One block's result, already trimmed to the requested replicates."""
+    """One block's result, already trimmed to the requested replicates.
+
+    ``prepared`` is whatever the ``finish`` hook of :func:`iter_blocks` returned for it,
+    computed in the worker thread.
+    """
 
     index: int
     first_replicate: int
     result: BlockResult
+    prepared: Any = None
 
     @property
     def n_replicates(self) -> int:
@@ -54,7 +60,8 @@ class Block:
 
 
 def iter_blocks(config: RunConfig, *, workers: int | None = None,
-                progress: ProgressCallback | None = None) -> Iterator[Block]:
+                progress: ProgressCallback | None = None,
+                finish: Callable[[Block], Any] | None = None) -> Iterator[Block]:
     """Simulate every replicate block of ``config`` and yield them in replicate order.
 
     Parameters
@@ -65,6 +72,9 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
         Threads to use; default all available cores. The numbers do not depend on it.
     progress
         Receives the number of replicate-generations completed, as they complete.
+    finish
+        Called in the worker thread on each finished block; its result is ``Block.prepared``.
+        Work done here (e.g. building output tables) runs in parallel instead of in the caller.
     """
     if config.seed is None:
         raise ConfigError("seed", "must be set before simulating (use config.with_seed())")
@@ -93,7 +103,10 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
         if kept < size:  # the whole block is always drawn; surplus replicates are dropped
             result = BlockResult({k: v[:kept] for k, v in result.metrics.items()},
                                  result.final_params[:kept])
-        return Block(index, first, result)
+        block = Block(index, first, result)
+        if finish is None:
+            return block
+        return Block(index, first, result, finish(block))
 
     if workers == 1 or n_blocks == 1:
         for index in range(n_blocks):
