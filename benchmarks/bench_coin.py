@@ -3,7 +3,8 @@
 The reference tosses k coins per rollout per generation in a Python loop, as notebooks do; it runs
 a few thousand rollout-generations and is reported per rollout-generation. modelcollapse is timed as
 whole commands for 10⁴ and 10⁶ rollouts × 1000 generations (every rollout's every generation is
-written to metrics.parquet: 10⁹ rows for the larger run).
+written to metrics.parquet: 10⁹ rows for the larger run), and, to separate the simulation from the
+writing, as the library's simulation alone for 10⁶ × 1000 (in process, blocks discarded).
 
     python benchmarks/bench_coin.py [--repeats 3]
 """
@@ -16,6 +17,16 @@ from common import command, interleaved, save, table
 from reference import coin_loop
 
 
+def simulate_only() -> None:
+    """The library's simulation of 10⁶ rollouts × 1000 generations, blocks discarded."""
+    import modelcollapse as mc
+    from modelcollapse.runner import iter_blocks
+
+    config = mc.RunConfig("coin", n_replicates=1_000_000, n_generations=1000, seed=1)
+    for _ in iter_blocks(config):
+        pass
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -26,6 +37,7 @@ def main() -> None:
     for rollouts in sizes:
         tasks[str(rollouts)] = command(["run", "coin", "--replicates", str(rollouts),
                                         "--generations", "1000", "--no-plots", "--seed", "1"])
+    tasks["simulation only"] = simulate_only
     times = interleaved(tasks, args.repeats)
     per = times["reference"] / (ref_rollouts * ref_generations)
     rows = [{"what": "per-rollout Python loop (reference)", "seconds": times["reference"],
@@ -36,6 +48,11 @@ def main() -> None:
         rows.append({"what": f"modelcollapse {rollouts:,} rollouts × 1000", "seconds": seconds,
                      "per rollout-generation (ns)": cost * 1e9, "ratio": per / cost,
                      "reference would take (s)": per * rollouts * 1000})
+    seconds = times["simulation only"]
+    cost = seconds / (1_000_000 * 1000)
+    rows.append({"what": "simulation only, 1,000,000 × 1000 (library, nothing written)",
+                 "seconds": seconds, "per rollout-generation (ns)": cost * 1e9,
+                 "ratio": per / cost})
     print(table(rows, ["what", "seconds", "per rollout-generation (ns)", "ratio",
                        "reference would take (s)"]))
     print(f"written {save('coin', {'repeats': args.repeats, 'rows': rows})}")
