@@ -15,7 +15,7 @@ import pytest
 import modelcollapse as mc
 from harness import N_SUBCHECKS, Check, mean_check, proportion_check, report, simulate
 from modelcollapse import theory
-from modelcollapse.datasets import Counts, concat
+from modelcollapse.datasets import Counts, Samples, concat
 
 # -- planted bugs ------------------------------------------------------------------------------
 
@@ -93,6 +93,36 @@ class WindowAccumulate(mc.Accumulate):
         previous = state if state.size <= n_samples else state.subsample(n_samples, rng)
         train = concat([previous, new])
         return train, new
+
+
+@dataclass(frozen=True)
+class CarryWithReplacementMix(mc.Mix):
+    """Bug: the carried-over samples drawn with replacement (bootstrap) instead of without."""
+
+    def next_training_set(self, state, *, draw_model, draw_truth, n_samples, rng):
+        n_real, n_synthetic, n_carry = self.split(n_samples)
+        index = rng.integers(0, state.size, size=(state.values.shape[0], n_carry))
+        carried = Samples(np.take_along_axis(state.values, index, axis=1))
+        train = concat([draw_truth(n_real), draw_model(n_synthetic), carried])
+        return train, train
+
+
+@dataclass(frozen=True)
+class StalePoolSubsample(mc.AccumulateSubsample):
+    """Bug: the training set drawn from the pool before this generation's batch joins it."""
+
+    def next_training_set(self, state, *, draw_model, draw_truth, n_samples, rng):
+        train = state.subsample(n_samples, rng)
+        return train, concat([state, self._new_samples(draw_model, draw_truth, n_samples)])
+
+
+@dataclass(frozen=True)
+class FreshCarryMix(mc.Mix):
+    """Bug: the "carried-over" share drawn fresh from the truth instead of the last set."""
+
+    def split(self, n_samples):
+        n_real, n_synthetic, n_carry = super().split(n_samples)
+        return n_real + n_carry, n_synthetic, 0
 
 
 # -- checks ------------------------------------------------------------------------------------
@@ -187,6 +217,86 @@ def gaussian_accumulate(policy: mc.Accumulate | None = None) -> list[Check]:
             for t, e in zip((1, 3, 10), exact, strict=True)]
 
 
+def gaussian_policy_moments(mix: mc.Mix | None = None,
+                            subsample: mc.AccumulateSubsample | None = None) -> list[Check]:
+    """E var_t from the exact moment recursion under mix with carry-over and accumulate-subsample.
+
+    N = 10; mix with real 0.2, synthetic 0.3 (so 5 samples are carried over), t = 2, 20;
+    accumulate-subsample, t = 2, 10.
+    """
+    mix = mix or mc.Mix(real=0.2, synthetic=0.3)
+    subsample = subsample or mc.AccumulateSubsample()
+    checks = []
+    for policy, times in ((mix, (2, 20)), (subsample, (2, 10))):
+        var = simulate(mc.Gaussian(), policy, n_samples=10, n_generations=max(times),
+                       n_replicates=20_000).trajectories("var")
+        exact = theory.variance_moments(1.0, 10, max(times), theory.pieces(policy, 10))[0]
+        checks += [mean_check(f"gaussian {policy.name} E var_{t}", var[:, t], float(exact[t]))
+                   for t in times]
+    return checks
+
+
+def gaussian_w2_kl(family: mc.Gaussian | None = None) -> list[Check]:
+    """E W2²_t and E KL_t under replace (N = 10, MLE; t = 1, 4)."""
+    family = family or mc.Gaussian()
+    result = simulate(family, n_samples=10, n_generations=4, n_replicates=40_000)
+    w2, kl = result.trajectories("w2"), result.trajectories("kl")
+    checks = []
+    for t in (1, 4):
+        checks.append(mean_check(f"gaussian E W2²_{t}", w2[:, t] ** 2,
+                                 float(theory.gaussian_expected_w2_squared(1.0, 10, t))))
+        checks.append(mean_check(f"gaussian E KL_{t}", kl[:, t],
+                                 float(theory.gaussian_expected_kl(1.0, 10, t))))
+    return checks
+
+
+def coin_mix_chain(policy: mc.Mix | None = None) -> list[Check]:
+    """The head-count chain under mix (k = 10, p0 = 0.3, real 0.2, synthetic 0.5, carry 3).
+
+    P(p̂ touched 0 or 1 by t = 5, 20) from the chain with absorbing edges, and Var p_30 from its
+    law (checked as E p_30² with the exact second moment).
+    """
+    policy = policy or mc.Mix(real=0.2, synthetic=0.5)
+    exact_policy = mc.Mix(real=0.2, synthetic=0.5)
+    result = simulate(mc.Coin(p0=0.3), policy, n_samples=10, n_generations=30,
+                      n_replicates=20_000)
+    parts = theory.pieces(exact_policy, 10)
+    cdf = theory.coin_hitting_cdf(0.3, 10, 30, parts)
+    times = result.replicates["absorption_time"].to_numpy(dtype=float)
+    checks = [proportion_check(f"coin mix P(touched 0 or 1 by {t})", np.nan_to_num(times, nan=1e9)
+                               <= t, float(cdf[t])) for t in (5, 20)]
+    law = theory.coin_mix_law(0.3, 10, 30, parts)[-1]
+    p = result.trajectories("p")[:, 30]
+    checks.append(mean_check("coin mix E p_30²", p**2, float(law @ (np.arange(11) / 10) ** 2)))
+    return checks
+
+
+def categorical_support_over_time(family: mc.Categorical | None = None) -> list[Check]:
+    """E support_t from per-token chains under replace (V = 50, Zipf 1.1, N = 100; t = 5, 40)."""
+    family = family or mc.Categorical(vocab=50, zipf=1.1)
+    support = simulate(family, n_samples=100, n_generations=40,
+                       n_replicates=10_000).trajectories("support")
+    truth = mc.Categorical(vocab=50, zipf=1.1).truth()
+    exact = theory.categorical_expected_support(truth, 100, 40, theory.pieces(mc.Replace(), 100))
+    return [mean_check(f"categorical E support_{t}", support[:, t], float(exact[t]))
+            for t in (5, 40)]
+
+
+def categorical_gini_simpson(policy: mc.Policy | None = None) -> list[Check]:
+    """E Gini–Simpson_t by the exact moment recursion under mix with carry (V = 20, N = 20).
+
+    Checked at t = 3 and t = 30 for ``mix`` with real 0.25, synthetic 0.25 (10 carried over).
+    """
+    policy = policy or mc.Mix(real=0.25, synthetic=0.25)
+    family = mc.Categorical(vocab=20, zipf=1.0)
+    values = simulate(family, policy, n_samples=20, n_generations=30,
+                      n_replicates=20_000).trajectories("gini_simpson")
+    square = theory.proportion_moments(family.truth(), 20, 30,
+                                       theory.pieces(mc.Mix(real=0.25, synthetic=0.25), 20))[1]
+    return [mean_check(f"categorical mix E Gini–Simpson_{t}", values[:, t],
+                       float(1 - square[t].sum())) for t in (3, 30)]
+
+
 #: check → (number of sub-checks, the same check with a planted bug)
 CHECKS = {
     "coin_moments": (6, lambda: coin_moments(SmoothedCoin(p0=0.3))),
@@ -200,6 +310,14 @@ CHECKS = {
     "gaussian_mix_stationary": (1, lambda: gaussian_mix_stationary(
         SwappedMix(real=0.3, synthetic=0.7))),
     "gaussian_accumulate": (3, lambda: gaussian_accumulate(WindowAccumulate())),
+    "gaussian_policy_moments": (4, lambda: gaussian_policy_moments(
+        CarryWithReplacementMix(real=0.2, synthetic=0.3), StalePoolSubsample())),
+    "gaussian_w2_kl": (4, lambda: gaussian_w2_kl(mc.Gaussian(estimator="unbiased"))),
+    "coin_mix_chain": (3, lambda: coin_mix_chain(SwappedMix(real=0.2, synthetic=0.5))),
+    "categorical_support_over_time": (2, lambda: categorical_support_over_time(
+        SingletonDroppingCategorical(vocab=50, zipf=1.1))),
+    "categorical_gini_simpson": (2, lambda: categorical_gini_simpson(
+        FreshCarryMix(real=0.25, synthetic=0.25))),
 }
 FUNCTIONS = {name: globals()[name] for name in CHECKS}
 

@@ -29,6 +29,7 @@ from .policies import (
     Replace,
     get_policy,
 )
+from .prediction import Prediction, TheoryCurve, predict
 from .results import Result, load
 
 try:
@@ -38,6 +39,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Categorical", "Coin",
-    "ConfigError", "Family", "Gaussian", "Mix", "Policy", "Replace", "Result", "RunConfig",
-    "__version__", "get_family", "get_policy", "load", "run", "simulate", "simulate_block",
+    "ConfigError", "Family", "Gaussian", "Mix", "Policy", "Prediction", "Replace", "Result",
+    "RunConfig", "TheoryCurve", "__version__", "get_family", "get_policy", "load", "predict", "run",
+    "simulate", "simulate_block",
 ]

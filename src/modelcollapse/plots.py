@@ -8,7 +8,11 @@ and ``absorbed.png`` (the fraction of rollouts absorbed at 0 or 1 by each genera
 Each figure also has a builder that returns the :class:`matplotlib.figure.Figure` unsaved
 (:func:`metrics_figure`, :func:`variance_figure`, :func:`density_figure`, :func:`paths_figure`,
 :func:`absorbed_figure`), so notebooks and the report can add to it. The absorption figure takes
-extra labelled curves (:class:`Curve`), e.g. a theoretical prediction.
+extra labelled curves (:class:`Curve`).
+
+Wherever :func:`modelcollapse.predict` has an exact result for the run's configuration, the figures
+draw it beside the simulation in one colour (:attr:`Style.theory`), labelled "exact": dashed lines
+for expectations, dotted lines for exact bands. A panel whose metric theory does not cover says so.
 
 Figures are built with the object API (:class:`~matplotlib.figure.Figure` on an Agg canvas), never
 through :mod:`matplotlib.pyplot`: nothing needs a display and no figure stays registered in pyplot's
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from .config import RunConfig
+    from .prediction import Prediction, TheoryCurve
     from .results import Result
 
 #: Most replicates drawn as individual lines (a run keeps at most this many trajectories anyway,
@@ -78,6 +83,7 @@ class Style:
     at_one: str = "#c2410c"        # coin rollouts fixed at 1
     at_zero: str = "#1d4ed8"       # coin rollouts fixed at 0
     drifting: str = "#7c7c7c"      # coin rollouts not absorbed yet
+    theory: str = "#c026d3"        # exact predictions (dashed lines, dotted band edges)
     components: tuple[str, ...] = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
                                    "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
     title_size: float = 12.0
@@ -177,11 +183,29 @@ class _Run:
     seed: int | None
     total: int
     _cache: dict[str, np.ndarray] = field(default_factory=dict)
+    _prediction: list[Prediction | None] = field(default_factory=list)
 
     @classmethod
     def of(cls, result: Result) -> _Run:
         config = result.config
         return cls(result, config, config.seed, int(config.n_replicates))
+
+    @property
+    def prediction(self) -> Prediction | None:
+        """What theory says about this run (computed once; ``None`` if it failed)."""
+        if not self._prediction:
+            from .prediction import predict
+
+            try:
+                self._prediction.append(predict(self.config))
+            except Exception as err:  # a figure without its theory beats no figure at all
+                warnings.warn(f"no theory overlay: {err}", RuntimeWarning, stacklevel=2)
+                self._prediction.append(None)
+        return self._prediction[0]
+
+    def theory(self, metric: str) -> list[TheoryCurve]:
+        prediction = self.prediction
+        return prediction.for_metric(metric) if prediction is not None else []
 
     def traj(self, metric: str) -> np.ndarray:
         """Trajectories ``[replicates shown, G + 1]`` as floats (at most :data:`MAX_LINES`)."""
@@ -446,6 +470,44 @@ def draw_fan(ax: Axes, values: np.ndarray, *, color: str = STYLE.main, log_rule:
     return handles
 
 
+def draw_theory(ax: Axes, curves: Sequence[TheoryCurve], *, what: str = "it") -> list[Any]:
+    """Overlay exact curves on a panel whose limits are already set; return legend handles.
+
+    Expectations are dashed, exact band edges dotted, both in :attr:`Style.theory`. The limits
+    are kept (they describe the simulation): a curve that leaves the panel, as an expectation
+    dominated by rare paths can, is clipped and a note says where it goes.
+    """
+    handles: list[Any] = []
+    log = ax.get_yscale() == "log"
+    low, high = ax.get_ylim()
+    for curve in curves:
+        t = np.arange(curve.values.size, dtype=float)
+        line_style = {"color": STYLE.theory, "zorder": 5}
+        shown = np.where(curve.values > 0, curve.values, np.nan) if log else curve.values
+        ax.plot(t, shown, lw=1.8, ls=(0, (5, 2.5)), **line_style)
+        handles.append(Line2D([], [], lw=1.8, ls=(0, (5, 2.5)), label=curve.label, **line_style))
+        if curve.lower is not None and curve.upper is not None:
+            for edge in (curve.lower, curve.upper):
+                edge_shown = np.where(edge > 0, edge, np.nan) if log else edge
+                ax.plot(t, edge_shown, lw=1.2, ls=(0, (1, 1.6)), **line_style)
+            handles.append(Line2D([], [], lw=1.2, ls=(0, (1, 1.6)), label=curve.band_label,
+                                  **line_style))
+        outside = np.isfinite(curve.values) & ((curve.values > high) | (curve.values < low))
+        if outside.any():
+            last = int(np.flatnonzero(np.isfinite(curve.values))[-1])
+            _note(ax, f"{curve.label} leaves the panel (reaches {curve.values[last]:.3g} at "
+                      f"t = {last:,}: rare paths dominate the mean of {what})", loc="upper left")
+    ax.set_ylim(low, high)
+    return handles
+
+
+def _no_theory_note(ax: Axes, run: _Run, metric: str) -> None:
+    if run.prediction is not None and not run.theory(metric):
+        # A right-hand title stays clear of the data wherever the curves run.
+        ax.set_title("no exact result", loc="right", fontsize=STYLE.note_size,
+                     color=STYLE.muted)
+
+
 def _nonfinite_name(values: np.ndarray) -> str:
     if np.isposinf(values).all():
         return "∞"
@@ -478,6 +540,7 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "var": ("Variance of the fitted distribution", "variance σ² (data units²)"),
     "w2": ("Wasserstein-2 distance to the truth", "W₂ (data units)"),
     "kl": ("KL divergence KL(truth ‖ fit)", "KL (nats)"),
+    "gini_simpson": ("Gini–Simpson diversity 1 − Σ q²", "P(two draws differ)"),
     "tail_mass": ("Mass outside the truth's central 99%", "tail mass (probability)"),
     "em_iterations": ("EM iterations per fit", "iterations (count)"),
     "mean_": ("Mean of component {i}", "mean μ{i} (data units)"),
@@ -504,7 +567,8 @@ def metrics_figure(result: Result) -> Figure:
     """Fan charts of the family's key metrics, one panel each (``metrics.png``).
 
     Each panel shows the median across replicates, the 50% and 90% bands, a few replicates as
-    thin lines and the truth's value (generation 0) as a dashed line.
+    thin lines, the truth's value (generation 0) as a dashed line, and theory's exact curves where
+    :func:`modelcollapse.predict` has them (a note where it has none).
     """
     run = _Run.of(result)
     keys = list(run.config.model.key_metrics)
@@ -513,12 +577,18 @@ def metrics_figure(result: Result) -> Figure:
         f"How the fitted {run.config.model.name} drifts over generations",
         run.subtitle(), panel_size=(4.6, 3.1), nrows=nrows, ncols=ncols)
     handles: list[Any] = []
+    theory_handles: list[Any] = []
+    seen: set[str] = set()
     for ax, metric in zip(axes, keys, strict=False):
         values = run.traj(metric)
         title, label = metric_label(metric)
         handles = draw_fan(ax, values, log_rule=metric in LOG_METRICS, what=metric)
         truth = _truth_line(ax, float(values[0, 0]) if values.size else np.nan,
                             "truth (generation 0)")
+        theory = draw_theory(ax, run.theory(metric), what=metric)
+        _no_theory_note(ax, run, metric)
+        theory_handles += [h for h in theory if h.get_label() not in seen]
+        seen.update(h.get_label() for h in theory)
         ax.set_title(title, fontsize=STYLE.label_size + 1, loc="left")
         ax.set_ylabel(label, fontsize=STYLE.label_size)
         ax.set_xlabel("generation t (fits since the truth)", fontsize=STYLE.label_size)
@@ -526,7 +596,7 @@ def metrics_figure(result: Result) -> Figure:
             handles = [*handles, truth]
     for ax in axes[len(keys):]:
         ax.set_visible(False)
-    _figure_legend(fig, handles)
+    _figure_legend(fig, handles + theory_handles)
     return fig
 
 
@@ -575,6 +645,9 @@ def variance_figure(result: Result) -> Figure:
         ax.set_yscale(scale)
         if floor is not None and i == 0:
             _note(ax, f"σ² below {floor:.2g} drawn at {floor:.2g}")
+    if run.theory("var"):
+        _note(axes[0], "a component's σ² has no closed form; the mixture's total variance is "
+                       "exact (metrics.png)", loc="upper right")
         ax.set_xlim(0, max(t[-1], 1))
     for ax in axes[k:]:
         ax.set_visible(False)
@@ -678,7 +751,8 @@ def paths_figure(result: Result) -> Figure:
     """Every coin rollout's p̂ against generation (``paths.png``).
 
     Rollouts are coloured by where they end: fixed at 1, fixed at 0, or still drifting at the last
-    generation. The truth ``p0`` is a dashed line.
+    generation. The truth ``p0`` is a dashed line; theory's ``E p_t`` and its exact 5–95% band
+    (from the law of ``p_t``) are overlaid.
     """
     run = _Run.of(result)
     p = run.traj("p")
@@ -703,6 +777,7 @@ def paths_figure(result: Result) -> Figure:
     handles.append(_truth_line(ax, p0, f"truth p0 = {p0:g}"))
     ax.set_xlim(0, max(g, 1))
     ax.set_ylim(-0.03, 1.03)
+    handles += draw_theory(ax, run.theory("p"), what="p̂")
     ax.set_xlabel("generation t (fits since the truth)", fontsize=STYLE.label_size)
     ax.set_ylabel("p̂ = heads / tosses (probability)", fontsize=STYLE.label_size)
     _figure_legend(fig, [h for h in handles if h is not None])
@@ -765,7 +840,8 @@ def absorbed_figure(result: Result, *, extra: Sequence[Curve] = ()) -> Figure:
     """Fraction of ALL rollouts absorbed at 0 or 1 by each generation (``absorbed.png``).
 
     Computed from the per-replicate table, so it uses every replicate even when only a few
-    hundred trajectories were kept. ``extra`` curves (e.g. theory) are overlaid with their labels.
+    hundred trajectories were kept. Theory's exact ``P(absorbed by t)`` is overlaid when
+    :func:`modelcollapse.predict` has it; ``extra`` curves are overlaid with their labels.
     """
     run = _Run.of(result)
     replicates = result.replicates
@@ -773,7 +849,15 @@ def absorbed_figure(result: Result, *, extra: Sequence[Curve] = ()) -> Figure:
     fig, axes = _new_figure("Coin rollouts absorbed at p̂ = 0 or 1 by each generation",
                             run.subtitle(replicates_text(len(replicates), len(replicates))),
                             panel_size=(8.0, 4.2))
+    exact = run.prediction.absorbed if run.prediction is not None else None
+    if exact is not None:
+        t = np.arange(exact.values.size)
+        extra = [Curve(exact.label, t, exact.values,
+                       {"color": STYLE.theory, "ls": (0, (5, 2.5)), "lw": 1.8,
+                        "drawstyle": "steps-post"}), *extra]
     lines = draw_absorbed(axes[0], replicates, g, extra=extra)
+    if exact is None:
+        _note(axes[0], "no exact law of the absorption time for this policy", loc="upper left")
     _figure_legend(fig, lines)
     return fig
 

@@ -45,6 +45,46 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+# -- how a policy builds a training set -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """How a policy assembles each training set from ``N`` = ``n_samples`` samples.
+
+    Attributes
+    ----------
+    kind
+        ``"mix"`` (``replace`` is ``mix`` with ``real = carry = 0``), ``"accumulate"`` or
+        ``"accumulate-subsample"``.
+    real, synthetic, carry
+        Sizes of the fresh, model and carried-over groups (``carry`` only for ``mix``).
+    """
+
+    kind: str
+    real: int
+    synthetic: int
+    carry: int = 0
+
+
+def pieces(policy, n_samples: int) -> Pieces:
+    """The :class:`Pieces` of a policy object for ``n_samples`` per batch."""
+    from .policies import Accumulate, AccumulateSubsample, Mix, Replace, fraction_count
+
+    if isinstance(policy, Replace):
+        return Pieces("mix", 0, n_samples)
+    if isinstance(policy, Mix):
+        real, synthetic, carry = policy.split(n_samples)
+        return Pieces("mix", real, synthetic, carry)
+    if isinstance(policy, AccumulateSubsample):
+        real = fraction_count(policy.real, n_samples)
+        return Pieces("accumulate-subsample", real, n_samples - real)
+    if isinstance(policy, Accumulate):
+        real = fraction_count(policy.real, n_samples)
+        return Pieces("accumulate", real, n_samples - real)
+    raise ValueError(f"no moment recursion for policy {policy!r}")
+
+
 # -- coin: the Wright–Fisher chain --------------------------------------------------------------
 
 
@@ -144,6 +184,114 @@ def coin_absorption_time_diffusion(p0: float, k: int) -> float:
     return float(-2 * k * (special.xlogy(p, p) + special.xlogy(1 - p, 1 - p)))
 
 
+def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces) -> np.ndarray:
+    """Transition matrix of the head count ``H_t`` of training set ``t`` under ``mix``.
+
+    Training set ``t + 1`` holds ``X + Y + Z`` heads: ``X ~ Binom(m, p0)`` fresh tosses,
+    ``Y ~ Binom(s, H/k)`` tosses of the model fitted to set ``t`` and ``Z ~ Hypergeom(k, H, c)``
+    tosses carried over from set ``t`` without replacement, independent given ``H``. ``replace``
+    (``m = c = 0``) gives :func:`coin_transition_matrix`.
+
+    Parameters
+    ----------
+    k
+        Tosses per generation.
+    p0
+        The truth (enters only through the fresh tosses).
+    parts
+        :func:`pieces` of the policy; must be of kind ``"mix"``.
+
+    Returns
+    -------
+    ndarray
+        ``[k + 1, k + 1]``, rows summing to 1.
+    """
+    if parts.kind != "mix":
+        raise ValueError("the head count is a finite Markov chain only under mix/replace")
+    m, s, c = parts.real, parts.synthetic, parts.carry
+    fresh = stats.binom.pmf(np.arange(m + 1), m, p0)
+    matrix = np.zeros((k + 1, k + 1))
+    for heads in range(k + 1):
+        model = stats.binom.pmf(np.arange(s + 1), s, heads / k)
+        carried = stats.hypergeom.pmf(np.arange(c + 1), k, heads, c) if c else np.ones(1)
+        row = np.convolve(np.convolve(fresh, model), carried)
+        matrix[heads, : row.size] = row
+    return matrix
+
+
+def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces) -> np.ndarray:
+    """Exact law of ``p_t = H_t / k`` under ``mix`` (and ``replace``) for ``t = 1..G``.
+
+    Generation 1 is ``Binom(k, p0)``; each later generation applies
+    :func:`coin_mix_transition_matrix`. With fresh tosses (``m > 0``) the chain is irreducible, so
+    ``p_t`` never sticks and its law tends to the stationary law of :func:`coin_mix_stationary`.
+
+    Returns
+    -------
+    ndarray
+        ``[G, k + 1]``; row ``t − 1`` is ``P(H_t = j)``.
+    """
+    matrix = coin_mix_transition_matrix(k, p0, parts)
+    law = np.empty((n_generations, k + 1))
+    law[0] = stats.binom.pmf(np.arange(k + 1), k, p0)
+    for t in range(1, n_generations):
+        law[t] = law[t - 1] @ matrix
+    return law
+
+
+def coin_mix_stationary(p0: float, k: int, parts: Pieces) -> tuple[np.ndarray, float, float]:
+    """Stationary law of the head count under ``mix`` with fresh tosses, and ``E p``, ``Var p``.
+
+    Solves ``π P = π``, ``Σ π = 1`` for the irreducible chain (``m ≥ 1`` fresh tosses). Without
+    fresh tosses the chain is absorbed at 0 or ``k`` and there is no unique stationary law.
+    """
+    if parts.real < 1:
+        raise ValueError("a stationary law needs at least one fresh toss per generation")
+    matrix = coin_mix_transition_matrix(k, p0, parts)
+    system = np.vstack([matrix.T - np.eye(k + 1), np.ones(k + 1)])
+    rhs = np.zeros(k + 2)
+    rhs[-1] = 1.0
+    law = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    law = np.clip(law, 0.0, None)
+    law /= law.sum()
+    p = np.arange(k + 1) / k
+    mean = float(law @ p)
+    return law, mean, float(law @ (p - mean) ** 2)
+
+
+def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces) -> np.ndarray:
+    """``P(p_s ∈ {0, 1} for some 1 ≤ s ≤ t)`` for ``t = 0..G`` under ``mix``/``replace``.
+
+    The coin's ``absorption_time`` is this first hitting time. Making states 0 and ``k`` absorbing
+    in a copy of the chain turns "hit by ``t``" into "in {0, k} at ``t``". Under ``replace`` and
+    under ``mix`` without fresh tosses they are absorbing anyway; with fresh tosses ``p_t`` can
+    touch 0 or 1 and leave again, and this is the law of the first touch.
+    """
+    matrix = coin_mix_transition_matrix(k, p0, parts)
+    for edge in (0, k):
+        matrix[edge] = 0.0
+        matrix[edge, edge] = 1.0
+    cdf = np.zeros(n_generations + 1)
+    if p0 in (0.0, 1.0):
+        cdf[:] = 1.0
+        return cdf
+    law = stats.binom.pmf(np.arange(k + 1), k, p0)
+    for t in range(1, n_generations + 1):
+        cdf[t] = law[0] + law[k]
+        law = law @ matrix
+    return cdf
+
+
+def coin_accumulate_hitting_probability(p0: float, k: int) -> float:
+    """``P(p_t ∈ {0, 1} for some t)`` under ``accumulate`` (any real fraction): ``p0^k + (1−p0)^k``.
+
+    The pool never loses a toss. Once it holds a head and a tail, every later fit lies strictly
+    between 0 and 1; so ``p_t`` touches 0 or 1 only if generation 1's ``k`` tosses all agree, and
+    then (without fresh tosses) it stays there for ever.
+    """
+    return float(p0**k + (1 - p0) ** k)
+
+
 # -- categorical --------------------------------------------------------------------------------
 
 
@@ -151,6 +299,55 @@ def categorical_expected_support_one(q: np.ndarray, n_samples: int) -> float:
     """``E support_1 = Σ_v 1 − (1 − q_v)^N``: tokens drawn at least once in generation 1."""
     q = np.asarray(q, dtype=float)
     return float(np.sum(-np.expm1(n_samples * np.log1p(-q))))
+
+
+def categorical_expected_support(q: np.ndarray, n_samples: int, n_generations: int,
+                                 parts: Pieces) -> np.ndarray:
+    """Exact ``E support_t`` for ``t = 0..G`` (``support_0 = V``).
+
+    Each token's count in the training set is a coin chain with ``p0 = q_v`` and ``k = N`` (a
+    multinomial's margins are binomial, a multivariate hypergeometric's are hypergeometric), and
+    the token is in the model's support iff its count is positive, so
+    ``E support_t = Σ_v P(H^v_t > 0)``.
+
+    * ``mix`` without fresh data (``replace`` included): the chain does not depend on ``q_v``,
+      so one backward pass gives ``u_t(i) = P(H_t = 0 | H_1 = i)`` for all ``i`` and
+      ``P(H^v_t = 0) = Σ_i Binom(i; N, q_v) u_t(i)``: cost ``O(G N²)``.
+    * ``mix`` with fresh data: one forward pass per distinct ``q_v``: cost ``O(V G N²)``.
+    * ``accumulate``: a token never leaves the pool, and only fresh data can add one the pool
+      lacks, so ``P(gone at t) = (1 − q_v)^{N + (t − 1) m}``.
+
+    ``accumulate-subsample`` has no such closed form: :class:`ValueError`.
+    """
+    q = np.asarray(q, dtype=float)
+    n, g = n_samples, n_generations
+    out = np.empty(g + 1)
+    out[0] = np.count_nonzero(q)
+    if g == 0:
+        return out
+    if parts.kind == "accumulate":
+        draws = n + parts.real * np.arange(g)            # fresh draws seen by generation t
+        gone = np.exp(draws[:, None] * np.log1p(-np.minimum(q, 1.0))[None, :])
+        out[1:] = np.sum(1.0 - gone, axis=1)
+        return out
+    if parts.kind != "mix":
+        raise ValueError(f"no exact support law under {parts.kind}")
+    states = np.arange(n + 1)
+    first = stats.binom.pmf(states[None, :], n, q[:, None])        # [V, N + 1], H_1's law
+    if parts.real == 0:
+        matrix = coin_mix_transition_matrix(n, 0.5, parts)          # p0 unused without m
+        gone_from = (states == 0).astype(float)                     # u_1
+        for t in range(1, g + 1):
+            out[t] = np.sum(1.0 - first @ gone_from)
+            gone_from = matrix @ gone_from
+        return out
+    values, inverse = np.unique(q, return_inverse=True)
+    gone = np.empty((g, values.size))
+    for j, value in enumerate(values):
+        law = coin_mix_law(float(value), n, g, parts)
+        gone[:, j] = law[:, 0]
+    out[1:] = np.sum(1.0 - gone[:, inverse], axis=1)
+    return out
 
 
 def gini_simpson(q: np.ndarray) -> np.ndarray:
@@ -212,6 +409,49 @@ def gaussian_var_mean(var0: float, n_samples: int, t: np.ndarray | int,
     return var0 * t / n_samples
 
 
+def gaussian_expected_sd(var0: float, n_samples: int, t: np.ndarray | int,
+                         estimator: str = "mle") -> np.ndarray:
+    """``E sd_t = sd_0 c^t`` with ``c = E √(χ²_{N−1}/D) = √(2/D) Γ(N/2) / Γ((N−1)/2)``."""
+    t = np.asarray(t, dtype=float)
+    if n_samples == 1:  # one sample: the fitted variance is 0 from the first fit on
+        return np.where(t == 0, np.sqrt(var0), 0.0)
+    d = _divisor(n_samples, estimator)
+    log_c = 0.5 * np.log(2 / d) + special.gammaln(n_samples / 2) \
+        - special.gammaln((n_samples - 1) / 2)
+    return np.sqrt(var0) * np.exp(t * log_c)
+
+
+def gaussian_expected_w2_squared(var0: float, n_samples: int, t: np.ndarray | int,
+                                 estimator: str = "mle") -> np.ndarray:
+    """``E W2²_t = Var mean_t + E var_t + var_0 − 2 sd_0 E sd_t`` under ``replace``.
+
+    Between normals ``W2² = (μ − μ₀)² + (σ − σ₀)²``, and ``E mean_t = μ₀``.
+    """
+    value = (gaussian_var_mean(var0, n_samples, t, estimator)
+             + gaussian_expected_var(var0, n_samples, t, estimator) + var0
+             - 2 * np.sqrt(var0) * gaussian_expected_sd(var0, n_samples, t, estimator))
+    return np.maximum(value, 0.0)  # at t = 0 the terms cancel to a rounding error
+
+
+def gaussian_expected_kl(var0: float, n_samples: int, t: np.ndarray | int,
+                         estimator: str = "mle") -> np.ndarray:
+    """``E KL(truth ‖ fit_t)`` under ``replace`` (finite for ``N > 3``).
+
+    ``KL = ½ log(var_t/var_0) + ½ var_0/var_t + ½ (mean_t − μ₀)²/var_t − ½``. With
+    ``e = E[D/χ²_{N−1}] = D/(N − 3)``: ``E[var_0/var_t] = e^t``; and since a normal sample's mean
+    and variance are independent, ``W_t = E[(mean_t − μ₀)²/var_t]`` obeys
+    ``W_t = e (W_{t−1} + 1/N)``, so ``W_t = (1/N) Σ_{j=1..t} e^j``.
+    """
+    if n_samples <= 3:
+        raise ValueError("E KL is infinite for N ≤ 3 (E 1/χ²_{N−1} diverges)")
+    t = np.asarray(t, dtype=float)
+    e = _divisor(n_samples, estimator) / (n_samples - 3)
+    powers = e**t
+    w = (e * (powers - 1) / (e - 1) if e != 1 else t) / n_samples
+    log_ratio = gaussian_expected_log_var(var0, n_samples, t, estimator) - np.log(var0)
+    return 0.5 * (log_ratio + powers + w - 1.0)
+
+
 def gaussian_mix_stationary_var(var0: float, n_samples: int, real: float) -> float:
     """Stationary ``E var`` under ``mix`` with ``real = a`` and ``synthetic = 1 − a`` (MLE).
 
@@ -245,43 +485,6 @@ def gaussian_accumulate_limit_var(var0: float, n_samples: int) -> float:
 # token's count and its square, depends only on the groups' first two moments. Both are therefore
 # linear in the previous generation's moments: iterating the map gives E var_t, E (mean_t − μ₀)²,
 # E q_t and E q_t² exactly, for every policy, with no simulation and no approximation.
-
-
-@dataclass(frozen=True)
-class Pieces:
-    """How a policy assembles each training set from ``N`` = ``n_samples`` samples.
-
-    Attributes
-    ----------
-    kind
-        ``"mix"`` (``replace`` is ``mix`` with ``real = carry = 0``), ``"accumulate"`` or
-        ``"accumulate-subsample"``.
-    real, synthetic, carry
-        Sizes of the fresh, model and carried-over groups (``carry`` only for ``mix``).
-    """
-
-    kind: str
-    real: int
-    synthetic: int
-    carry: int = 0
-
-
-def pieces(policy, n_samples: int) -> Pieces:
-    """The :class:`Pieces` of a policy object for ``n_samples`` per batch."""
-    from .policies import Accumulate, AccumulateSubsample, Mix, Replace, fraction_count
-
-    if isinstance(policy, Replace):
-        return Pieces("mix", 0, n_samples)
-    if isinstance(policy, Mix):
-        real, synthetic, carry = policy.split(n_samples)
-        return Pieces("mix", real, synthetic, carry)
-    if isinstance(policy, AccumulateSubsample):
-        real = fraction_count(policy.real, n_samples)
-        return Pieces("accumulate-subsample", real, n_samples - real)
-    if isinstance(policy, Accumulate):
-        real = fraction_count(policy.real, n_samples)
-        return Pieces("accumulate", real, n_samples - real)
-    raise ValueError(f"no moment recursion for policy {policy!r}")
 
 
 def variance_moments(var0: float, n_samples: int, n_generations: int, parts: Pieces, *,
@@ -454,3 +657,11 @@ def proportion_moments(q0: np.ndarray, n_samples: int, n_generations: int,
             h, h2, size = h_new, h2_new, new
         return mean, square
     raise ValueError(f"unknown policy kind {parts.kind!r}")
+
+
+def predict(config):
+    """Exact predictions for a :class:`~modelcollapse.RunConfig`: see
+    :func:`modelcollapse.prediction.predict` (kept there so this module stays formulas only)."""
+    from .prediction import predict as _predict
+
+    return _predict(config)

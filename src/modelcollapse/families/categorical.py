@@ -45,14 +45,16 @@ class Categorical(Family):
     Notes
     -----
     Metrics: ``entropy`` (nats), ``support`` (tokens with nonzero probability), ``tv`` (total
-    variation distance to the truth). Derived per replicate: ``fixation_time``, the first generation
-    with a single surviving token.
+    variation distance to the truth) and ``gini_simpson`` (``1 − Σ q_v²``, the probability that
+    two draws differ: under ``replace`` its expectation decays by exactly ``1 − 1/N`` per
+    generation, so it is the diversity measure theory predicts for every policy). Derived per
+    replicate: ``fixation_time``, the first generation with a single surviving token.
     """
 
     name: ClassVar[str] = "categorical"
     default_run: ClassVar[Mapping[str, int]] = {"n_samples": 1000, "n_generations": 500,
                                                 "n_replicates": 100}
-    key_metrics: ClassVar[tuple[str, ...]] = ("support", "entropy", "tv")
+    key_metrics: ClassVar[tuple[str, ...]] = ("support", "entropy", "gini_simpson", "tv")
     collapse_metric: ClassVar[str | None] = None
 
     # vocab and zipf given as None are resolved in __post_init__ and typed as resolved.
@@ -94,7 +96,7 @@ class Categorical(Family):
 
     @property
     def metric_names(self) -> tuple[str, ...]:
-        return ("entropy", "support", "tv")
+        return ("entropy", "support", "tv", "gini_simpson")
 
     def truth(self) -> np.ndarray:
         if self.probs is not None:
@@ -123,6 +125,7 @@ class Categorical(Family):
             "entropy": -plogp.sum(axis=-1),
             "support": (q > 0).sum(axis=-1).astype(float),
             "tv": 0.5 * np.abs(q - self.truth()).sum(axis=-1),
+            "gini_simpson": 1.0 - np.einsum("...v,...v->...", q, q),
         }
 
     def derived(self, metrics, *, collapse_fraction):
