@@ -1,0 +1,93 @@
+"""Plant known bugs in :mod:`modelcollapse.theory`, one at a time, and show the tests catch each.
+
+Run from anywhere: ``python tests/planted_theory_bugs.py``. Each line names a bug and the tests of
+``tests/test_theory.py`` and ``tests/test_prediction.py`` that failed on it; the script exits 1 if
+any bug went unnoticed. The source file is restored afterwards (also on Ctrl-C). It edits
+``src/modelcollapse/theory.py`` in place, so do not run it beside another test session. (The
+simulator's own planted bugs live in ``tests/test_statistical.py`` and run with every test run.)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "src" / "modelcollapse" / "theory.py"
+TESTS = [str(ROOT / "tests" / name) for name in ("test_theory.py", "test_prediction.py")]
+
+#: (bug, the correct code, the planted code)
+BUGS = [
+    ("coin chain: carried tosses drawn with replacement",
+     "stats.hypergeom.pmf(np.arange(c + 1), k, heads, c)",
+     "stats.binom.pmf(np.arange(c + 1), c, heads / k)"),
+    ("moments: carried count without the finite-population factor",
+     "zc2 = (c * (n - c) / (n - 1) * (a - b) + c * c * b) if n > 1 else c * c * b",
+     "zc2 = c * (a - b) + c * c * b"),
+    ("accumulate: variance divided by last generation's pool size",
+     "            mean_var[t] = ss / div(new)\n            offset2[t] = pooled_var / new + (",
+     "            mean_var[t] = ss / div(size)\n            offset2[t] = pooled_var / new + ("),
+    ("E sd: Gamma ratio inverted",
+     "+ special.gammaln(n_samples / 2) \\\n        - special.gammaln((n_samples - 1) / 2)",
+     "- special.gammaln(n_samples / 2) \\\n        + special.gammaln((n_samples - 1) / 2)"),
+    ("E KL: E 1/χ²_ν taken as 1/(ν − 1)",
+     "e = _divisor(n_samples, estimator) / (n_samples - 3)",
+     "e = _divisor(n_samples, estimator) / (n_samples - 2)"),
+    ("support under accumulate: one fresh batch too many",
+     "draws = n + parts.real * np.arange(g)",
+     "draws = n + parts.real * np.arange(1, g + 1)"),
+    ("stationary law: solved with P instead of its transpose",
+     "system = np.vstack([matrix.T - np.eye(k + 1), np.ones(k + 1)])",
+     "system = np.vstack([matrix - np.eye(k + 1), np.ones(k + 1)])"),
+    ("heterozygosity: decays from generation 0 one step early",
+     "(1 - 1 / k) ** np.asarray(t, dtype=float)",
+     "(1 - 1 / k) ** (np.asarray(t, dtype=float) + 1)"),
+    ("absorption time: the first fit not counted",
+     "mean = 1.0 + first @ m", "mean = first @ m"),
+    ("support after one fit: N − 1 draws",
+     "np.sum(-np.expm1(n_samples * np.log1p(-q)))",
+     "np.sum(-np.expm1((n_samples - 1) * np.log1p(-q)))"),
+    ("E log var: χ² scaled by 1/D instead of 2/D",
+     "special.digamma((n_samples - 1) / 2) + np.log(2 / d)",
+     "special.digamma((n_samples - 1) / 2) + np.log(1 / d)"),
+    ("mix stationary variance: a and 1 − a swapped",
+     "return float(a * (n * (2 - a) - 1) / (a * n * (2 - a) + 1 - a) * var0)",
+     "return float((1 - a) * (n * (1 + a) - 1) / ((1 - a) * n * (1 + a) + a) * var0)"),
+    ("accumulate product: 1/(N i) for 1/(N i²)",
+     "np.cumprod(1 - 1 / (n_samples * i**2))", "np.cumprod(1 - 1 / (n_samples * i))"),
+    ("hitting law: one generation late",
+     "        cdf[t] = law[0] + law[k]\n        law = law @ matrix",
+     "        law = law @ matrix\n        cdf[t] = law[0] + law[k]"),
+]
+
+
+def failing_tests(source: str) -> list[str]:
+    """Names of the tests that fail with ``source`` as theory.py."""
+    SOURCE.write_text(source)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS],
+                         capture_output=True, text=True, cwd=ROOT)
+    return sorted({line.split("::")[1].split("[")[0].split(" ")[0]
+                   for line in run.stdout.splitlines() if line.startswith("FAILED")})
+
+
+def main() -> int:
+    original = SOURCE.read_text()
+    missed = 0
+    try:
+        for bug, correct, planted in BUGS:
+            if original.count(correct) != 1:
+                print(f"stale: {bug}: the correct code is no longer in theory.py")
+                missed += 1
+                continue
+            failed = failing_tests(original.replace(correct, planted))
+            missed += not failed
+            print(f"{'caught' if failed else 'MISSED'}: {bug}: "
+                  f"{', '.join(failed) or 'no test failed'}")
+    finally:
+        SOURCE.write_text(original)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
