@@ -158,9 +158,10 @@ def test_a_failing_prediction_costs_the_overlay_not_the_figure(monkeypatch):
         raise RuntimeError("planted")
 
     monkeypatch.setattr(prediction, "predict", broken)
-    result = mc.simulate(config(mc.Gaussian(), n_samples=10))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        result = mc.simulate(config(mc.Gaussian(), n_samples=10))
         fig = plots.metrics_figure(result)
+    assert result.manifest["summary"]["theory"] is None
     assert not _theory_lines(fig)
     assert any("no theory overlay: planted" in str(w.message) for w in caught)

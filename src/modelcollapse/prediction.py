@@ -39,7 +39,7 @@ from .policies import Replace
 #: Largest ``k`` (coin) or ``N`` (categorical) for which a ``(k + 1)``-state chain is propagated.
 CHAIN_MAX = 2000
 #: Largest number of multiply-adds spent propagating exact chains for one prediction.
-CHAIN_BUDGET = 4e9
+CHAIN_BUDGET = 1e9
 #: Generations over which a stationary level is sought before it is declared not reached.
 STATIONARY_HORIZON = 200_000
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +24,11 @@ def _column(replicates: Mapping[str, Any], name: str) -> np.ndarray:
 
 
 def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any]:
-    """Final-value quantiles of the key metrics and statistics of the event times.
+    """Final-value quantiles and means of the key metrics, event times, and theory beside them.
+
+    ``exact`` (per metric) is theory's expectation at the last generation and ``theory`` holds
+    :func:`modelcollapse.predict`'s facts, notes and, for the coin, the exact probability of
+    absorption within the run, wherever theory covers the configuration.
 
     Parameters
     ----------
@@ -42,8 +47,10 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
     for name in names:
         values = _column(replicates, f"final_{name}")
         q = np.quantile(values, QUANTILES)
+        finite = values[np.isfinite(values)]
         final[name] = {"q05": q[0], "median": q[1], "q95": q[2],
-                       "truth": float(np.asarray(truth[name]).ravel()[0])}
+                       "mean": float(finite.mean()) if finite.size else float("nan"),
+                       "exact": None, "truth": float(np.asarray(truth[name]).ravel()[0])}
     events: dict[str, Any] = {}
     for column in ("absorption_time", "collapse_time", "fixation_time"):
         if column not in replicates:
@@ -62,7 +69,27 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
         boundary = _column(replicates, "absorbed_at")
         events["absorbed_at_1"] = int((boundary == 1).sum())
         events["absorbed_at_0"] = int((boundary == 0).sum())
-    return {"final": final, "events": events}
+    theory = _theory(config, final)
+    return {"final": final, "events": events, "theory": theory}
+
+
+def _theory(config: RunConfig, final: dict[str, Any]) -> dict[str, Any] | None:
+    """Fill ``final[metric]["exact"]`` and return theory's facts for the summary."""
+    from .prediction import predict
+
+    try:
+        prediction = predict(config)
+    except Exception as err:  # the run's numbers matter more than their commentary
+        warnings.warn(f"theory unavailable for this run: {err}", RuntimeWarning, stacklevel=3)
+        return None
+    for name, entry in final.items():
+        curves = prediction.for_metric(name)
+        if curves:
+            entry["exact"] = float(curves[0].values[-1])
+    out = prediction.summary()
+    if prediction.absorbed is not None:
+        out["absorbed_by_end"] = float(prediction.absorbed.values[-1])
+    return out
 
 
 def _fmt(x: float) -> str:
@@ -74,11 +101,16 @@ def _fmt(x: float) -> str:
 def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
     """A few aligned lines for the terminal."""
     lines = [f"final generation ({config.n_generations}), over {config.n_replicates} replicates:"]
-    header = f"  {'metric':<12}{'5%':>11}{'median':>11}{'95%':>11}{'truth':>11}"
+    header = (f"  {'metric':<12}{'5%':>11}{'median':>11}{'95%':>11}{'mean':>11}"
+              f"{'exact mean':>12}{'truth':>11}")
     lines.append(header)
     for name, q in summary["final"].items():
+        exact = q.get("exact")
         lines.append(f"  {name:<12}{_fmt(q['q05']):>11}{_fmt(q['median']):>11}"
-                     f"{_fmt(q['q95']):>11}{_fmt(q['truth']):>11}")
+                     f"{_fmt(q['q95']):>11}{_fmt(q.get('mean')):>11}"
+                     f"{(_fmt(exact) if exact is not None else '–'):>12}{_fmt(q['truth']):>11}")
+    theory = summary.get("theory") or {}
+    facts = theory.get("facts", {})
     events = summary["events"]
     labels = {"absorption_time": "absorbed at 0 or 1",
               "collapse_time": f"collapsed (var < {config.collapse_fraction:g} × truth)",
@@ -92,6 +124,16 @@ def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
             se = f" ± {_fmt(e['se'])} (SE)" if e.get("se") is not None else ""
             text += f"; time mean {_fmt(e['mean'])}{se}, median {_fmt(e['median'])}"
         lines.append(text)
+        if column == "absorption_time" and "absorbed_by_end" in theory:
+            exact = (f"    exact: P(absorbed within {config.n_generations}) = "
+                     f"{theory['absorbed_by_end']:.4g}")
+            if "mean absorption time" in facts:
+                exact += f", mean absorption time {facts['mean absorption time']:.4g}"
+            lines.append(exact)
         if column == "absorption_time" and "absorbed_at_1" in events:
             lines.append(f"    at 1: {events['absorbed_at_1']}, at 0: {events['absorbed_at_0']}")
+    shown = {name: value for name, value in facts.items() if "mean absorption time" not in name}
+    if shown:
+        lines.append("theory: " + "; ".join(f"{name} {_fmt(value)}"
+                                             for name, value in shown.items()))
     return "\n".join(lines)
