@@ -805,8 +805,10 @@ class Curve:
 
 
 def draw_absorbed(ax: Axes, replicates: pd.DataFrame, n_generations: int, *,
-                  extra: Sequence[Curve] = ()) -> list[Any]:
+                  extra: Sequence[Curve] = (), sticky: bool = True) -> list[Any]:
     """Draw the fractions of :func:`absorbed_fractions` (and ``extra`` curves) onto ``ax``.
+
+    ``sticky=False`` (fresh data each generation) words it as "touched": p̂ can leave 0 or 1.
 
     Returns
     -------
@@ -817,9 +819,11 @@ def draw_absorbed(ax: Axes, replicates: pd.DataFrame, n_generations: int, *,
     fractions = absorbed_fractions(replicates, n_generations)
     n = len(replicates)
     lines = []
-    for key, label, color, width in (("absorbed", "absorbed at 0 or 1", STYLE.main, 2.4),
-                                     ("at 1", "fixed at 1", STYLE.at_one, 1.4),
-                                     ("at 0", "fixed at 0", STYLE.at_zero, 1.4)):
+    words = ("absorbed at 0 or 1", "fixed at 1", "fixed at 0") if sticky else (
+        "touched 0 or 1", "touched 1 first", "touched 0 first")
+    for key, label, color, width in (("absorbed", words[0], STYLE.main, 2.4),
+                                     ("at 1", words[1], STYLE.at_one, 1.4),
+                                     ("at 0", words[2], STYLE.at_zero, 1.4)):
         y = fractions[key]
         # Generations are discrete: a step drawn after each t shows "absorbed by generation t".
         (line,) = ax.step(t, y, where="post", color=color, lw=width, zorder=3,
@@ -832,8 +836,16 @@ def draw_absorbed(ax: Axes, replicates: pd.DataFrame, n_generations: int, *,
     ax.set_xlim(0, max(n_generations, 1))
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("generation t (fits since the truth)", fontsize=STYLE.label_size)
-    ax.set_ylabel("fraction of rollouts absorbed by t", fontsize=STYLE.label_size)
+    ax.set_ylabel("fraction of rollouts " + ("absorbed" if sticky else "that touched 0 or 1")
+                  + " by t", fontsize=STYLE.label_size)
     return lines
+
+
+def theory_pieces_real(config: RunConfig) -> int:
+    """Fresh samples of the truth per generation under the run's policy."""
+    from .theory import pieces
+
+    return pieces(config.data_policy, config.n_samples).real
 
 
 def absorbed_figure(result: Result, *, extra: Sequence[Curve] = ()) -> Figure:
@@ -846,7 +858,11 @@ def absorbed_figure(result: Result, *, extra: Sequence[Curve] = ()) -> Figure:
     run = _Run.of(result)
     replicates = result.replicates
     g = int(run.config.n_generations)
-    fig, axes = _new_figure("Coin rollouts absorbed at p̂ = 0 or 1 by each generation",
+    # With fresh tosses every generation p̂ can touch 0 or 1 and leave again.
+    sticky = theory_pieces_real(run.config) == 0
+    title = ("Coin rollouts absorbed at p̂ = 0 or 1 by each generation" if sticky else
+             "Coin rollouts whose p̂ has touched 0 or 1 (fresh tosses: it can leave)")
+    fig, axes = _new_figure(title,
                             run.subtitle(replicates_text(len(replicates), len(replicates))),
                             panel_size=(8.0, 4.2))
     exact = run.prediction.absorbed if run.prediction is not None else None
@@ -855,7 +871,7 @@ def absorbed_figure(result: Result, *, extra: Sequence[Curve] = ()) -> Figure:
         extra = [Curve(exact.label, t, exact.values,
                        {"color": STYLE.theory, "ls": (0, (5, 2.5)), "lw": 1.8,
                         "drawstyle": "steps-post"}), *extra]
-    lines = draw_absorbed(axes[0], replicates, g, extra=extra)
+    lines = draw_absorbed(axes[0], replicates, g, extra=extra, sticky=sticky)
     if exact is None:
         _note(axes[0], "no exact law of the absorption time for this policy", loc="upper left")
     _figure_legend(fig, lines)
