@@ -482,7 +482,7 @@ def draw_theory(ax: Axes, curves: Sequence[TheoryCurve], *, what: str = "it") ->
     low, high = ax.get_ylim()
     for curve in curves:
         t = np.arange(curve.values.size, dtype=float)
-        line_style = {"color": STYLE.theory, "zorder": 5}
+        line_style: dict[str, Any] = {"color": STYLE.theory, "zorder": 5}
         shown = np.where(curve.values > 0, curve.values, np.nan) if log else curve.values
         ax.plot(t, shown, lw=1.8, ls=(0, (5, 2.5)), **line_style)
         handles.append(Line2D([], [], lw=1.8, ls=(0, (5, 2.5)), label=curve.label, **line_style))

@@ -588,7 +588,7 @@ def variance_moments(var0: float, n_samples: int, n_generations: int, parts: Pie
     raise ValueError(f"unknown policy kind {parts.kind!r}")
 
 
-def proportion_moments(q0: np.ndarray, n_samples: int, n_generations: int,
+def proportion_moments(q0: np.ndarray | float, n_samples: int, n_generations: int,
                        parts: Pieces) -> tuple[np.ndarray, np.ndarray]:
     """Exact ``E q_t`` and ``E q_t²`` of each category's fitted frequency (coin: ``q = p``).
 
