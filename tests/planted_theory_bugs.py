@@ -2,20 +2,23 @@
 
 Run from anywhere: ``python tests/planted_theory_bugs.py``. Each line names a bug and the tests of
 ``tests/test_theory.py`` and ``tests/test_prediction.py`` that failed on it; the script exits 1 if
-any bug went unnoticed. The source file is restored afterwards (also on Ctrl-C). It edits
-``src/modelcollapse/theory.py`` in place, so do not run it beside another test session. (The
-simulator's own planted bugs live in ``tests/test_statistical.py`` and run with every test run.)
+any bug went unnoticed. The bugs are planted in a private copy of ``src/`` and ``tests/`` (put
+first on ``PYTHONPATH``), so the working tree is never modified and other sessions are unaffected.
+(The simulator's own planted bugs live in ``tests/test_statistical.py`` and run on every test run.)
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "src" / "modelcollapse" / "theory.py"
-TESTS = [str(ROOT / "tests" / name) for name in ("test_theory.py", "test_prediction.py")]
+THEORY = Path("src") / "modelcollapse" / "theory.py"
+TESTS = [str(Path("tests") / name) for name in ("test_theory.py", "test_prediction.py")]
 
 #: (bug, the correct code, the planted code)
 BUGS = [
@@ -62,30 +65,38 @@ BUGS = [
 ]
 
 
-def failing_tests(source: str) -> list[str]:
-    """Names of the tests that fail with ``source`` as theory.py."""
-    SOURCE.write_text(source)
+def failing_tests(copy: Path, source: str) -> list[str]:
+    """Names of the tests that fail in ``copy`` with ``source`` as its theory.py."""
+    (copy / THEORY).write_text(source)
+    env = {**os.environ, "PYTHONPATH": str(copy / "src"),
+           "NUMBA_CACHE_DIR": str(copy / "numba-cache")}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS],
-                         capture_output=True, text=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=copy, env=env)
     return sorted({line.split("::")[1].split("[")[0].split(" ")[0]
                    for line in run.stdout.splitlines() if line.startswith("FAILED")})
 
 
 def main() -> int:
-    original = SOURCE.read_text()
+    original = (ROOT / THEORY).read_text()
     missed = 0
-    try:
+    with tempfile.TemporaryDirectory(prefix="planted-theory-") as folder:
+        copy = Path(folder)
+        for part in ("src", "tests"):
+            shutil.copytree(ROOT / part, copy / part,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.nbi", "*.nbc"))
+        shutil.copy2(ROOT / "pyproject.toml", copy / "pyproject.toml")
+        if failing_tests(copy, original):
+            print("the unmodified copy already fails its tests: fix those first")
+            return 1
         for bug, correct, planted in BUGS:
             if original.count(correct) != 1:
                 print(f"stale: {bug}: the correct code is no longer in theory.py")
                 missed += 1
                 continue
-            failed = failing_tests(original.replace(correct, planted))
+            failed = failing_tests(copy, original.replace(correct, planted))
             missed += not failed
             print(f"{'caught' if failed else 'MISSED'}: {bug}: "
                   f"{', '.join(failed) or 'no test failed'}")
-    finally:
-        SOURCE.write_text(original)
     return 1 if missed else 0
 
 

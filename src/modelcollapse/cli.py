@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         for option in family_options():
             if option.families[0] == name:  # each shared option is listed once
                 _add_option(group, option)
+    _add_verify_parser(commands)
+    _add_collapse_speed_parser(commands)
     return parser
 
 
@@ -144,6 +146,137 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+#: The seed of ``modelcollapse verify`` (:data:`modelcollapse.verify.DEFAULT_SEED`; written out
+#: here so that building the parser does not import the verification cases).
+VERIFY_SEED = 20261121
+
+
+def _add_verify_parser(commands: argparse._SubParsersAction) -> None:
+    verify = commands.add_parser(
+        "verify", help="check the simulator against exact theory; exit status 1 on a failure",
+        description="Run a fixed set of seeded simulations whose answers are known exactly "
+                    "(Wright–Fisher chain, chi-square laws, moment recursions) and compare: each "
+                    "check's tolerance is z·SE, two-sided, α = 1e-3 family-wise with a "
+                    "Bonferroni correction over the checks of the set. Prints a pass/fail "
+                    "table; writes checks.csv, verify.json and QQ and trajectory plots into a "
+                    "folder. Exit status 0 when every check passes, 1 when one fails, 2 on bad "
+                    "usage.")
+    verify.add_argument("--quick", action="store_true",
+                        help="the quick set: fewer cases and replicates, under a minute (for CI)")
+    verify.add_argument("--out", metavar="DIR", default=None,
+                        help="results folder, new or empty (default runs/verify-<timestamp>)")
+    verify.add_argument("--seed", metavar="S", type=int, default=VERIFY_SEED,
+                        help=f"base seed of every case (default {VERIFY_SEED}: verify is "
+                             "deterministic)")
+    verify.add_argument("--no-plots", action="store_true", help="write no figures")
+
+
+def _verify(args: argparse.Namespace, argv: list[str]) -> int:
+    from . import verify
+
+    label = "quick" if args.quick else "full"
+
+    def announce(cases: list) -> None:
+        print(f"modelcollapse {__version__}: verify, {label} set of {len(cases)} cases, seed "
+              f"{args.seed}", flush=True)
+        if verify.needs_compiling(args.quick):
+            print("compiling the GMM's numerical kernels for this machine (first run only, "
+                  "about 20 s; cached afterwards)", flush=True)
+
+    def progress(message: str) -> None:
+        sys.stderr.write(f"verify {message}\n")
+
+    try:
+        report = verify.verify(quick=args.quick, seed=args.seed, out=args.out,
+                               plots=not args.no_plots,
+                               progress=progress if sys.stderr.isatty() else None,
+                               on_start=announce, argv=["modelcollapse", *argv])
+    except ConfigError as err:  # name the flag, not the Python argument
+        raise ConfigError(f"--{err.field}", err.problem, err.value) from None
+    print(report.table())
+    if report.left_out:
+        print(f"not in the {label} set: {', '.join(report.left_out)} (run without --quick)")
+    if report.figures:
+        print(f"figures: {', '.join(report.figures)}")
+    print(f"wall time {report.wall_seconds:.1f} s; results: {report.path}")
+    print(report.summary())
+    return report.exit_status
+
+
+#: ``collapse-speed`` options: flag → (keyword of :func:`modelcollapse.collapse_speed.
+#: collapse_speed`, how its text is read, the targets it applies to, help).
+_SPEED_OPTIONS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
+    "replicates": ("n_replicates", "int", ("coin", "gaussian", "gmm"),
+                   "replicates per k or fraction (coin 4000, gaussian 1000, gmm 100)"),
+    "samples": ("n_samples", "int", ("gaussian", "gmm"),
+                "N: samples per generation (gaussian 100, gmm 1000)"),
+    "generations": ("n_generations", "int", ("gaussian", "gmm"),
+                    "G: generations (gaussian 1000, gmm 2000; the coin's horizon is automatic)"),
+    "seed": ("seed", "int", ("coin", "gaussian", "gmm"),
+             "random seed (drawn, printed and recorded when omitted)"),
+    "ks": ("ks", "floats", ("coin",), "tosses per generation (default 1,2,5,10,100,1000)"),
+    "p0": ("p0", "float", ("coin",), "true probability of heads (default 0.5)"),
+    "real-fractions": ("real_fractions", "floats", ("gaussian", "gmm"),
+                       "fractions of fresh real data (default 0,0.01,0.05,0.1,0.5)"),
+    "collapse-fraction": ("collapse_fraction", "float", ("gaussian", "gmm"),
+                          "collapse: var below this fraction of the truth's (default 0.5)"),
+}
+
+
+def _add_collapse_speed_parser(commands: argparse._SubParsersAction) -> None:
+    speed = commands.add_parser(
+        "collapse-speed", help="how fast models collapse: one comparison, table and figure",
+        description="coin: mean absorption time against k (tosses per generation), simulated "
+                    "beside the exact Markov chain and the diffusion approximation. gaussian, "
+                    "gmm: generations until the variance falls below half the truth's, against "
+                    "the fraction of fresh real data, with the exact mean variance and its "
+                    "stationary level. Prints a table; writes collapse-speed.csv, curves.csv, "
+                    "collapse-speed.png and manifest.json into a folder.")
+    speed.add_argument("target", choices=("coin", "gaussian", "gmm"), metavar="TARGET",
+                       help="coin, gaussian or gmm")
+    for flag, (_, kind, targets, text) in _SPEED_OPTIONS.items():
+        metavar = {"replicates": "R", "generations": "G", "seed": "S", "ks": "K,K,...",
+                   "real-fractions": "A,A,..."}.get(flag, "N" if kind == "int" else "X")
+        speed.add_argument(f"--{flag}", default=None, metavar=metavar,
+                           help=f"{text} [{', '.join(targets)}]")
+    speed.add_argument("--out", metavar="DIR", default=None,
+                       help="results folder, new or empty "
+                            "(default runs/collapse-speed-<target>-<timestamp>)")
+    speed.add_argument("--no-plots", action="store_true", help="write no figure")
+    speed.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _collapse_speed(args: argparse.Namespace, argv: list[str]) -> int:
+    from .collapse_speed import collapse_speed
+    from .options import parse_value
+
+    settings = {}
+    for flag, (keyword, kind, targets, _) in _SPEED_OPTIONS.items():
+        text = getattr(args, flag.replace("-", "_"))
+        if text is None:
+            continue
+        if args.target not in targets:
+            raise ConfigError(f"--{flag}", f"does not apply to collapse-speed {args.target} "
+                              f"(it applies to {', '.join(targets)})")
+        settings[keyword] = parse_value(Option(flag, kind, "", "run", keyword), text,
+                                        f"--{flag}")
+    print(f"modelcollapse {__version__}: collapse-speed {args.target}", flush=True)
+    try:
+        report = collapse_speed(args.target, out=args.out, plots=not args.no_plots,
+                                progress=not args.no_progress and sys.stderr.isatty(),
+                                log=lambda line: print(line, flush=True),
+                                argv=["modelcollapse", *argv], **settings)
+    except ConfigError as err:  # name the flag, not the Python argument
+        flags = {keyword: f"--{flag}" for flag, (keyword, *_) in _SPEED_OPTIONS.items()}
+        raise ConfigError(flags.get(err.field, f"--{err.field}"), err.problem,
+                          err.value) from None
+    print(report.result.format())
+    if report.manifest["files"]["figures"]:
+        print(f"figure: {', '.join(report.manifest['files']['figures'])}")
+    print(f"wall time {report.manifest['wall_seconds']:.1f} s; results: {report.path}")
+    return 0
+
+
 def _terminate(signum, frame) -> NoReturn:
     raise KeyboardInterrupt  # unwind like Ctrl-C, so partial results are removed
 
@@ -161,6 +294,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, argv)
+        if args.command == "verify":
+            return _verify(args, argv)
+        if args.command == "collapse-speed":
+            return _collapse_speed(args, argv)
     except ConfigError as err:
         sys.stderr.write(f"modelcollapse {args.command}: error: {err}\n")
         return EXIT_USAGE
