@@ -1,9 +1,10 @@
 """Plant known bugs in :mod:`modelcollapse.theory`, one at a time, and show the tests catch each.
 
 Run from anywhere: ``python tests/planted_theory_bugs.py``. Each line names a bug and the tests of
-``tests/test_theory.py`` and ``tests/test_prediction.py`` that failed on it; the script exits 1 if
-any bug went unnoticed. The bugs are planted in a private copy of ``src/`` and ``tests/`` (put
-first on ``PYTHONPATH``), so the working tree is never modified and other sessions are unaffected.
+``tests/test_theory.py``, ``tests/test_prediction.py`` and ``tests/test_collapse_speed.py`` that
+failed on it; the script exits 1 if any bug went unnoticed. The bugs are planted in a private
+copy of ``src/`` and ``tests/`` (put first on ``PYTHONPATH``), so the working tree is never
+modified and other sessions are unaffected.
 (The simulator's own planted bugs live in ``tests/test_statistical.py`` and run on every test run.)
 """
 
@@ -18,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 THEORY = Path("src") / "modelcollapse" / "theory.py"
-TESTS = [str(Path("tests") / name) for name in ("test_theory.py", "test_prediction.py")]
+TESTS = [str(Path("tests") / name)
+         for name in ("test_theory.py", "test_prediction.py", "test_collapse_speed.py")]
 
 #: (bug, the correct code, the planted code)
 BUGS = [
@@ -47,7 +49,7 @@ BUGS = [
      "(1 - 1 / k) ** np.asarray(t, dtype=float)",
      "(1 - 1 / k) ** (np.asarray(t, dtype=float) + 1)"),
     ("absorption time: the first fit not counted",
-     "mean = 1.0 + first @ m", "mean = first @ m"),
+     "mean = float(1.0 + first @ m)", "mean = float(first @ m)"),
     ("support after one fit: N − 1 draws",
      "np.sum(-np.expm1(n_samples * np.log1p(-q)))",
      "np.sum(-np.expm1((n_samples - 1) * np.log1p(-q)))"),
@@ -59,6 +61,11 @@ BUGS = [
      "return float((1 - a) * (n * (1 + a) - 1) / ((1 - a) * n * (1 + a) + a) * var0)"),
     ("accumulate product: 1/(N i) for 1/(N i²)",
      "np.cumprod(1 - 1 / (n_samples * i**2))", "np.cumprod(1 - 1 / (n_samples * i))"),
+    ("gaussian collapse time: the estimators' divisors swapped",
+     'divisor = n_samples if estimator == "mle" else n_samples - 1',
+     'divisor = n_samples - 1 if estimator == "mle" else n_samples'),
+    ("diffusion survival: one of the two boundaries forgotten",
+     "for p in (p0, 1.0 - p0):", "for p in (p0,):"),
     ("hitting law: one generation late",
      "        cdf[t] = law[0] + law[k]\n        law = law @ matrix",
      "        law = law @ matrix\n        cdf[t] = law[0] + law[k]"),

@@ -165,3 +165,11 @@ def test_a_failing_prediction_costs_the_overlay_not_the_figure(monkeypatch):
     assert result.manifest["summary"]["theory"] is None
     assert not _theory_lines(fig)
     assert any("no theory overlay: planted" in str(w.message) for w in caught)
+
+
+def test_gaussian_collapse_law_in_the_prediction():
+    pred = mc.predict(config(mc.Gaussian(), n_samples=100, n_generations=300))
+    np.testing.assert_allclose(pred.collapsed.values, theory.gaussian_collapse_time_cdf(100, 300))
+    assert pred.facts["median collapse time"] == float(
+        np.searchsorted(pred.collapsed.values, 0.5 - 1e-12))
+    assert mc.predict(config(mc.Gaussian(), mc.Accumulate(), n_samples=100)).collapsed is None

@@ -58,7 +58,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import signal, sparse, special, stats
 
 from . import theory
 from .api import simulate
@@ -99,187 +98,19 @@ def _quiet(message: str) -> None:
     """The default ``log``: say nothing."""
 
 
-# -- exact coin absorption ----------------------------------------------------------------------
+# -- exact laws (from modelcollapse.theory) ---------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExactAbsorption:
-    """The exact law of the coin's absorption time ``T = min{t : p̂_t ∈ {0, 1}}`` under ``replace``.
+def exact_absorption(p0: float, k: int, *, tail: float = TAIL) -> theory.AbsorptionTime:
+    """The coin's exact absorption-time law under ``replace``, tabulated until ``P(T > t) ≤ tail``.
 
-    Attributes
-    ----------
-    p0, k
-        Truth and tosses per generation.
-    mean, var
-        ``E T`` and ``Var T`` (from the fundamental matrix, not truncated).
-    survival
-        ``P(T > t)`` for ``t = 0..horizon``; the last entry is the first at most the tolerance.
+    See :func:`modelcollapse.theory.coin_absorption_time`.
     """
-
-    p0: float
-    k: int
-    mean: float
-    var: float
-    survival: np.ndarray
-
-    @property
-    def horizon(self) -> int:
-        """The first ``t`` with ``P(T > t)`` at most the tolerance it was computed with."""
-        return len(self.survival) - 1
-
-    @property
-    def cdf(self) -> np.ndarray:
-        """``P(T ≤ t)`` for ``t = 0..horizon``."""
-        return 1.0 - self.survival
-
-    def quantile(self, q: float) -> float:
-        """The smallest ``t`` with ``P(T ≤ t) ≥ q`` (``inf`` beyond the horizon)."""
-        return law_quantile(self.cdf, q)
+    return theory.coin_absorption_time(p0, k, tail=tail)
 
 
-def exact_absorption(p0: float, k: int, *, tail: float = TAIL) -> ExactAbsorption:
-    """Exact mean, variance and survival function of the coin's absorption time.
-
-    Parameters
-    ----------
-    p0
-        True probability of heads.
-    k
-        Tosses per generation.
-    tail
-        The survival function is tabulated until it is at most ``tail``.
-
-    Notes
-    -----
-    With ``Q`` the transition matrix on transient head counts ``1..k−1`` and ``π = Binom(k, p0)``
-    restricted to them (generation 1), ``(I − Q) m = 1`` gives the expected remaining time ``m``
-    and ``(I − Q) s = 2m − 1`` its second moment, so ``E T = 1 + π·m`` and
-    ``E T² = 1 + 2π·m + π·s``. Two linear solves instead of an inverse; the survival
-    ``P(T > t) = π Q^{t−1} 1`` costs one sparse vector–matrix product per generation (a second or
-    two for ``k = 1000``, whose tail needs some 14 000 generations).
-    :func:`modelcollapse.theory.coin_absorption_time` gives the same law (tested).
-    """
-    if p0 <= 0.0 or p0 >= 1.0:  # the truth itself is absorbed: T = 0
-        return ExactAbsorption(p0, k, 0.0, 0.0, np.zeros(1))
-    if k == 1:  # a single toss is 0 or 1: T = 1
-        return ExactAbsorption(p0, k, 1.0, 0.0, np.array([1.0, 0.0]))
-    q = np.ascontiguousarray(theory.coin_transition_matrix(k)[1:k, 1:k])
-    first = stats.binom.pmf(np.arange(1, k), k, p0)
-    eye = np.eye(k - 1)
-    m = np.linalg.solve(eye - q, np.ones(k - 1))
-    s = np.linalg.solve(eye - q, 2.0 * m - 1.0)
-    mean = 1.0 + first @ m
-    second = 1.0 + 2.0 * (first @ m) + first @ s
-    # The survival iteration uses the band of Q: row i is Binom(k, i/k), negligible beyond about
-    # ±10 standard deviations of i. Entries below 1e-20 are dropped, which changes no survival
-    # probability by more than 1e-20 per generation; a sparse product is single-threaded, where a
-    # dense BLAS product stalls when its threads compete for busy cores.
-    step = sparse.csr_matrix(np.where(q > 1e-20, q, 0.0).T)
-    survival = [1.0, float(first.sum())]
-    law = first
-    while survival[-1] > tail:
-        law = step @ law
-        survival.append(float(law.sum()))
-    return ExactAbsorption(p0, k, float(mean), float(second - mean**2), np.array(survival))
-
-
-def diffusion_survival(p0: float, tau: np.ndarray, *, terms: int = 400) -> np.ndarray:
-    """Kimura's diffusion limit of ``P(T > t)`` at scaled times ``τ = t/k`` (approximate).
-
-    ``P(T > t) ≈ S(p, τ) + S(1−p, τ)`` with
-    ``S(p, τ) = Σ_{i≥1} (2i+1) p(1−p) (−1)^{i+1} ₂F₁(1−i, i+2; 2; p) e^{−i(i+1)τ/2}`` (the
-    probabilities not yet fixed at 1 and not yet lost, Kimura 1955, with ``2N = k`` gene copies).
-    The series converges for ``τ > 0``; it is evaluated from ``τ = 0.005`` on and set to 1 below.
-
-    Parameters
-    ----------
-    p0
-        Initial probability of heads.
-    tau
-        Scaled times ``t/k``.
-    terms
-        Terms of the series (400 reach ``e^{−400}`` at ``τ = 0.005``).
-    """
-    tau = np.asarray(tau, dtype=float)
-    i = np.arange(1, terms + 1, dtype=float)[:, None]
-    decay = np.exp(-i * (i + 1) * np.maximum(tau, 0.005)[None, :] / 2)
-    total = np.zeros(tau.shape)
-    for p in (p0, 1.0 - p0):
-        coef = (2 * i + 1) * p * (1 - p) * (-1.0) ** (i + 1) * special.hyp2f1(1 - i, i + 2, 2, p)
-        total = total + np.sum(coef * decay, axis=0)
-    return np.where(tau < 0.005, 1.0, np.clip(total, 0.0, 1.0))
-
-
-# -- exact Gaussian collapse time -------------------------------------------------------------
-
-
-def gaussian_collapse_time_cdf(n_samples: int, n_generations: int, *,
-                               collapse_fraction: float = 0.5,
-                               estimator: str = "mle") -> np.ndarray:
-    """Law of the Gaussian's collapse time under ``replace``, ``P(T ≤ t)`` for ``t = 0..G``.
-
-    ``T = min{t : var_t < c var₀}``. Under ``replace``, ``log(var_t/var₀) = S_t`` is a random walk
-    with i.i.d. steps ``X = log(χ²_{N−1}/D)`` (``D = N`` for the MLE, ``N − 1`` unbiased), so ``T``
-    is the walk's first passage below ``log c``. Its law is computed numerically: the density of
-    ``S_t`` on the surviving side is carried on a lattice of spacing
-    ``h = min(sd X / 50, |log c| / 1000)`` (coarser if that needs more than 30 000 cells, as for
-    ``c`` close to 1), convolved with the step's exact lattice masses
-    ``P(X ∈ [(j − ½)h, (j + ½)h))`` (from the χ² cdf) and cut at the barrier each generation.
-    Mass that climbs beyond ``18 σ²/(2|μ|) + 10σ`` above the start (a walk with drift ``μ < 0``
-    gets that high with probability about ``e^{−18}``) is kept in the top cell. Checked against
-    20 000 simulated replicates to within their sampling error (about 0.004 in the cdf); halving
-    ``h`` changes the cdf by less than 1e-4.
-
-    Parameters
-    ----------
-    n_samples
-        ``N``.
-    n_generations
-        ``G``: the cdf is returned for ``t = 0..G`` (exactly 1 once the survival is below 1e-12).
-    collapse_fraction
-        ``c``.
-    estimator
-        ``"mle"`` or ``"unbiased"``.
-    """
-    cdf = np.ones(n_generations + 1)
-    cdf[0] = 0.0
-    if n_samples < 2 or n_generations == 0:  # one sample: the fitted variance is 0 at t = 1
-        return cdf
-    df = n_samples - 1
-    divisor = n_samples if estimator == "mle" else n_samples - 1
-    drift = float(special.digamma(df / 2) + math.log(2 / divisor))
-    sd = float(math.sqrt(special.polygamma(1, df / 2)))
-    barrier_height = math.log(collapse_fraction)
-    if drift < 0:
-        reach = 18 * sd**2 / (2 * abs(drift)) + 10 * sd
-    else:  # the unbiased fit drifts down too, but guard against a flat walk
-        reach = 10 * sd * math.sqrt(n_generations) + 10 * sd
-    # Fine enough for the step's shape and the barrier's position, but at most about 30 000
-    # cells (a threshold close to 1 would otherwise ask for millions).
-    h = max(min(sd / 50, abs(barrier_height) / 1000), (reach - barrier_height) / 30_000)
-    # The step's lattice masses over its central 1 − 2e-13.
-    lo = math.log(stats.chi2.ppf(1e-13, df) / divisor)
-    hi = math.log(stats.chi2.isf(1e-13, df) / divisor)
-    steps = np.arange(math.floor(lo / h), math.ceil(hi / h) + 1)
-    mass = np.diff(stats.chi2.cdf(divisor * np.exp(np.append(steps - 0.5, steps[-1] + 0.5) * h),
-                                  df))
-    # Lattice points m·h alive while m·h ≥ log c, i.e. m ≥ barrier; the start is m = 0.
-    barrier = math.ceil(barrier_height / h - 1e-9)
-    top = math.ceil(reach / h)
-    size = top - barrier + 1
-    density = np.zeros(size)
-    density[-barrier] = 1.0
-    shift = -int(steps[0])  # index in the full convolution of the new state `barrier`
-    for t in range(1, n_generations + 1):
-        full = signal.fftconvolve(density, mass)
-        new = np.clip(full[shift:shift + size], 0.0, None)  # FFT round-off can dip below 0
-        new[-1] += max(float(full[shift + size:].sum()), 0.0)
-        density = new
-        alive = float(density.sum())
-        cdf[t] = 1.0 - alive
-        if alive < 1e-12:
-            break
-    return cdf
+diffusion_survival = theory.coin_survival_diffusion
+gaussian_collapse_time_cdf = theory.gaussian_collapse_time_cdf
 
 
 def law_quantile(cdf: np.ndarray, q: float) -> float:
@@ -420,7 +251,7 @@ class CoinSpeed:
     n_replicates: int
     rows: list[CoinRow]
     times: dict[int, np.ndarray]
-    exact: dict[int, ExactAbsorption]
+    exact: dict[int, theory.AbsorptionTime]
     configs: list[RunConfig] = field(default_factory=list)
 
     target = "coin"

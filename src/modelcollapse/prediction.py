@@ -40,6 +40,8 @@ from .policies import Replace
 CHAIN_MAX = 2000
 #: Largest number of multiply-adds spent propagating exact chains for one prediction.
 CHAIN_BUDGET = 1e9
+#: Longest run for which the gaussian collapse-time law is computed (about 1 s per 2000 gens).
+COLLAPSE_LAW_MAX_GENERATIONS = 5000
 #: Generations over which a stationary level is sought before it is declared not reached.
 STATIONARY_HORIZON = 200_000
 
@@ -79,6 +81,9 @@ class Prediction:
         ``metric → [TheoryCurve, ...]``; metrics without exact results are absent.
     absorbed
         Coin only: ``P(p_s ∈ {0, 1} for some s ≤ t)``, ``t = 0..G``.
+    collapsed
+        Gaussian under ``replace``: ``P(collapse time ≤ t)``, ``t = 0..G`` (the first generation
+        with ``var < collapse_fraction × var_0``).
     facts
         Exact scalars, by a readable name.
     notes
@@ -88,6 +93,7 @@ class Prediction:
     config: RunConfig
     curves: dict[str, list[TheoryCurve]] = field(default_factory=dict)
     absorbed: TheoryCurve | None = None
+    collapsed: TheoryCurve | None = None
     facts: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -98,6 +104,7 @@ class Prediction:
     def summary(self) -> dict[str, Any]:
         """JSON-able digest: the metrics covered, the facts and the notes."""
         return {"metrics": sorted(self.curves), "absorbed": self.absorbed is not None,
+                "collapsed": self.collapsed is not None,
                 "facts": dict(self.facts), "notes": list(self.notes)}
 
 
@@ -304,6 +311,16 @@ def _gaussian_replace(config: RunConfig, out: Prediction) -> None:
     else:
         out.notes.append("gaussian: E KL_t is infinite for N ≤ 3")
     out.notes.append("gaussian: tail_mass has no closed form")
+    if g <= COLLAPSE_LAW_MAX_GENERATIONS:
+        cdf = theory.gaussian_collapse_time_cdf(n, g, collapse_fraction=config.collapse_fraction,
+                                                estimator=est)
+        out.collapsed = TheoryCurve("exact P(collapsed by t)", cdf)
+        out.facts["P(collapsed within the run)"] = float(cdf[-1])
+        if cdf[-1] >= 0.5:
+            out.facts["median collapse time"] = float(np.searchsorted(cdf, 0.5 - 1e-12))
+    else:
+        out.notes.append(f"gaussian: the collapse-time law is computed for runs of up to "
+                         f"{COLLAPSE_LAW_MAX_GENERATIONS} generations")
     out.facts["E log var per generation"] = float(
         theory.gaussian_expected_log_var(1.0, n, 1, est)) if n > 1 else float("-inf")
 

@@ -89,6 +89,8 @@ def _theory(config: RunConfig, final: dict[str, Any]) -> dict[str, Any] | None:
     out = prediction.summary()
     if prediction.absorbed is not None:
         out["absorbed_by_end"] = float(prediction.absorbed.values[-1])
+    if prediction.collapsed is not None:
+        out["collapsed_by_end"] = float(prediction.collapsed.values[-1])
     return out
 
 
@@ -130,9 +132,16 @@ def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
             if "mean absorption time" in facts:
                 exact += f", mean absorption time {facts['mean absorption time']:.4g}"
             lines.append(exact)
+        if column == "collapse_time" and "collapsed_by_end" in theory:
+            exact = (f"    exact: P(collapsed within {config.n_generations}) = "
+                     f"{theory['collapsed_by_end']:.4g}")
+            if "median collapse time" in facts:
+                exact += f", median collapse time {facts['median collapse time']:.4g}"
+            lines.append(exact)
         if column == "absorption_time" and "absorbed_at_1" in events:
             lines.append(f"    at 1: {events['absorbed_at_1']}, at 0: {events['absorbed_at_0']}")
-    shown = {name: value for name, value in facts.items() if "mean absorption time" not in name}
+    shown = {name: value for name, value in facts.items()
+             if "mean absorption time" not in name and "collapse" not in name}
     if shown:
         lines.append("theory: " + "; ".join(f"{name} {_fmt(value)}"
                                              for name, value in shown.items()))
