@@ -645,9 +645,11 @@ def variance_figure(result: Result) -> Figure:
         ax.set_yscale(scale)
         if floor is not None and i == 0:
             _note(ax, f"σ² below {floor:.2g} drawn at {floor:.2g}")
-    if run.theory("var"):
-        _note(axes[0], "a component's σ² has no closed form; the mixture's total variance is "
-                       "exact (metrics.png)", loc="upper right")
+    if run.prediction is not None:
+        # Theory covers the mixture's total variance (metrics.png), not a component's.
+        for ax in axes[:k]:
+            ax.set_title("no exact result", loc="right", fontsize=STYLE.note_size,
+                         color=STYLE.muted)
         ax.set_xlim(0, max(t[-1], 1))
     for ax in axes[k:]:
         ax.set_visible(False)
