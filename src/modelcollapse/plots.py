@@ -761,9 +761,12 @@ def paths_figure(result: Result) -> Figure:
     n, g = p.shape[0], p.shape[1] - 1
     t = np.arange(g + 1, dtype=float)
     final = p[:, -1]
-    groups = (("still drifting", STYLE.drifting, (final != 0.0) & (final != 1.0)),
-              ("fixed at 0", STYLE.at_zero, final == 0.0),
-              ("fixed at 1", STYLE.at_one, final == 1.0))
+    # With fresh tosses every generation, 0 and 1 are visited, not absorbing.
+    sticky = theory_pieces_real(run.config) == 0
+    groups = (("still drifting" if sticky else "inside (0, 1)", STYLE.drifting,
+               (final != 0.0) & (final != 1.0)),
+              ("fixed at 0" if sticky else "at 0", STYLE.at_zero, final == 0.0),
+              ("fixed at 1" if sticky else "at 1", STYLE.at_one, final == 1.0))
     fig, axes = _new_figure("Coin rollouts: the estimated p̂ refitted generation after generation",
                             run.subtitle(), panel_size=(8.0, 4.4))
     ax = axes[0]
