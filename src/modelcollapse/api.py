@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from .config import RunConfig
 from .progress import progress_bar
 from .provenance import environment, now
 from .resources import check_memory
-from .results import Result, RunWriter, replicate_columns
+from .results import Result, RunWriter, replicate_columns, stamped_folder
 from .runner import default_workers, iter_blocks, simulate_arrays
 from .summary import summarize
 
@@ -29,12 +28,7 @@ PLOT_REPLICATES = 500
 
 def default_out(config: RunConfig, root: Path | str = "runs") -> Path:
     """``runs/<family>-<YYYYmmdd-HHMMSS>``, with a numeric suffix if that exists already."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{config.model.name}-{stamp}"
-    path, n = base, 2
-    while path.exists():
-        path, n = base.with_name(f"{base.name}-{n}"), n + 1
-    return path
+    return stamped_folder(root, config.model.name)
 
 
 def _manifest(config: RunConfig, *, summary: dict[str, Any], started: str, wall: float,

@@ -53,7 +53,6 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +66,7 @@ from .families import GMM, Coin, Family, Gaussian, get_family
 from .families.base import check_float, check_int
 from .policies import Mix, Policy, Replace
 from .provenance import environment, now
-from .results import prepare_output, write_json
+from .results import free_folder, prepare_output, stamped_folder, write_json
 from .seeding import draw_seed
 
 #: Targets of ``modelcollapse collapse-speed``.
@@ -699,16 +698,7 @@ class SpeedReport:
 
 def default_speed_out(target: str, root: Path | str = "runs") -> Path:
     """``runs/collapse-speed-<target>-<YYYYmmdd-HHMMSS>``, with a numeric suffix if taken."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return _free_name(Path(root) / f"collapse-speed-{target}-{stamp}")
-
-
-def _free_name(base: Path) -> Path:
-    """``base`` if it does not exist or is an empty folder, else ``base-2``, ``base-3``, ..."""
-    path, n = base, 2
-    while path.exists() and (not path.is_dir() or any(path.iterdir())):
-        path, n = base.with_name(f"{base.name}-{n}"), n + 1
-    return path
+    return stamped_folder(root, f"collapse-speed-{target}", reuse_empty=True)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -805,7 +795,7 @@ def collapse_speed(target: str, *, out: Path | str | None = None, plots: bool = 
         except OSError:
             # The folder received files while the comparison ran (another command chose it
             # too): publish beside it rather than throw the results away.
-            taken, path = path, _free_name(path)
+            taken, path = path, free_folder(path, reuse_empty=True)
             os.replace(tmp, path)
             log(f"{taken} was filled by another process meanwhile; results written to {path}")
     except BaseException:

@@ -25,6 +25,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,6 +174,29 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=2, default=_json_default, allow_nan=True) + "\n")
     os.replace(tmp, path)
+
+
+def stamped_folder(root: Path | str, name: str, *, reuse_empty: bool = False) -> Path:
+    """``root/<name>-<YYYYmmdd-HHMMSS>``, or the first free ``…-2``, ``…-3``, … after it.
+
+    ``reuse_empty`` also accepts an existing empty folder as free.
+    """
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return free_folder(Path(root) / f"{name}-{stamp}", reuse_empty=reuse_empty)
+
+
+def free_folder(base: Path, *, reuse_empty: bool = False) -> Path:
+    """``base`` if it does not exist (or, with ``reuse_empty``, is an empty folder), else the
+    first of ``base-2``, ``base-3``, … that is."""
+    def taken(path: Path) -> bool:
+        if not path.exists():
+            return False
+        return not (reuse_empty and path.is_dir() and not any(path.iterdir()))
+
+    path, n = base, 2
+    while taken(path):
+        path, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return path
 
 
 def prepare_output(path: Path | str) -> Path:

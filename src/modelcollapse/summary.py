@@ -100,6 +100,11 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+#: event column → (theory's key for P(event within the run), its verb, the fact shown beside it)
+EXACT_EVENTS = {"absorption_time": ("absorbed_by_end", "absorbed", "mean absorption time"),
+                "collapse_time": ("collapsed_by_end", "collapsed", "median collapse time")}
+
+
 def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
     """A few aligned lines for the terminal."""
     lines = [f"final generation ({config.n_generations}), over {config.n_replicates} replicates:"]
@@ -126,17 +131,11 @@ def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
             se = f" ± {_fmt(e['se'])} (SE)" if e.get("se") is not None else ""
             text += f"; time mean {_fmt(e['mean'])}{se}, median {_fmt(e['median'])}"
         lines.append(text)
-        if column == "absorption_time" and "absorbed_by_end" in theory:
-            exact = (f"    exact: P(absorbed within {config.n_generations}) = "
-                     f"{theory['absorbed_by_end']:.4g}")
-            if "mean absorption time" in facts:
-                exact += f", mean absorption time {facts['mean absorption time']:.4g}"
-            lines.append(exact)
-        if column == "collapse_time" and "collapsed_by_end" in theory:
-            exact = (f"    exact: P(collapsed within {config.n_generations}) = "
-                     f"{theory['collapsed_by_end']:.4g}")
-            if "median collapse time" in facts:
-                exact += f", median collapse time {facts['median collapse time']:.4g}"
+        if column in EXACT_EVENTS and EXACT_EVENTS[column][0] in theory:
+            key, verb, fact = EXACT_EVENTS[column]
+            exact = f"    exact: P({verb} within {config.n_generations}) = {theory[key]:.4g}"
+            if fact in facts:
+                exact += f", {fact} {facts[fact]:.4g}"
             lines.append(exact)
         if column == "absorption_time" and "absorbed_at_1" in events:
             lines.append(f"    at 1: {events['absorbed_at_1']}, at 0: {events['absorbed_at_0']}")

@@ -41,7 +41,6 @@ import time
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +55,7 @@ from .errors import ConfigError
 from .families import GMM, Categorical, Coin, Gaussian
 from .policies import Accumulate, AccumulateSubsample, Mix, Policy
 from .provenance import environment, now
-from .results import prepare_output, write_json
+from .results import prepare_output, stamped_folder, write_json
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -742,12 +741,7 @@ def needs_compiling(quick: bool) -> bool:
 
 def default_out(root: Path | str = "runs") -> Path:
     """``runs/verify-<YYYYmmdd-HHMMSS>``, with a numeric suffix if that exists already."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"verify-{stamp}"
-    path, n = base, 2
-    while path.exists():
-        path, n = base.with_name(f"{base.name}-{n}"), n + 1
-    return path
+    return stamped_folder(root, "verify")
 
 
 def run_cases(cases: Sequence[Case], *, quick: bool, seed: int, alpha: float = ALPHA,
