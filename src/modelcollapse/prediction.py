@@ -26,6 +26,7 @@ gmm        ``var``, ``mean``       as gaussian, by the mixture-variance identity
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +130,13 @@ def predict(config: RunConfig) -> Prediction:
     >>> pred.for_metric("p")[0].label
     'exact E p_t'
     """
+    return _predict(config)
+
+
+# A run asks twice (its summary, then its figures); the chains can take a second, so the last few
+# predictions are kept. Configs are frozen and hashable; callers must not modify the result.
+@functools.lru_cache(maxsize=8)
+def _predict(config: RunConfig) -> Prediction:
     out = Prediction(config)
     model = config.model
     if isinstance(model, Coin):
