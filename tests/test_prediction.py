@@ -173,3 +173,19 @@ def test_gaussian_collapse_law_in_the_prediction():
     assert pred.facts["median collapse time"] == float(
         np.searchsorted(pred.collapsed.values, 0.5 - 1e-12))
     assert mc.predict(config(mc.Gaussian(), mc.Accumulate(), n_samples=100)).collapsed is None
+
+
+def test_a_mix_without_fresh_or_carried_data_is_predicted_as_replace():
+    mix = mc.RunConfig("gaussian", policy=mc.Mix(real=0.0, synthetic=1.0), n_samples=50,
+                    n_generations=40)
+    replace = mc.RunConfig("gaussian", n_samples=50, n_generations=40)
+    a, b = mc.predict(mix), mc.predict(replace)
+    assert a.config is mix
+    assert a.collapsed is not None and np.array_equal(a.collapsed.values, b.collapsed.values)
+    assert a.facts == b.facts
+    # ⌊0.01 × 50⌋ = 0 fresh samples and the model supplies the rest: replace again
+    assert mc.predict(mc.RunConfig("gaussian", policy=mc.Mix(real=0.01), n_samples=50,
+                                   n_generations=40)).collapsed is not None
+    # but 5 samples carried over are not replace
+    assert mc.predict(mc.RunConfig("gaussian", policy=mc.Mix(real=0.0, synthetic=0.9),
+                                   n_samples=50, n_generations=40)).collapsed is None

@@ -19,6 +19,7 @@ from .api import run, simulate
 from .config import RunConfig
 from .errors import ConfigError
 from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, get_family
+from .grid import SweepSpec
 from .loop import simulate_block
 from .policies import (
     POLICIES,
@@ -31,6 +32,8 @@ from .policies import (
 )
 from .prediction import Prediction, TheoryCurve, predict
 from .results import Result, load
+from .sweep import SweepPlan, SweepResult, load_sweep, sweep
+from .sweep import plan as plan_sweep
 
 try:
     __version__ = _metadata.version("modelcollapse")
@@ -40,6 +43,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree
 __all__ = [
     "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Categorical", "Coin",
     "ConfigError", "Family", "Gaussian", "Mix", "Policy", "Prediction", "Replace", "Result",
-    "RunConfig", "TheoryCurve", "__version__", "get_family", "get_policy", "load", "predict", "run",
-    "simulate", "simulate_block",
+    "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "__version__",
+    "get_family", "get_policy", "load", "load_sweep", "plan_sweep", "predict", "run", "simulate",
+    "simulate_block", "sweep",
 ]

@@ -7,6 +7,7 @@ no results folder.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         for option in family_options():
             if option.families[0] == name:  # each shared option is listed once
                 _add_option(group, option)
+    _add_sweep_parser(commands)
     _add_verify_parser(commands)
     _add_collapse_speed_parser(commands)
     return parser
@@ -143,6 +145,84 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if figures:
         print(f"figures: {', '.join(figures)}")
     print(f"wall time {result.manifest['wall_seconds']:.2f} s; results: {result.path}")
+    return 0
+
+
+def _add_sweep_parser(commands: argparse._SubParsersAction) -> None:
+    sweep = commands.add_parser(
+        "sweep", help="run a grid of experiments on all cores or a Dask cluster; resumable",
+        description="Run every combination of the option values listed in the file's [grid] "
+                    "table, each with the [experiment] table's other options (the same keys as "
+                    "`modelcollapse run --config`). Invalid combinations are listed and "
+                    "skipped. Each finished work unit is written at once, so running the same "
+                    "command again after an interruption resumes where it stopped. Writes "
+                    "metrics/ and replicates/ (Parquet, one file per unit), summary.parquet "
+                    "(one row per cell), sweep.png and manifest.json.",
+        epilog="Numbers depend only on the file and the seed, never on the executor or the "
+               "number of workers.")
+    sweep.add_argument("file", metavar="SWEEP.toml", help="the sweep: [experiment] and [grid]")
+    sweep.add_argument("--out", metavar="DIR", default=None,
+                       help="sweep folder (default runs/sweep-<file name>); an unfinished sweep "
+                            "there is resumed")
+    sweep.add_argument("--seed", metavar="S", default=None,
+                       help="random seed (default: the file's; a resumed sweep keeps its own; "
+                            "else drawn, printed and recorded)")
+    sweep.add_argument("--workers", metavar="N", default=None,
+                       help="local worker processes (default: all cores; 1: this process)")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                       help="run on an existing Dask cluster (needs modelcollapse[dask])")
+    sweep.add_argument("--dask-local", metavar="N", default=None,
+                       help="run on a new local Dask cluster of N workers, dashboard on "
+                            "127.0.0.1 (needs modelcollapse[dask])")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="list the cells, the skipped combinations and the work; run nothing")
+    sweep.add_argument("--force", action="store_true",
+                       help="if the folder holds something else, start a new folder beside it")
+    sweep.add_argument("--no-plots", action="store_true", help="write no figure")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
+    from .options import parse_value
+    from .sweep import SweepFailed, SweepInterrupted, plan, sweep
+
+    def number(flag: str, minimum: int) -> int | None:
+        text = getattr(args, flag.replace("-", "_"))
+        if text is None:
+            return None
+        value = parse_value(Option(flag, "int", "", "output", flag), text, f"--{flag}")
+        if value < minimum:
+            raise ConfigError(f"--{flag}", f"must be an integer ≥ {minimum}", text)
+        return value
+
+    seed, workers, dask_local = number("seed", 0), number("workers", 1), number("dask-local", 1)
+    if args.dry_run:
+        print(plan(args.file, seed=seed).format())
+        return 0
+    print(f"modelcollapse {__version__}: sweep {args.file}", flush=True)
+    try:
+        result = sweep(args.file, out=args.out, seed=seed, workers=workers,
+                       scheduler=args.scheduler, dask_local=dask_local, force=args.force,
+                       plots=False if args.no_plots else None,
+                       progress=not args.no_progress and sys.stderr.isatty(),
+                       argv=["modelcollapse", *argv], log=lambda line: print(line, flush=True))
+    except SweepInterrupted as stop:
+        sys.stderr.write(f"\ninterrupted: {stop.finished} of {stop.total} work units are "
+                         f"finished and kept in {stop.path}; run the same command again to "
+                         "resume\n")
+        return EXIT_INTERRUPTED
+    except SweepFailed as failure:
+        sys.stderr.write(f"modelcollapse sweep: a work unit failed ({failure}); "
+                         f"{failure.finished} of {failure.total} units are finished and kept in "
+                         f"{failure.path}; run the same command again to resume\n")
+        return 1
+    print(result.table())
+    figures = result.manifest["files"]["figures"]
+    if figures:
+        print(f"figure: {', '.join(figures)}")
+    wall = result.manifest["sessions"][-1].get("wall_seconds", 0.0)
+    print(f"wall time {wall:.1f} s; results: {result.path} (summary.parquet, metrics/, "
+          "replicates/)")
     return 0
 
 
@@ -294,6 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, argv)
+        if args.command == "sweep":
+            return _sweep(args, argv)
         if args.command == "verify":
             return _verify(args, argv)
         if args.command == "collapse-speed":
@@ -304,4 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted: no results folder was written\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `modelcollapse sweep x.toml --dry-run | head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     parser.error(f"unknown command {args.command}")

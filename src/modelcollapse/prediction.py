@@ -26,6 +26,7 @@ gmm        ``var``, ``mean``       as gaussian, by the mixture-variance identity
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,7 @@ import numpy as np
 from . import theory
 from .config import RunConfig
 from .families import GMM, Categorical, Coin, Gaussian
-from .policies import Replace
+from .policies import Mix, Replace
 
 #: Largest ``k`` (coin) or ``N`` (categorical) for which a ``(k + 1)``-state chain is propagated.
 CHAIN_MAX = 2000
@@ -138,6 +139,8 @@ def predict(config: RunConfig) -> Prediction:
 @functools.lru_cache(maxsize=8)
 def _predict(config: RunConfig) -> Prediction:
     out = Prediction(config)
+    if _acts_as_replace(config):  # every replace-only result applies as it is
+        config = dataclasses.replace(config, policy=Replace())
     model = config.model
     if isinstance(model, Coin):
         _coin(config, out)
@@ -158,6 +161,12 @@ def _predict(config: RunConfig) -> Prediction:
     else:
         out.notes.append(f"{model.name}: no exact results are known to this package")
     return out
+
+
+def _acts_as_replace(config: RunConfig) -> bool:
+    """A ``mix`` whose split is (0 fresh, N synthetic, 0 carried over) *is* ``replace``."""
+    policy, n = config.data_policy, config.n_samples
+    return isinstance(policy, Mix) and policy.split(n) == (0, n, 0)
 
 
 # -- coin ---------------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from .runner import ProgressCallback
 
 @contextmanager
 def progress_bar(total: int, description: str, *, enabled: bool = True,
-                 unit: str = "gen") -> Iterator[ProgressCallback]:
+                 unit: str = "gen", initial: int = 0) -> Iterator[ProgressCallback]:
     """Yield a thread-safe callback that advances a bar of ``total`` units.
 
     The bar goes to standard error and appears only after half a second, so quick runs stay quiet.
+    ``initial`` units are already done (a resumed sweep); the rate and ETA count only new ones.
     """
     if not enabled:
         yield lambda n: None
@@ -23,7 +24,7 @@ def progress_bar(total: int, description: str, *, enabled: bool = True,
     from tqdm import tqdm
 
     lock = threading.Lock()
-    with tqdm(total=total, desc=description, unit=unit, unit_scale=True, delay=0.5,
+    with tqdm(total=total, desc=description, unit=unit, unit_scale=True, delay=0.5, initial=initial,
               file=sys.stderr, dynamic_ncols=True, smoothing=0.1) as bar:
 
         def advance(n: int) -> None:

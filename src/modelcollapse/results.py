@@ -372,8 +372,11 @@ class Result:
         return f"<Result {RunConfig.from_dict(self.manifest['config']).describe()}{where}>"
 
 
-def load(path: Path | str) -> Result:
-    """Open a run folder written by ``modelcollapse run``.
+def load(path: Path | str) -> Any:
+    """Open a run folder written by ``modelcollapse run``, or a sweep folder.
+
+    Returns a :class:`Result` for a run and a :class:`~modelcollapse.sweep.SweepResult` for a
+    sweep (``modelcollapse sweep``), complete or not.
 
     Examples
     --------
@@ -387,4 +390,9 @@ def load(path: Path | str) -> Result:
     if not manifest_file.is_file():
         hint = " (it looks like an interrupted run)" if ".partial" in path.name else ""
         raise FileNotFoundError(f"{path} is not a finished modelcollapse run: no {MANIFEST}{hint}")
-    return Result(json.loads(manifest_file.read_text()), path=path)
+    manifest = json.loads(manifest_file.read_text())
+    if manifest.get("kind") == "sweep":
+        from .sweep import SweepResult  # the sweep driver imports this module
+
+        return SweepResult(path, manifest)
+    return Result(manifest, path=path)

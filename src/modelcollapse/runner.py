@@ -61,8 +61,9 @@ class Block:
 
 def iter_blocks(config: RunConfig, *, workers: int | None = None,
                 progress: ProgressCallback | None = None,
-                finish: Callable[[Block], Any] | None = None) -> Iterator[Block]:
-    """Simulate every replicate block of ``config`` and yield them in replicate order.
+                finish: Callable[[Block], Any] | None = None,
+                blocks: range | None = None) -> Iterator[Block]:
+    """Simulate the replicate blocks of ``config`` and yield them in replicate order.
 
     Parameters
     ----------
@@ -75,6 +76,9 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
     finish
         Called in the worker thread on each finished block; its result is ``Block.prepared``.
         Work done here (e.g. building output tables) runs in parallel instead of in the caller.
+    blocks
+        Only these block indices (default: all, ``range(ceil(R / block_size))``). A sweep's work
+        unit is a range of blocks; each block's numbers are the same whichever range it is in.
     """
     if config.seed is None:
         raise ConfigError("seed", "must be set before simulating (use config.with_seed())")
@@ -82,6 +86,9 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
     workers = default_workers() if workers is None else check_int("workers", workers, minimum=1)
     size = config.block_size
     n_blocks = math.ceil(config.n_replicates / size)
+    indices = range(n_blocks) if blocks is None else blocks
+    if indices and (indices[0] < 0 or indices[-1] >= n_blocks):
+        raise ConfigError("blocks", f"must lie within 0..{n_blocks - 1}", indices)
     key = config.stream_key
     stop = threading.Event()  # set when the consumer stops early (Ctrl-C, an error)
 
@@ -108,19 +115,20 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
             return block
         return Block(index, first, result, finish(block))
 
-    if workers == 1 or n_blocks == 1:
-        for index in range(n_blocks):
+    if workers == 1 or len(indices) == 1:
+        for index in indices:
             yield run_block(index)
         return
-    with ThreadPoolExecutor(max_workers=min(workers, n_blocks),
+    with ThreadPoolExecutor(max_workers=min(workers, len(indices)),
                             thread_name_prefix="modelcollapse") as pool:
         pending: deque[Future[Block]] = deque()
-        next_index = 0
+        todo = iter(indices)
+        next_index = next(todo, None)
         try:
-            while next_index < n_blocks or pending:
-                while next_index < n_blocks and len(pending) < 2 * workers:
+            while next_index is not None or pending:
+                while next_index is not None and len(pending) < 2 * workers:
                     pending.append(pool.submit(run_block, next_index))
-                    next_index += 1
+                    next_index = next(todo, None)
                 yield pending.popleft().result()
         finally:
             # Stop promptly: queued blocks never start, running ones quit at their next

@@ -27,6 +27,7 @@ when a figure is drawn.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -603,11 +604,11 @@ def _heatmap_figure(sweep: _Sweep, title: str) -> Figure:
         _heat_axes(f_ax, xa, ya, label_x=last_row, label_y=False, ticks_y=False)
         if k == 0:
             bar = fig.colorbar(t_map, ax=time_axes, shrink=0.9, pad=0.02, aspect=25)
-            bar.set_label(f"median {event} time (generations)", fontsize=STYLE.label_size)
+            bar.set_label("generations", fontsize=STYLE.label_size)
             bar.ax.tick_params(labelsize=STYLE.tick_size)
             fbar = fig.colorbar(f_map, ax=fraction_axes, shrink=0.9, pad=0.02, aspect=25,
                                 format=_percent())
-            fbar.set_label(f"fraction {verb} within G", fontsize=STYLE.label_size)
+            fbar.set_label("of the replicates", fontsize=STYLE.label_size)
             fbar.ax.tick_params(labelsize=STYLE.tick_size)
     for ax in set(flat) - set(time_axes) - set(fraction_axes):
         ax.remove()
@@ -619,7 +620,8 @@ def _heatmap_figure(sweep: _Sweep, title: str) -> Figure:
     if "no data" in used:
         handles.append(Patch(facecolor=NO_DATA, edgecolor="#9a9a9a", lw=0.5,
                              label="–: no result for this cell"))
-    for reason in dict.fromkeys(sweep.invalid.values()):
+    # One entry per kind of reason: "(got 0.1 + 1 = 1.1)" differs from cell to cell.
+    for reason in dict.fromkeys(re.sub(r" \(got .*\)$", "", r) for r in sweep.invalid.values()):
         handles.append(Patch(facecolor=INVALID, edgecolor="#8a8a8a", hatch="///", lw=0.5,
                              label=f"invalid: {reason}"))
     if handles:
@@ -645,8 +647,8 @@ def _heat_axes(ax: Axes, xa: _Axis, ya: _Axis, *, label_x: bool, label_y: bool,
     ax.set_ylim(-0.5, len(ya.keys) - 0.5)
     if label_x:
         ax.set_xlabel(xa.title, fontsize=STYLE.label_size)
-    if label_y:
-        ax.set_ylabel(ya.title, fontsize=STYLE.label_size)
+    if label_y:  # on two lines: a long title would run past a short panel into the header
+        ax.set_ylabel(ya.title.replace(" (", "\n("), fontsize=STYLE.label_size)
 
 
 def _heatmap(ax: Axes, sweep: _Sweep, grid: _Grid, what: str, cmap_name: str,

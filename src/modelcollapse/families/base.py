@@ -62,6 +62,10 @@ class Family(ABC):
     key_metrics: ClassVar[tuple[str, ...]]
     #: Per-replicate metric used for the collapse time (``None``: the family defines its own).
     collapse_metric: ClassVar[str | None] = "var"
+    #: Rough nanoseconds per generation for each training-set value drawn and fitted, and for
+    #: each parameter when exact sufficient statistics are used: a scheduling hint (sweeps size
+    #: their work units and estimate time with it), measured on one core; never changes a number.
+    cost_ns: ClassVar[tuple[float, float]] = (20.0, 20.0)
 
     # -- shape and truth ---------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ class Categorical(Family):
     default_run: ClassVar[Mapping[str, int]] = {"n_samples": 1000, "n_generations": 500,
                                                 "n_replicates": 100}
     key_metrics: ClassVar[tuple[str, ...]] = ("support", "entropy", "gini_simpson", "tv")
+    cost_ns: ClassVar[tuple[float, float]] = (30.0, 150.0)  # measured, see Family.cost_ns
     collapse_metric: ClassVar[str | None] = None
 
     # vocab and zipf given as None are resolved in __post_init__ and typed as resolved.

@@ -44,6 +44,7 @@ class Coin(Family):
     default_run: ClassVar[Mapping[str, int]] = {"n_samples": 10, "n_generations": 60,
                                                 "n_replicates": 100}
     key_metrics: ClassVar[tuple[str, ...]] = ("p",)
+    cost_ns: ClassVar[tuple[float, float]] = (6.0, 5.0)  # measured, see Family.cost_ns
     collapse_metric: ClassVar[str | None] = None
 
     p0: float = option(0.5, flag="p0", help="true probability of heads (default 0.5)")
