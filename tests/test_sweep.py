@@ -440,3 +440,43 @@ def test_the_k_sweep_check_catches_a_grid_that_runs_the_wrong_k(tmp_path, monkey
     monkeypatch.setattr(grid_module, "build", off_by_one)
     z = absorption_z(coin_k_sweep(tmp_path))
     assert np.max(np.abs(z)) > critical_z(1e-3, len(z))
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error_and_writes_nothing(tmp_path, capsys,
+                                                                       monkeypatch):
+    pytest.importorskip("distributed")
+    from modelcollapse import executors
+
+    real = executors.DaskExecutor.__init__
+
+    def quick(self, *, scheduler=None, local_workers=None):  # 1 s instead of 10 s to give up
+        import distributed
+
+        original = distributed.Client
+
+        def client(address, timeout=None, **kwargs):
+            return original(address, timeout="1s", **kwargs)
+
+        monkeypatch.setattr(distributed, "Client", client)
+        real(self, scheduler=scheduler, local_workers=local_workers)
+
+    monkeypatch.setattr(executors.DaskExecutor, "__init__", quick)
+    file = write_toml(tmp_path / "s.toml", "[experiment]\nfamily = 'coin'\n[grid]\n"
+                                           "samples = [10]\n")
+    out = tmp_path / "o"
+    assert main(["sweep", str(file), "--out", str(out), "--scheduler",
+                 "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler could not connect to a Dask scheduler" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_an_existing_dask_cluster_by_address_gives_the_same_tables(serial_sweep, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        out = tmp_path / "cluster"
+        result = sweep(MIX_GRID, out=out, scheduler=cluster.scheduler_address, plots=False)
+    assert cluster.scheduler_address in result.manifest["sessions"][-1]["executor"]
+    pd.testing.assert_frame_equal(sorted_metrics(out), sorted_metrics(serial_sweep))

@@ -68,7 +68,8 @@ def generation_cost(config: RunConfig) -> float:
     Families that keep exact sufficient statistics update a few numbers per parameter; the
     others draw and fit their whole training set (``accumulate`` fits a set that grows, on
     average half its final size), at the family's :attr:`~modelcollapse.families.Family.cost_ns`
-    per value; every metric adds :data:`METRIC_NS`. Only used to size work units and estimate
+    per value; each generation adds the family's fixed ``generation_ns`` and :data:`METRIC_NS`
+    per metric. Only used to size work units and estimate
     time (within a factor of about two); never changes a number.
     """
     family, policy = config.model, config.data_policy
@@ -78,7 +79,7 @@ def generation_cost(config: RunConfig) -> float:
         cost = per_parameter * max(1, int(np.prod(family.param_shape)))
     else:
         cost = per_value * policy.stored_samples(n, g) / 2
-    return cost + METRIC_NS * len(family.metric_names)
+    return cost + family.generation_ns + METRIC_NS * len(family.metric_names)
 
 
 @dataclass(frozen=True)
@@ -462,50 +463,56 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
                   and executor is None)
 
     started, t0 = now(), time.perf_counter()
-    folder.path.mkdir(parents=True, exist_ok=True)
-    folder.create()
     finished = folder.finished_units()
     tasks = sweep_plan.tasks()
     todo = [t for t in tasks if t.name not in finished]
     n_done = len(tasks) - len(todo)
-    if manifest is None:
-        manifest = _new_manifest(sweep_plan, seed_drawn=requested_seed is None, argv=argv,
-                                 started=started)
-    manifest["status"] = "running"
-    session: dict[str, Any] = {"started": started, "units_already_done": n_done}
-    manifest.setdefault("sessions", []).append(session)
-    folder.write_manifest(manifest)
-
     say(f"sweep {spec.source}: {len(sweep_plan.cells)} cells, {len(tasks)} work units"
         + (f", {len(sweep_plan.skipped)} invalid combinations skipped" if sweep_plan.skipped
            else "") + f"; seed {seed}" + (" (drawn; pass --seed to repeat)"
-                                           if manifest.get("seed_drawn") else ""))
-    if n_done and todo:
-        say(f"resuming {path}: {n_done} of {len(tasks)} units already done")
+                                           if requested_seed is None and manifest is None
+                                           else ""))
+    # The executor first: a scheduler that cannot be reached must not leave a folder behind.
+    runner = None
     if todo:
-        _run_units(todo, folder, manifest, session, n_total=len(tasks), n_done=n_done,
-                   workers=workers, scheduler=scheduler, dask_local=dask_local,
-                   executor=executor, progress=progress, say=say)
-    else:
-        say(f"all {len(tasks)} units were already done")
+        runner = executor or make_executor(workers=workers, scheduler=scheduler,
+                                           dask_local=dask_local)
+    completed = False
+    try:
+        folder.path.mkdir(parents=True, exist_ok=True)
+        folder.create()
+        if manifest is None:
+            manifest = _new_manifest(sweep_plan, seed_drawn=requested_seed is None, argv=argv,
+                                     started=started)
+        manifest["status"] = "running"
+        session: dict[str, Any] = {"started": started, "units_already_done": n_done}
+        manifest.setdefault("sessions", []).append(session)
+        folder.write_manifest(manifest)
+        if runner is not None:
+            if n_done:
+                say(f"resuming {path}: {n_done} of {len(tasks)} units already done")
+            _run_units(todo, runner, folder, manifest, session, n_total=len(tasks),
+                       n_done=n_done, progress=progress, say=say)
+        else:
+            say(f"all {len(tasks)} units were already done")
+        completed = True
+    finally:
+        if runner is not None and executor is None:
+            runner.close(cancel=not completed)
     _finish(sweep_plan, folder, manifest, session, plots=plots, t0=t0)
     return SweepResult(path, manifest)
 
 
-def _run_units(todo: list[UnitTask], folder: SweepFolder, manifest: dict[str, Any],
-               session: dict[str, Any], *, n_total: int, n_done: int, workers: int | None,
-               scheduler: str | None, dask_local: int | None, executor: Executor | None,
+def _run_units(todo: list[UnitTask], runner: Executor, folder: SweepFolder,
+               manifest: dict[str, Any], session: dict[str, Any], *, n_total: int, n_done: int,
                progress: bool, say: Log) -> None:
+    """Run ``todo`` on ``runner`` and write each unit as it comes back."""
     from .progress import progress_bar
 
-    own = executor is None
-    runner = executor or make_executor(workers=workers, scheduler=scheduler,
-                                       dask_local=dask_local)
     session["executor"] = runner.description
     folder.write_manifest(manifest)
     say(f"running {len(todo)} units on {runner.description}; results: {folder.path}")
     written = n_done
-    cancel = True
     try:
         with progress_bar(n_total, "sweep", enabled=progress, unit="unit",
                           initial=n_done) as advance:
@@ -513,7 +520,6 @@ def _run_units(todo: list[UnitTask], folder: SweepFolder, manifest: dict[str, An
                 folder.write_unit(output.name, output.metrics, output.replicates)
                 written += 1
                 advance(1)
-        cancel = False
     except KeyboardInterrupt:
         _stop(folder, manifest, session, "interrupted", written)
         raise SweepInterrupted(folder.path, written, n_total) from None
@@ -522,9 +528,6 @@ def _run_units(todo: list[UnitTask], folder: SweepFolder, manifest: dict[str, An
     except Exception as err:
         _stop(folder, manifest, session, "failed", written, error=err)
         raise SweepFailed(folder.path, written, n_total, err) from err
-    finally:
-        if own:
-            runner.close(cancel=cancel)
     session["units_run"] = written - n_done
 
 

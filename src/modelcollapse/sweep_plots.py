@@ -309,7 +309,8 @@ class _Sweep:
         names = " × ".join(a.name for a in self.axes)
         family = self.constant("family")
         noun = self.event or "collapse"
-        what = (f"{str(family).capitalize()}: {noun}" if family else noun.capitalize()) \
+        shown = "GMM" if family == "gmm" else str(family).capitalize()
+        what = (f"{shown}: {noun}" if family else noun.capitalize()) \
             + f" speed across the grid of {names}"
         title = f"{what} ({title})" if title else what
         parts = []

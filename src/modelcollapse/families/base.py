@@ -66,6 +66,9 @@ class Family(ABC):
     #: each parameter when exact sufficient statistics are used: a scheduling hint (sweeps size
     #: their work units and estimate time with it), measured on one core; never changes a number.
     cost_ns: ClassVar[tuple[float, float]] = (20.0, 20.0)
+    #: Rough nanoseconds per replicate-generation whatever the data size (e.g. metrics computed
+    #: by quadrature); the same kind of hint.
+    generation_ns: ClassVar[float] = 0.0
 
     # -- shape and truth ---------------------------------------------------------------------
 
