@@ -18,7 +18,7 @@ from importlib import metadata as _metadata
 from .api import run, simulate
 from .config import RunConfig
 from .errors import ConfigError
-from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, get_family
+from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, NGram, get_family
 from .loop import simulate_block
 from .policies import (
     POLICIES,
@@ -39,7 +39,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Categorical", "Coin",
-    "ConfigError", "Family", "Gaussian", "Mix", "Policy", "Prediction", "Replace", "Result",
+    "ConfigError", "Family", "Gaussian", "Mix", "NGram", "Policy", "Prediction", "Replace", "Result",
     "RunConfig", "TheoryCurve", "__version__", "get_family", "get_policy", "load", "predict", "run",
     "simulate", "simulate_block",
 ]

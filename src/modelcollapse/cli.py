@@ -139,6 +139,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from .summary import format_summary
 
     print(format_summary(result.config, result.manifest["summary"]))
+    if "samples" in result.manifest["files"]:
+        from .summary import format_samples
+
+        print(format_samples(result.samples))
     figures = result.manifest["files"]["figures"]
     if figures:
         print(f"figures: {', '.join(figures)}")
