@@ -46,7 +46,10 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
     final: dict[str, Any] = {}
     for name in names:
         values = _column(replicates, f"final_{name}")
-        q = np.quantile(values, QUANTILES)
+        with np.errstate(invalid="ignore"):  # inf − inf when interpolating between infinities
+            q = np.quantile(values, QUANTILES)
+        if np.isinf(values).any():  # e.g. an mle perplexity: no interpolation between inf
+            q = np.where(np.isnan(q), np.quantile(values, QUANTILES, method="inverted_cdf"), q)
         finite = values[np.isfinite(values)]
         final[name] = {"q05": q[0], "median": q[1], "q95": q[2],
                        "mean": float(finite.mean()) if finite.size else float("nan"),

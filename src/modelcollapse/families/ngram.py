@@ -633,7 +633,7 @@ class NGram(Family):
 
     def block_size(self, policy: Policy, n_samples: int) -> int:
         lang = self.language()
-        return block_for(max(n_samples, lang.n_contexts * lang.vocab), budget=1 << 16, cap=4)
+        return block_for(max(n_samples, lang.n_contexts * lang.vocab), budget=1 << 16, cap=64)
 
     def kernels(self) -> tuple[Any, ...]:
         return (_generate,)
