@@ -418,3 +418,30 @@ def test_run_writes_sample_texts(tmp_path):
     assert sorted(samples.generation.unique()) == [0, 1, 2, 3]  # model 4 is never sampled
     assert samples.text.str.split().map(len).eq(8).all()
     assert result.manifest["files"]["samples"] == "samples.parquet"
+
+
+# -- the decoding-truncation study -------------------------------------------------------------
+
+
+def test_collapse_speed_ngram_orders_the_truncations(tmp_path):
+    from modelcollapse.collapse_speed import collapse_speed
+
+    report_ = collapse_speed("ngram", out=tmp_path / "speed", plots=False, n_samples=2000,
+                             n_generations=4, n_replicates=20, top_ps=(1.0, 0.8),
+                             real_fractions=(0.0, 0.1), seed=SEED)
+    result = report_.result
+    assert len(result.cells) == 4 and len(result.table()) == 4
+    assert len(result.curves()) == 4 * 5
+    plain, cut = result.cell(1.0, 0.0), result.cell(0.8, 0.0)
+    assert cut.tail[2] < plain.tail[2] - 5 * np.hypot(cut.tail_se[2], plain.tail_se[2])
+    assert result.cell(0.8, 0.1).support[-1] > cut.support[-1]  # real text keeps types alive
+    assert (tmp_path / "speed" / "collapse-speed.csv").is_file()
+    with pytest.raises(mc.ConfigError, match="top_ps"):
+        collapse_speed("ngram", out=tmp_path / "bad", top_ps=(1.2,))
+
+
+def test_collapse_speed_cli_rejects_options_of_other_targets(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "modelcollapse", "collapse-speed", "ngram",
+                           "--ks", "1,2", "--out", str(tmp_path / "x")], capture_output=True,
+                          text=True, env={"PYTHONPATH": str(SRC), "PATH": ""})
+    assert proc.returncode == 2 and "--ks does not apply to collapse-speed ngram" in proc.stderr

@@ -39,7 +39,7 @@ except _metadata.PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Categorical", "Coin",
-    "ConfigError", "Family", "Gaussian", "Mix", "NGram", "Policy", "Prediction", "Replace", "Result",
-    "RunConfig", "TheoryCurve", "__version__", "get_family", "get_policy", "load", "predict", "run",
-    "simulate", "simulate_block",
+    "ConfigError", "Family", "Gaussian", "Mix", "NGram", "Policy", "Prediction", "Replace",
+    "Result", "RunConfig", "TheoryCurve", "__version__", "get_family", "get_policy", "load",
+    "predict", "run", "simulate", "simulate_block",
 ]

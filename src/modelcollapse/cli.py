@@ -247,8 +247,8 @@ def _add_collapse_speed_parser(commands: argparse._SubParsersAction) -> None:
                        metavar="TARGET", help="coin, gaussian, gmm or ngram")
     for flag, (_, kind, targets, text) in _SPEED_OPTIONS.items():
         metavar = {"replicates": "R", "generations": "G", "seed": "S", "ks": "K,K,...",
-                   "real-fractions": "A,A,...",
-                   "top-ps": "P,P,...", "smoothing": "NAME"}.get(flag, "N" if kind == "int" else "X")
+                   "real-fractions": "A,A,...", "top-ps": "P,P,...",
+                   "smoothing": "NAME"}.get(flag, "N" if kind == "int" else "X")
         speed.add_argument(f"--{flag}", default=None, metavar=metavar,
                            help=f"{text} [{', '.join(targets)}]")
     speed.add_argument("--out", metavar="DIR", default=None,

@@ -66,10 +66,10 @@ from .config import RunConfig
 from .errors import ConfigError
 from .families import GMM, Coin, Family, Gaussian, get_family
 from .families.base import check_float, check_int
+from .ngram_speed import TruncationSpeed, truncation_speed
 from .policies import Mix, Policy, Replace
 from .provenance import environment, now
 from .results import free_folder, prepare_output, stamped_folder, write_json
-from .ngram_speed import TruncationSpeed, truncation_speed
 from .seeding import draw_seed
 
 #: Targets of ``modelcollapse collapse-speed``.

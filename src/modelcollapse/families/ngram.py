@@ -393,7 +393,7 @@ def occupancy(probs: np.ndarray, length: int) -> np.ndarray:
     """
     n_ctx, vocab = probs.shape
     following = ((np.arange(n_ctx)[:, None] * (vocab + 1) + np.arange(vocab)) % n_ctx).ravel()
-    pi = np.zeros(n_ctx)
+    pi: np.ndarray = np.zeros(n_ctx)
     pi[-1] = 1.0
     freq = np.zeros_like(probs)
     for _ in range(length):
@@ -621,8 +621,9 @@ class NGram(Family):
             names.append("types_2")
         return (*names, "entropy", "tail_share")
 
-    @property  # type: ignore[override]
+    @property
     def key_metrics(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The fan charts: the tail first, then diversity, then fit to the truth."""
         return tuple(m for m in ("tail_share", "support", "types_2", "entropy", "perplexity",
                                  "kl_rate") if m in self.metric_names)
 
