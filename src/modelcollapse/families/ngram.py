@@ -567,7 +567,7 @@ class NGram(Family):
         for name in ("vocab", "zipf"):
             if getattr(self, name) is not None:
                 raise ConfigError(name, "sets the synthetic truth; it does not apply with corpus "
-                                  "(use max_vocab to cap a corpus's vocabulary)")
+                                  "(cap a corpus's vocabulary with max-vocab)")
         if not isinstance(self.corpus, str) or not self.corpus.strip():
             raise ConfigError("corpus", "must be a file path or 'demo'", self.corpus)
         check_choice("tokens", self.tokens, corpora.TOKENISERS)
