@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-SCRIPTS = ("bench_gmm.py", "bench_coin.py", "bench_gaussian.py", "bench_categorical.py")
+SCRIPTS = ("bench_gmm.py", "bench_coin.py", "bench_gaussian.py", "bench_categorical.py",
+           "bench_ngram.py")
 
 if __name__ == "__main__":
     for script in SCRIPTS:

@@ -14,7 +14,8 @@ import modelcollapse as mc
 from modelcollapse.loop import simulate_block
 
 #: Small but non-trivial settings per family, and sizes that keep the suite quick.
-FAMILY_SETTINGS = {"coin": {}, "categorical": {"vocab": 20}, "gaussian": {}, "gmm": {}}
+FAMILY_SETTINGS = {"coin": {}, "categorical": {"vocab": 20}, "gaussian": {}, "gmm": {},
+                   "ngram": {"vocab": 20, "length": 8}}
 POLICY_SETTINGS = {"replace": {}, "mix": {"real": 0.2, "synthetic": 0.5},
                    "accumulate": {"real": 0.1}, "accumulate-subsample": {"real": 0.1}}
 N_SAMPLES, N_GENERATIONS, N_REPLICATES = 40, 6, 3

@@ -25,11 +25,13 @@ EXPECTED = {
     "categorical": {"metrics.png"},
     "gaussian": {"metrics.png"},
     "gmm": {"metrics.png", "variance.png", "density.png"},
+    "ngram": {"metrics.png"},
 }
 SIZES = {"coin": dict(n_generations=20, n_replicates=30),
          "categorical": dict(n_samples=100, n_generations=15, n_replicates=6),
          "gaussian": dict(n_samples=20, n_generations=30, n_replicates=8),
-         "gmm": dict(n_samples=200, n_generations=20, n_replicates=4)}
+         "gmm": dict(n_samples=200, n_generations=20, n_replicates=4),
+         "ngram": dict(n_samples=500, n_generations=10, n_replicates=4)}
 
 
 def assert_real_png(path):
@@ -73,10 +75,13 @@ def test_figures_of_each_family(family, tmp_path):
     mc.RunConfig(mc.Coin(), n_generations=1, n_replicates=1, seed=1),
     mc.RunConfig(mc.Categorical(probs=(1.0, 0.0)), n_samples=10, n_generations=4,
                  n_replicates=2, seed=1),
+    mc.RunConfig(mc.NGram(vocab=20, length=10, smoothing="mle"), n_samples=200,
+                 n_generations=5, n_replicates=3, seed=1),  # perplexity and kl_rate inf
     mc.RunConfig(mc.GMM(), n_samples=2, n_generations=3, n_replicates=1, seed=1),
     mc.RunConfig(mc.GMM(), n_samples=50, n_generations=1, n_replicates=1, seed=1),
 ], ids=["gaussian-var-exactly-zero", "gaussian-var-underflows", "coin-absorbed-at-start",
-        "single-generation", "one-token", "gmm-two-points", "gmm-one-generation"])
+        "single-generation", "one-token", "ngram-mle-infinite-perplexity", "gmm-two-points",
+        "gmm-one-generation"])
 def test_degenerate_runs_still_plot(config, tmp_path):
     with np.errstate(all="ignore"):  # the simulation itself may overflow; plotting may not warn
         result = mc.simulate(config)

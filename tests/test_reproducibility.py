@@ -16,6 +16,8 @@ CONFIGS = {
     "gaussian-raw": mc.RunConfig("gaussian", policy=mc.Mix(0.1, 0.5), n_samples=2000,
                                  n_generations=5, n_replicates=20),
     "gmm": mc.RunConfig("gmm", n_samples=2000, n_generations=4, n_replicates=20),
+    "ngram": mc.RunConfig(mc.NGram(vocab=30, length=10, top_p=0.9), policy=mc.Mix(0.1, 0.5),
+                          n_samples=5000, n_generations=4, n_replicates=20),
 }
 
 
@@ -43,6 +45,7 @@ def test_replicate_i_is_the_same_in_a_smaller_run(name):
 
 def test_blocks_actually_split_the_gmm_run():
     assert CONFIGS["gmm"].block_size < CONFIGS["gmm"].n_replicates  # the test above spans blocks
+    assert CONFIGS["ngram"].block_size < CONFIGS["ngram"].n_replicates
 
 
 def test_a_longer_run_extends_a_shorter_one():

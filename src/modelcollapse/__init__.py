@@ -18,7 +18,7 @@ from importlib import metadata as _metadata
 from .api import run, simulate
 from .config import RunConfig
 from .errors import ConfigError
-from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, get_family
+from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, NGram, get_family
 from .grid import SweepSpec
 from .loop import simulate_block
 from .policies import (
@@ -42,8 +42,8 @@ except _metadata.PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Categorical", "Coin",
-    "ConfigError", "Family", "Gaussian", "Mix", "Policy", "Prediction", "Replace", "Result",
-    "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "__version__",
+    "ConfigError", "Family", "Gaussian", "Mix", "NGram", "Policy", "Prediction", "Replace",
+    "Result", "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "__version__",
     "get_family", "get_policy", "load", "load_sweep", "plan_sweep", "predict", "run", "simulate",
     "simulate_block", "sweep",
 ]

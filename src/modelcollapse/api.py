@@ -137,6 +137,7 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
     started, t0 = now(), time.perf_counter()
     keep = min(config.n_replicates, PLOT_REPLICATES)
     kept: dict[str, list[np.ndarray]] = {name: [] for name in config.model.metric_names}
+    excerpts: dict[int, list[str]] = {}
     try:
         if on_start is not None:
             on_start(config, path)
@@ -148,6 +149,8 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
 
             for block in iter_blocks(config, workers=workers, progress=advance, finish=prepare):
                 writer.add(block.result.metrics, block.first_replicate, block.prepared)
+                if block.first_replicate == 0 and block.result.excerpts:
+                    excerpts = block.result.excerpts
                 if block.first_replicate < keep:
                     room = keep - block.first_replicate
                     for name, values in block.result.metrics.items():
@@ -159,6 +162,8 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
                              wall=time.perf_counter() - t0,
                              workers=workers or default_workers(), seed_drawn=seed_drawn,
                              argv=argv, figures=figures)
+        if excerpts:
+            manifest["files"]["samples"] = writer.write_samples(excerpts)
         if plots:
             view = Result(manifest, arrays={k: np.concatenate(v) for k, v in kept.items()},
                           replicates=replicates)

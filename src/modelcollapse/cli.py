@@ -141,6 +141,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     from .summary import format_summary
 
     print(format_summary(result.config, result.manifest["summary"]))
+    if "samples" in result.manifest["files"]:
+        from .summary import format_samples
+
+        print(format_samples(result.samples))
     figures = result.manifest["files"]["figures"]
     if figures:
         print(f"figures: {', '.join(figures)}")
@@ -286,20 +290,25 @@ def _verify(args: argparse.Namespace, argv: list[str]) -> int:
 #: ``collapse-speed`` options: flag → (keyword of :func:`modelcollapse.collapse_speed.
 #: collapse_speed`, how its text is read, the targets it applies to, help).
 _SPEED_OPTIONS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
-    "replicates": ("n_replicates", "int", ("coin", "gaussian", "gmm"),
-                   "replicates per k or fraction (coin 4000, gaussian 1000, gmm 100)"),
-    "samples": ("n_samples", "int", ("gaussian", "gmm"),
-                "N: samples per generation (gaussian 100, gmm 1000)"),
-    "generations": ("n_generations", "int", ("gaussian", "gmm"),
-                    "G: generations (gaussian 1000, gmm 2000; the coin's horizon is automatic)"),
-    "seed": ("seed", "int", ("coin", "gaussian", "gmm"),
+    "replicates": ("n_replicates", "int", ("coin", "gaussian", "gmm", "ngram"),
+                   "replicates per k or fraction (coin 4000, gaussian 1000, gmm 100, ngram 400)"),
+    "samples": ("n_samples", "int", ("gaussian", "gmm", "ngram"),
+                "N: samples per generation (gaussian 100, gmm 1000, ngram 10000 tokens)"),
+    "generations": ("n_generations", "int", ("gaussian", "gmm", "ngram"),
+                    "G: generations (gaussian 1000, gmm 2000, ngram 30; the coin's horizon is "
+                    "automatic)"),
+    "seed": ("seed", "int", ("coin", "gaussian", "gmm", "ngram"),
              "random seed (drawn, printed and recorded when omitted)"),
     "ks": ("ks", "floats", ("coin",), "tosses per generation (default 1,2,5,10,100,1000)"),
     "p0": ("p0", "float", ("coin",), "true probability of heads (default 0.5)"),
-    "real-fractions": ("real_fractions", "floats", ("gaussian", "gmm"),
-                       "fractions of fresh real data (default 0,0.01,0.05,0.1,0.5)"),
-    "collapse-fraction": ("collapse_fraction", "float", ("gaussian", "gmm"),
-                          "collapse: var below this fraction of the truth's (default 0.5)"),
+    "real-fractions": ("real_fractions", "floats", ("gaussian", "gmm", "ngram"),
+                       "fractions of fresh real data (default 0,0.01,0.05,0.1,0.5; ngram 0,0.1)"),
+    "collapse-fraction": ("collapse_fraction", "float", ("gaussian", "gmm", "ngram"),
+                          "collapse: var (ngram: tail share) below this fraction of the truth's "
+                          "(default 0.5)"),
+    "top-ps": ("top_ps", "floats", ("ngram",),
+               "nucleus thresholds compared (default 1,0.95,0.9,0.8)"),
+    "smoothing": ("smoothing", "str", ("ngram",), "mle, add-k or kn (default kn)"),
 }
 
 
@@ -310,13 +319,16 @@ def _add_collapse_speed_parser(commands: argparse._SubParsersAction) -> None:
                     "beside the exact Markov chain and the diffusion approximation. gaussian, "
                     "gmm: generations until the variance falls below half the truth's, against "
                     "the fraction of fresh real data, with the exact mean variance and its "
-                    "stationary level. Prints a table; writes collapse-speed.csv, curves.csv, "
+                    "stationary level. ngram: how fast the rarest tokens vanish from a language "
+                    "model's own text under nucleus sampling (top-p), with and without fresh "
+                    "real text. Prints a table; writes collapse-speed.csv, curves.csv, "
                     "collapse-speed.png and manifest.json into a folder.")
-    speed.add_argument("target", choices=("coin", "gaussian", "gmm"), metavar="TARGET",
-                       help="coin, gaussian or gmm")
+    speed.add_argument("target", choices=("coin", "gaussian", "gmm", "ngram"),
+                       metavar="TARGET", help="coin, gaussian, gmm or ngram")
     for flag, (_, kind, targets, text) in _SPEED_OPTIONS.items():
         metavar = {"replicates": "R", "generations": "G", "seed": "S", "ks": "K,K,...",
-                   "real-fractions": "A,A,..."}.get(flag, "N" if kind == "int" else "X")
+                   "real-fractions": "A,A,...", "top-ps": "P,P,...",
+                   "smoothing": "NAME"}.get(flag, "N" if kind == "int" else "X")
         speed.add_argument(f"--{flag}", default=None, metavar=metavar,
                            help=f"{text} [{', '.join(targets)}]")
     speed.add_argument("--out", metavar="DIR", default=None,

@@ -32,7 +32,9 @@ Gaussian and GMM: how does fresh real data change the time until ``var < Â½ varâ
 
 :func:`coin_speed` and :func:`variance_speed` compute everything in memory;
 :func:`collapse_speed` also writes a results folder with a table, curves, a figure and a manifest
-(``modelcollapse collapse-speed {coin,gaussian,gmm}``). Nothing here imports matplotlib; the figure
+(``modelcollapse collapse-speed {coin,gaussian,gmm,ngram}``; ``ngram``, how decoding truncation
+and fresh real text change how fast a language model loses its rare words, is
+:func:`modelcollapse.ngram_speed.truncation_speed`). Nothing here imports matplotlib; the figure
 is drawn by :mod:`modelcollapse.speed_plots` when the folder is written.
 
 References
@@ -64,13 +66,14 @@ from .config import RunConfig
 from .errors import ConfigError
 from .families import GMM, Coin, Family, Gaussian, get_family
 from .families.base import check_float, check_int
+from .ngram_speed import TruncationSpeed, truncation_speed
 from .policies import Mix, Policy, Replace
 from .provenance import environment, now
 from .results import free_folder, prepare_output, stamped_folder, write_json
 from .seeding import draw_seed
 
 #: Targets of ``modelcollapse collapse-speed``.
-TARGETS = ("coin", "gaussian", "gmm")
+TARGETS = ("coin", "gaussian", "gmm", "ngram")
 #: Tosses per generation compared by default.
 DEFAULT_KS = (1, 2, 5, 10, 100, 1000)
 #: Largest ``k``: the exact chain has ``k + 1`` states and is iterated about ``14 k`` times, and
@@ -691,7 +694,7 @@ class SpeedReport:
         What was written to ``manifest.json``.
     """
 
-    result: CoinSpeed | VarianceSpeed
+    result: CoinSpeed | VarianceSpeed | TruncationSpeed
     path: Path
     manifest: dict[str, Any]
 
@@ -729,7 +732,8 @@ def collapse_speed(target: str, *, out: Path | str | None = None, plots: bool = 
     Parameters
     ----------
     target
-        ``"coin"`` (:func:`coin_speed`), ``"gaussian"`` or ``"gmm"`` (:func:`variance_speed`).
+        ``"coin"`` (:func:`coin_speed`), ``"gaussian"`` or ``"gmm"`` (:func:`variance_speed`),
+        ``"ngram"`` (:func:`modelcollapse.ngram_speed.truncation_speed`).
     out
         The folder (new or empty); default :func:`default_speed_out`.
     plots
@@ -737,7 +741,8 @@ def collapse_speed(target: str, *, out: Path | str | None = None, plots: bool = 
     progress, log, workers
         Passed on.
     **settings
-        Keyword arguments of :func:`coin_speed` or :func:`variance_speed`.
+        Keyword arguments of :func:`coin_speed`, :func:`variance_speed` or
+        :func:`~modelcollapse.ngram_speed.truncation_speed`.
 
     Returns
     -------
@@ -747,9 +752,11 @@ def collapse_speed(target: str, *, out: Path | str | None = None, plots: bool = 
         raise ConfigError("target", f"must be one of {', '.join(TARGETS)}", target)
     path = prepare_output(out) if out is not None else default_speed_out(target)
     started, t0 = now(), time.perf_counter()
-    result: CoinSpeed | VarianceSpeed
+    result: CoinSpeed | VarianceSpeed | TruncationSpeed
     if target == "coin":
         result = coin_speed(progress=progress, log=log, workers=workers, **settings)
+    elif target == "ngram":
+        result = truncation_speed(progress=progress, log=log, workers=workers, **settings)
     else:
         result = variance_speed(target, progress=progress, log=log, workers=workers, **settings)
     tmp = path.parent / f".{path.name}.partial-{os.getpid()}"

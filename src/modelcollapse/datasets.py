@@ -1,4 +1,4 @@
-"""Training sets for a block of replicates, in the three forms the families use.
+"""Training sets for a block of replicates, in the four forms the families use.
 
 A data policy builds training set *t* from pieces: fresh draws of the truth, draws of the last
 model, and rows carried over (without replacement) from earlier training sets. It needs
@@ -20,6 +20,10 @@ The forms:
     category counts ``[R, V]``: a sufficient statistic for the coin and categorical families that
     supports all three operations *exactly* (union adds counts; a subsample without replacement is a
     multivariate hypergeometric draw), so discrete families never need raw tokens.
+:class:`Sequences`
+    token sequences (text) for the n-gram family: token ids ``[R, n]`` and a mask marking where
+    each sequence starts. The unit of ``size`` is still one token, but a subsample keeps whole
+    sequences (a language model learns from contiguous text, not from shuffled tokens).
 :class:`Moments`
     count, mean and centred sum of squares ``M2 = Σ (x − mean)²`` per replicate: sufficient for the
     Gaussian fit and exact under union (Chan et al.'s pairwise update), but a subsample of a set
@@ -136,6 +140,60 @@ class Counts:
 
 
 @dataclass(frozen=True, eq=False)
+class Sequences:
+    """Token sequences, one row of concatenated sequences per replicate.
+
+    Parameters
+    ----------
+    tokens
+        Integer token ids ``[R, n]``.
+    starts
+        Boolean ``[R, n]``: ``True`` where a sequence begins (always at column 0). Sequences are
+        contiguous runs of columns; a model's context never reaches back across a start.
+
+    Notes
+    -----
+    ``subsample(m)`` takes whole sequences in a uniformly random order (independently per row)
+    until ``m`` tokens are reached; the last one taken is cut to a prefix if it does not fit. When
+    every sequence has length ``L`` and ``L`` divides ``m``, this is exactly ``m / L`` sequences
+    drawn uniformly without replacement.
+    """
+
+    tokens: np.ndarray
+    starts: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.tokens.shape[1])
+
+    @property
+    def n_replicates(self) -> int:
+        return int(self.tokens.shape[0])
+
+    @staticmethod
+    def concat(parts: Sequence[Sequences]) -> Sequences:
+        if len(parts) == 1:
+            return parts[0]
+        return Sequences(np.concatenate([p.tokens for p in parts], axis=1),
+                         np.concatenate([p.starts for p in parts], axis=1))
+
+    def subsample(self, m: int, rng: np.random.Generator) -> Sequences:
+        n = self.size
+        if m == n:
+            return self
+        if m == 0:
+            return Sequences(self.tokens[:, :0], self.starts[:, :0])
+        # One uniform key per sequence, spread over its tokens; a stable sort by key puts the
+        # sequences in random order and keeps each one's tokens in order.
+        sequence_id = np.cumsum(self.starts, axis=1) - 1
+        keys = rng.random(self.starts.shape)
+        token_keys = np.take_along_axis(keys, sequence_id, axis=1)
+        order = np.argsort(token_keys, axis=1, kind="stable")[:, :m]
+        return Sequences(np.take_along_axis(self.tokens, order, axis=1),
+                         np.take_along_axis(self.starts, order, axis=1))
+
+
+@dataclass(frozen=True, eq=False)
 class Moments:
     """Count, mean and centred sum of squares of each replicate's samples.
 
@@ -177,7 +235,7 @@ class Moments:
         raise NotImplementedError("a subsample cannot be drawn from moments; use Samples")
 
 
-Dataset = Samples | Counts | Moments
+Dataset = Samples | Counts | Moments | Sequences
 
 
 def concat(parts: Sequence[Dataset]) -> Dataset:

@@ -9,7 +9,7 @@ draws every random number from the block's generator, in a fixed order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,10 +32,15 @@ class BlockResult:
         Metric name → array ``[R, G + 1]`` (replicate, generation).
     final_params
         Parameters of the last fitted models, ``[R, *param_shape]``.
+    excerpts
+        Generation ``t`` → readable samples of model ``t`` for the block's first few replicates
+        (:meth:`Family.excerpts`; text families only): the truth's for ``t = 0``, then the first
+        sample drawn from each model (none for the last model, which is never sampled).
     """
 
     metrics: dict[str, np.ndarray]
     final_params: np.ndarray
+    excerpts: dict[int, list[str]] = field(default_factory=dict)
 
 
 def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generations: int,
@@ -97,19 +102,30 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
         for name in names:
             metrics[name][:, t] = values[name]
 
+    excerpts: dict[int, list[str]] = {}
+
+    def keep_excerpt(t: int, data) -> None:
+        if t not in excerpts:  # reading samples never draws random numbers
+            text = family.excerpts(data)
+            if text is not None:
+                excerpts[t] = text
+
     def draw_truth(m: int):
         return family.sample(truth, m, rng, stats=stats)
 
     record(0, truth, None)
     params = truth
     train = draw_truth(n_samples)
+    keep_excerpt(0, train)
     state = policy.start(train)
     for t in range(1, n_generations + 1):
         if t > 1:
             model = params
 
-            def draw_model(m: int, model=model):
-                return family.sample(model, m, rng, stats=stats)
+            def draw_model(m: int, model=model, t=t):
+                sample = family.sample(model, m, rng, stats=stats)
+                keep_excerpt(t - 1, sample)
+                return sample
 
             train, state = policy.next_training_set(state, draw_model=draw_model,
                                                     draw_truth=draw_truth,
@@ -122,4 +138,4 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
         computed = family.metrics(history, info_history or None)
         metrics = {name: np.ascontiguousarray(np.asarray(computed[name], dtype=float).T)
                    for name in names}
-    return BlockResult(metrics, np.asarray(params))
+    return BlockResult(metrics, np.asarray(params), excerpts)

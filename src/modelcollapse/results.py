@@ -12,6 +12,9 @@ A run folder holds
     one row per replicate: event times (``absorption_time``, ``collapse_time``,
     ``fixation_time``; missing where the event did not happen within the run) and each metric's
     final value as ``final_<metric>``;
+``samples.parquet`` (text families)
+    ``replicate, generation, text``: a sample of each generation's model for the first few
+    replicates, so a reader can watch the language degrade;
 ``*.png``
     figures.
 
@@ -47,6 +50,7 @@ Columns = dict[str, np.ndarray]
 MANIFEST = "manifest.json"
 METRICS = "metrics.parquet"
 REPLICATES = "replicates.parquet"
+SAMPLES = "samples.parquet"
 
 #: Rows buffered before a Parquet row group is written.
 ROW_GROUP = 1 << 20
@@ -199,6 +203,18 @@ def free_folder(base: Path, *, reuse_empty: bool = False) -> Path:
     return path
 
 
+def samples_table(excerpts: dict[int, list[str]], first_replicate: int = 0) -> pa.Table:
+    """The sample texts ``excerpts[generation][row]`` as ``replicate, generation, text``."""
+    rows = [(first_replicate + row, t, text) for t in sorted(excerpts)
+            for row, text in enumerate(excerpts[t])]
+    rows.sort()
+    return pa.Table.from_arrays(
+        [arrow_array(np.array([r[0] for r in rows], dtype=np.int32)),
+         arrow_array(np.array([r[1] for r in rows], dtype=np.int32)),
+         arrow_strings(r[2] for r in rows)],
+        names=["replicate", "generation", "text"])
+
+
 def prepare_output(path: Path | str) -> Path:
     """Check that ``path`` can receive a run; refuse a non-empty existing folder."""
     path = Path(path)
@@ -265,6 +281,11 @@ class RunWriter:
 
     def replicates(self) -> Columns:
         return join_columns(self._replicates)
+
+    def write_samples(self, excerpts: dict[int, list[str]]) -> str:
+        """Write the first replicates' sample texts (``samples.parquet``); return the name."""
+        pq.write_table(samples_table(excerpts), self.tmp / SAMPLES)
+        return SAMPLES
 
     def finish(self, manifest: dict[str, Any]) -> Path:
         """Write the remaining rows, the replicate table and the manifest; publish the folder."""
@@ -339,6 +360,15 @@ class Result:
             else:
                 self._replicates = replicate_frame(pq.read_table(self._file(REPLICATES)))
         return self._replicates
+
+    @property
+    def samples(self) -> pd.DataFrame:
+        """Sample texts per generation (``replicate, generation, text``; text families only)."""
+        if self.path is not None and (self.path / SAMPLES).is_file():
+            return pq.read_table(self.path / SAMPLES).to_pandas()
+        import pandas as pd
+
+        return pd.DataFrame({"replicate": [], "generation": [], "text": []})
 
     def trajectories(self, metric: str, max_replicates: int | None = None) -> np.ndarray:
         """Metric ``metric`` as an array ``[replicate, generation]``.

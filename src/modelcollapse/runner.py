@@ -109,7 +109,8 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
                                 on_generation=tick)
         if kept < size:  # the whole block is always drawn; surplus replicates are dropped
             result = BlockResult({k: v[:kept] for k, v in result.metrics.items()},
-                                 result.final_params[:kept])
+                                 result.final_params[:kept],
+                                 {t: text[:kept] for t, text in result.excerpts.items()})
         block = Block(index, first, result)
         if finish is None:
             return block

@@ -14,7 +14,12 @@
     threshold. (The 5–95% percentiles are in ``curves.csv``; drawn for five fractions at once
     their bands hide the medians.)
 
-Both use the look of :mod:`modelcollapse.plots` (its :data:`~modelcollapse.plots.STYLE`, header
+:func:`truncation_speed_figure`
+    The n-gram language model: left, the share of its training text from the truth's rarest 10%
+    of types, relative to the truth's, against generation, one colour per top-p and one line
+    style per fraction of real text (mean ± 2 SE); right, the token types still present.
+
+All use the look of :mod:`modelcollapse.plots` (its :data:`~modelcollapse.plots.STYLE`, header
 and Agg canvas: no display, nothing registered in pyplot).
 """
 
@@ -29,6 +34,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .collapse_speed import CoinSpeed, VarianceSpeed, diffusion_survival, empirical_cdf
+from .ngram_speed import TruncationSpeed
 from .plots import STYLE, _figure_legend, _new_figure, _note, _style_axes
 
 if TYPE_CHECKING:
@@ -335,8 +341,67 @@ def _draw_variance(ax: Axes, result: VarianceSpeed, colors: list[str]) -> None:
                  fontsize=STYLE.label_size + 1, loc="left")
 
 
-def speed_figure(result: CoinSpeed | VarianceSpeed) -> Figure:
+def speed_figure(result: CoinSpeed | VarianceSpeed | TruncationSpeed) -> Figure:
     """The figure of a :func:`~modelcollapse.collapse_speed.collapse_speed` result."""
     if isinstance(result, CoinSpeed):
         return coin_speed_figure(result)
+    if isinstance(result, TruncationSpeed):
+        return truncation_speed_figure(result)
     return variance_speed_figure(result)
+
+
+# -- the n-gram language model ------------------------------------------------------------------
+
+#: Line style per fraction of real text (first: none).
+REAL_STYLES = ("-", (0, (5, 2.5)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
+
+
+def truncation_speed_figure(result: TruncationSpeed) -> Figure:
+    """Tail share and support against generation for every (top-p, real fraction) pair."""
+    top_ps = sorted({c.top_p for c in result.cells})  # most truncated first: red
+    reals = sorted({c.real for c in result.cells})
+    colors = dict(zip(top_ps, _colors(len(top_ps)), strict=True))
+    styles = {r: REAL_STYLES[i % len(REAL_STYLES)] for i, r in enumerate(reals)}
+    g, c = result.n_generations, result.collapse_fraction
+    t = np.arange(g + 1)
+    subtitle = (f"{result.family.describe().replace(', plain sampling', '')} · "
+                f"N = {result.n_samples:,} tokens per generation, generated with nucleus sampling "
+                f"(top-p), plus a fraction of fresh real text (real 0 = replace) · "
+                f"{result.n_replicates:,} replicates per line · seed {result.seed}\n"
+                f"tail = the truth's rarest 10% of token types, {result.tail0:.2%} of its text; "
+                "lines: mean over replicates, bands ± 2 SE. Generation 1 is fitted to real text, "
+                "so truncation first shows at t = 2")
+    fig, (left, right) = _new_figure(
+        "How fast a language model loses its rare words: decoding truncation against fresh "
+        "real text", subtitle, panel_size=(5.8, 4.4), ncols=2)
+    for ax in (left, right):
+        _style_axes(ax)
+    for cell in result.cells:
+        color, style = colors[cell.top_p], styles[cell.real]
+        for ax, mean, se in ((left, cell.tail, cell.tail_se),
+                             (right, cell.support, cell.support_se)):
+            ax.fill_between(t, mean - 2 * se, mean + 2 * se, color=color, alpha=0.18, lw=0)
+            ax.plot(t, mean, color=color, ls=style, lw=1.8)
+    left.axhline(1.0, color=STYLE.truth, lw=1.0, ls="--", zorder=1)
+    left.axhline(c, color=STYLE.truth, lw=1.0, ls=":", zorder=1)
+    left.set_ylim(bottom=0)
+    right.axhline(result.support0, color=STYLE.truth, lw=1.0, ls="--", zorder=1)
+    right.set_ylim(bottom=0)
+    left.set_title("Tail share of the text, relative to the truth's", loc="left",
+                   fontsize=STYLE.label_size + 1)
+    left.set_ylabel("tail_share_t / tail_share_0", fontsize=STYLE.label_size)
+    right.set_title("Token types still in the text", loc="left", fontsize=STYLE.label_size + 1)
+    right.set_ylabel("support (types)", fontsize=STYLE.label_size)
+    for ax in (left, right):
+        ax.set_xlabel("generation t (fits since the truth)", fontsize=STYLE.label_size)
+        ax.set_xlim(0, g)
+    handles: list[Any] = [Line2D([], [], color=colors[p], lw=2.2, label=f"top-p {p:g}")
+                          for p in sorted(top_ps, reverse=True)]
+    handles += [Line2D([], [], color="#555555", lw=1.6, ls=styles[r],
+                       label="no real text (replace)" if r == 0 else f"{r:.0%} fresh real text")
+                for r in reals]
+    handles += [Line2D([], [], color=STYLE.truth, lw=1.0, ls="--", label="truth"),
+                Line2D([], [], color=STYLE.truth, lw=1.0, ls=":",
+                       label=f"half-life threshold {c:g}")]
+    _figure_legend(fig, handles)
+    return fig

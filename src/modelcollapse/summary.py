@@ -46,7 +46,10 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
     final: dict[str, Any] = {}
     for name in names:
         values = _column(replicates, f"final_{name}")
-        q = np.quantile(values, QUANTILES)
+        with np.errstate(invalid="ignore"):  # inf − inf when interpolating between infinities
+            q = np.quantile(values, QUANTILES)
+        if np.isinf(values).any():  # e.g. an mle perplexity: no interpolation between inf
+            q = np.where(np.isnan(q), np.quantile(values, QUANTILES, method="inverted_cdf"), q)
         finite = values[np.isfinite(values)]
         final[name] = {"q05": q[0], "median": q[1], "q95": q[2],
                        "mean": float(finite.mean()) if finite.size else float("nan"),
@@ -120,7 +123,8 @@ def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
     facts = theory.get("facts", {})
     events = summary["events"]
     labels = {"absorption_time": "absorbed at 0 or 1",
-              "collapse_time": f"collapsed (var < {config.collapse_fraction:g} × truth)",
+              "collapse_time": f"collapsed ({config.model.collapse_metric or 'var'} < "
+                               f"{config.collapse_fraction:g} × truth)",
               "fixation_time": "fixed on a single token"}
     for column, label in labels.items():
         if column not in events:
@@ -144,4 +148,28 @@ def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
     if shown:
         lines.append("theory: " + "; ".join(f"{name} {_fmt(value)}"
                                              for name, value in shown.items()))
+    return "\n".join(lines)
+
+
+def format_samples(samples: Any, *, width: int = 96, shown: int = 3) -> str:
+    """Replicate 0's sample text at the first, a middle and the last sampled generation.
+
+    Parameters
+    ----------
+    samples
+        The ``samples.parquet`` table (``replicate, generation, text``) as a DataFrame.
+    """
+    rows = samples[samples["replicate"] == 0].sort_values("generation")
+    if rows.empty:
+        return ""
+    generations = rows["generation"].to_numpy()
+    picks = sorted({int(generations[i]) for i in
+                    np.linspace(0, generations.size - 1, shown).round().astype(int)})
+    lines = ["sample text of replicate 0 (all in samples.parquet):"]
+    for t in picks:
+        text = str(rows.loc[rows["generation"] == t, "text"].iloc[0])
+        text = " ".join(text.split())  # one line: newlines and runs of spaces shown as one space
+        if len(text) > width:
+            text = text[:width - 1] + "…"
+        lines.append(f"  t = {t:<4d} {text}")
     return "\n".join(lines)

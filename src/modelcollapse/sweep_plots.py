@@ -54,8 +54,8 @@ FILE_NAME = "sweep.png"
 #: Event → (past participle, what it is).
 EVENTS = {
     "absorption": ("absorbed", "absorption time T = first generation with p̂ = 0 or 1"),
-    "collapse": ("collapsed", "collapse time T = first generation with var < {c} × the "
-                              "truth's variance"),
+    "collapse": ("collapsed", "collapse time T = first generation with {m} < {c} × the "
+                              "truth's"),
     "fixation": ("fixed", "fixation time T = first generation with a single token left"),
 }
 
@@ -304,12 +304,21 @@ class _Sweep:
     def verb(self) -> str:
         return EVENTS[self.event][0] if self.event else "affected"
 
+    def collapse_metric(self) -> str:
+        """The metric whose fall defines collapse (``var``; ``tail_share`` for the n-gram)."""
+        from .families import FAMILIES
+
+        family = self.constant("family")
+        if family in FAMILIES:
+            return FAMILIES.get(str(family)).collapse_metric or "var"
+        return "the metric"
+
     def header(self, title: str) -> tuple[str, str]:
         """Title and subtitle: family, constants, cells, the event's definition."""
         names = " × ".join(a.name for a in self.axes)
         family = self.constant("family")
         noun = self.event or "collapse"
-        shown = "GMM" if family == "gmm" else str(family).capitalize()
+        shown = {"gmm": "GMM", "ngram": "N-gram"}.get(str(family), str(family).capitalize())
         what = (f"{shown}: {noun}" if family else noun.capitalize()) \
             + f" speed across the grid of {names}"
         title = f"{what} ({title})" if title else what
@@ -334,7 +343,7 @@ class _Sweep:
             c_text = "c" if c is None else _label(_key(c))
             unknown = c is None and self.event == "collapse" and "collapse-fraction" not in [
                 a.name for a in self.axes]
-            lines.append(EVENTS[self.event][1].format(c=c_text)
+            lines.append(EVENTS[self.event][1].format(c=c_text, m=self.collapse_metric())
                          + (" (c = collapse-fraction, default 0.5)" if unknown else ""))
         else:
             lines.append("no event-time columns in the summary")

@@ -5,6 +5,7 @@
 ``categorical`` a unigram over V tokens, Zipf or explicit truth (:class:`Categorical`)
 ``gaussian``    a 1-D normal, MLE or unbiased variance (:class:`Gaussian`)
 ``gmm``         a 1-D mixture of K normals fitted by EM (:class:`GMM`)
+``ngram``       an n-gram language model with decoding strategies (:class:`NGram`)
 =============== ====================================================================
 
 Adding a family: write one module with a frozen dataclass subclassing :class:`Family`, decorate it
@@ -26,6 +27,7 @@ from .coin import Coin  # noqa: E402
 from .categorical import Categorical  # noqa: E402
 from .gaussian import Gaussian  # noqa: E402
 from .gmm import GMM  # noqa: E402
+from .ngram import NGram  # noqa: E402
 # isort: on
 
 
@@ -36,4 +38,4 @@ def get_family(spec: str | Family, **settings: Any) -> Family:
     return FAMILIES.get(spec)(**settings)
 
 
-__all__ = ["FAMILIES", "GMM", "Categorical", "Coin", "Family", "Gaussian", "get_family"]
+__all__ = ["FAMILIES", "GMM", "Categorical", "Coin", "Family", "Gaussian", "NGram", "get_family"]

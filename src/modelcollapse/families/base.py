@@ -163,6 +163,14 @@ class Family(ABC):
         values = metrics[self.collapse_metric]
         return {"collapse_time": first_generation(values < collapse_fraction * values[:, :1])}
 
+    def excerpts(self, data: Dataset) -> list[str] | None:
+        """A few readable samples of a training set (one string for each of its first rows).
+
+        Text families return the first sequence of each of the first few replicates; the runtime
+        saves them per generation (``samples.parquet``). ``None``: nothing readable to show.
+        """
+        return None
+
     def kernels(self) -> tuple[Any, ...]:
         """The compiled (numba) kernels this family's runs call; compiled on first use."""
         return ()

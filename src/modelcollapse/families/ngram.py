@@ -1,0 +1,782 @@
+"""n-gram language models that are trained on text they generated, with decoding strategies.
+
+An order-``n`` model predicts each token from the ``n − 1`` tokens before it. Text is a set of
+sequences of length ``L`` (``--length``); each sequence starts from a context of ``n − 1``
+beginning-of-sequence symbols (BOS), so the model learns how sequences begin, as a language model
+trained on documents does. ``n = 1`` is the unigram, the :mod:`categorical` family in text form.
+
+Truth (generation 0), one of
+
+* a synthetic language (default): a random sparse Markov chain of order ``n − 1`` over ``V``
+  tokens whose frequencies are Zipfian. For every context ``h`` each token ``v`` may follow
+  with probability ``density`` (token 0 always may), and
+  ``q(v | h) ∝ v^(−s) g_{h,v}`` on the allowed tokens, ``g ~ Exponential(1)``: contexts differ,
+  the marginal keeps the Zipf shape. For ``n = 1`` the truth is exactly Zipf(``s``), as in
+  ``categorical``. The chain is drawn from ``--truth-seed`` and its law is known exactly;
+* a text corpus (``--corpus FILE`` or ``--corpus demo``, see :mod:`modelcollapse.corpora`): the
+  last 10% of the text is held out for perplexity and never trained on; the truth is the rest.
+  Fresh "real" data are ``L``-token chunks of it at uniformly random positions.
+
+Fit: n-gram counts (a vectorised ``bincount`` of integer n-gram ids), smoothed by ``mle``,
+``add-k`` or interpolated Kneser–Ney (``kn``, the default). Generation: token by token from the
+smoothed model after decoding: temperature ``T``, then top-k, then top-p (nucleus) truncation,
+renormalised. The truth's own samples are never decoded: real text is real text.
+
+Metrics (per generation; "text t" is training set ``t``, the text model ``t`` was fitted to, which
+under ``replace`` is what model ``t − 1`` generated; generation 0 describes the truth):
+
+``perplexity``
+    ``exp(−(1/M) Σ_i log p̂_t(w_i | h_i))`` over the ``M`` held-out tokens, under model ``t``
+    with the chosen smoothing (without decoding). Under ``mle`` it is ``inf`` as soon as a
+    held-out n-gram has probability 0 in the model (mathematically infinite, and recorded so);
+    under ``add-k`` and ``kn`` every probability is positive and it stays finite. For the
+    synthetic truth, generation 0 is the truth's own perplexity on the held-out text, whose
+    logarithm estimates the truth's entropy rate.
+``kl_rate`` (synthetic truth only)
+    The KL divergence rate of the truth to model ``t`` per token of a length-``L`` sequence:
+    ``(1/L) KL(P_truth(x_1..L) ‖ P_t(x_1..L)) = Σ_h F(h) Σ_w q(w|h) log(q(w|h) / p̂_t(w|h))``,
+    ``F(h)`` the truth's average context occupancy over the ``L`` positions (exact, by forward
+    propagation of the chain; no sampling). 0 at generation 0; ``inf`` under ``mle`` once a
+    possible transition has probability 0. Not defined for a corpus (whose law is unknown), so
+    corpus runs do not have this metric.
+``support``
+    Token types that occur in text ``t`` (for ``mle`` and ``n = 1``: the model's support, as in
+    ``categorical``). Generation 0: types of positive probability.
+``types_2`` (``n ≥ 2``)
+    Distinct bigrams (two consecutive tokens, BOS excluded) in text ``t``.
+``entropy``
+    Entropy (nats) of the unigram frequencies of text ``t`` (as ``categorical``'s entropy).
+``tail_share``
+    The share of the tokens of text ``t`` that belong to the truth's tail: the ``⌈V/10⌉`` types
+    of smallest probability under the truth (ties: the later id). For the synthetic truth,
+    "probability" is the exact expected frequency in length-``L`` sequences, and generation 0 is
+    its exact expectation; for a corpus, frequency in the training text. Its decline is the tail
+    disappearing; ``collapse_time`` is the first generation at which it falls below
+    ``--collapse-fraction`` (½) of the truth's.
+
+Parameters of a model are its training text's n-gram frequencies, ``[1/N_t, c(h, w)/N_t ...]``
+(``N_t`` tokens): the counts are a sufficient statistic for every smoothing, and the frequencies
+have the same scale as the truth's, whose first entry is 0 (synthetic: exact expected
+frequencies) or ``−1/N`` (corpus: its training text's frequencies). Contexts are numbered in base
+``V + 1`` with BOS the digit ``V`` and the most recent token the lowest digit, so the next
+context is ``(h (V + 1) + w) mod (V + 1)^(n−1)`` and the all-BOS start is the last context.
+
+References
+----------
+.. [1] R. Kneser and H. Ney, "Improved backing-off for m-gram language modeling", ICASSP (1995);
+   S. F. Chen and J. Goodman, "An empirical study of smoothing techniques for language
+   modeling", Computer Speech & Language 13, 359–394 (1999) (interpolated Kneser–Ney).
+.. [2] A. Holtzman et al., "The curious case of neural text degeneration", ICLR (2020) (nucleus
+   sampling).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import numba
+import numpy as np
+
+from .. import corpora
+from ..datasets import Sequences
+from ..errors import ConfigError
+from ..policies import Policy
+from . import FAMILIES
+from ._discrete import block_for
+from .base import Family, check_choice, check_float, check_int, option
+from .categorical import zipf_probabilities
+
+SMOOTHINGS = ("mle", "add-k", "kn")
+#: Largest model table (contexts × tokens) per replicate: 4M probabilities, 32 MB.
+MAX_TABLE = 1 << 22
+#: Held-out share of a corpus (its end).
+HELDOUT_SHARE = 0.1
+#: Share of types counted as the tail.
+TAIL_SHARE = 0.1
+#: Replicates whose sample texts are kept (see :meth:`NGram.excerpts`).
+EXCERPT_ROWS = 3
+#: Longest excerpt, in characters.
+EXCERPT_CHARS = 400
+
+
+# -- counting, smoothing, decoding: pure functions on arrays ------------------------------------
+
+
+def sequence_lengths(n_tokens: int, length: int) -> np.ndarray:
+    """``⌊n/L⌋`` sequences of length ``L`` and, if ``L`` does not divide ``n``, one shorter."""
+    full, rest = divmod(n_tokens, length)
+    return np.array([length] * full + ([rest] if rest else []), dtype=np.int64)
+
+
+def starts_of(lengths: np.ndarray, n_rows: int) -> np.ndarray:
+    """The start mask ``[n_rows, Σ lengths]`` of consecutive sequences of these lengths."""
+    starts = np.zeros(int(lengths.sum()), dtype=bool)
+    starts[np.cumsum(lengths) - lengths] = True
+    return np.broadcast_to(starts, (n_rows, starts.size)).copy()
+
+
+def context_ids(tokens: np.ndarray, starts: np.ndarray, *, vocab: int, order: int) -> np.ndarray:
+    """The context (previous ``n − 1`` tokens, BOS-padded) of every token, as an integer id.
+
+    Parameters
+    ----------
+    tokens, starts
+        ``[R, n]`` token ids and sequence-start mask.
+    vocab, order
+        ``V`` and ``n``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64 [R, n]``, ``Σ_{j=1}^{n−1} d_j (V + 1)^(j−1)`` with ``d_j`` the token ``j``
+        places back, or ``V`` (BOS) where that lies before the sequence's start.
+    """
+    rows, n = tokens.shape
+    ctx = np.zeros((rows, n), dtype=np.int64)
+    if order == 1 or n == 0:
+        return ctx
+    index = np.arange(n)
+    last_start = np.maximum.accumulate(np.where(starts, index, 0), axis=1)
+    position = index - last_start  # 0 for a sequence's first token
+    base = vocab + 1
+    for j in range(1, order):
+        digit = np.full((rows, n), vocab, dtype=np.int64)
+        digit[:, j:] = tokens[:, :-j]
+        digit[position < j] = vocab
+        ctx += digit * base ** (j - 1)
+    return ctx
+
+
+def ngram_counts(data: Sequences, *, vocab: int, order: int) -> np.ndarray:
+    """Counts ``c(h, w)`` of every (context, token) pair, ``int64 [R, C, V]``.
+
+    One ``bincount`` over ``id = h V + w``, offset by row, for the whole block.
+    """
+    rows = data.tokens.shape[0]
+    n_ctx = (vocab + 1) ** (order - 1)
+    ids = context_ids(data.tokens, data.starts, vocab=vocab, order=order) * vocab + data.tokens
+    cells = n_ctx * vocab
+    ids += (np.arange(rows, dtype=np.int64) * cells)[:, None]
+    flat = np.bincount(ids.ravel(), minlength=rows * cells)
+    return flat.reshape(rows, n_ctx, vocab)
+
+
+def _lower_context(table: np.ndarray, base: int) -> np.ndarray:
+    """Sum out the oldest context token: ``[B, base^(m−1), V] → [B, base^(m−2), V]``."""
+    b, c, v = table.shape
+    return table.reshape(b, base, c // base, v).sum(axis=1)
+
+
+def _extend(lower: np.ndarray, base: int) -> np.ndarray:
+    """A lower-order table seen from every context one token longer (the oldest one ignored)."""
+    b, c, v = lower.shape
+    return np.broadcast_to(lower[:, None], (b, base, c, v)).reshape(b, base * c, v)
+
+
+def conditional_probs(counts: np.ndarray, *, smoothing: str, add_k: float = 1.0,
+                      discount: float = 0.75) -> np.ndarray:
+    """Smoothed conditional probabilities ``p(w | h)`` from counts ``[B, C, V]``.
+
+    With ``c(h) = Σ_w c(h, w)``, ``h'`` the context without its oldest token:
+
+    ``mle``
+        ``c(h, w) / c(h)``; an unseen context (``c(h) = 0``, possible when an n-gram occurred
+        only at the end of a sequence) backs off to the order-``n − 1`` MLE, recursively.
+    ``add-k``
+        ``(c(h, w) + k) / (c(h) + k V)`` (Lidstone; ``k = 1`` is Laplace).
+    ``kn``
+        Interpolated Kneser–Ney with discount ``D`` (Chen & Goodman 1999):
+        ``p(w|h) = [max(a(h,w) − D, 0) + D T(h) p(w|h')] / a(h)``, where ``a`` is the raw count
+        at the highest order and, at lower orders, the continuation count ``N₁₊(• h w)`` (number
+        of distinct tokens, BOS included, seen before ``h w``); ``T(h)`` is the number of
+        ``w`` with ``a(h, w) > 0``. The unigram level interpolates with the uniform ``1/V``, so
+        every probability is positive. An unseen context takes ``p(w|h')``. Rows sum to 1
+        because every positive ``a`` is ≥ 1 ≥ ``D``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``float64 [B, C, V]``, every row summing to 1.
+    """
+    counts = np.asarray(counts, dtype=float)
+    b, n_ctx, vocab = counts.shape
+    base = vocab + 1
+    order, contexts = 1, n_ctx
+    while contexts > 1:  # C = (V + 1)^(n − 1)
+        contexts //= base
+        order += 1
+    if smoothing == "add-k":
+        return (counts + add_k) / (counts.sum(axis=-1, keepdims=True) + add_k * vocab)
+    # Tables of every order, lowest first: raw counts (mle) or continuation counts (kn).
+    tables = [counts]
+    raw = counts
+    for _ in range(order - 1):
+        lower = _lower_context(raw, base)
+        if smoothing == "kn":
+            b_, c_, v_ = raw.shape
+            tables.insert(0, (raw.reshape(b_, base, c_ // base, v_) > 0).sum(axis=1)
+                          .astype(float))
+        else:
+            tables.insert(0, lower)
+        raw = lower
+    probs = np.full((b, 1, vocab), 1.0 / vocab)  # order 0: uniform
+    for m, a in enumerate(tables, start=1):
+        lower = probs if m == 1 else _extend(probs, base)
+        total = a.sum(axis=-1, keepdims=True)
+        seen = total > 0
+        safe = np.where(seen, total, 1.0)
+        if smoothing == "kn":
+            types = (a > 0).sum(axis=-1, keepdims=True)
+            own = (np.maximum(a - discount, 0.0) + discount * types * lower) / safe
+        else:
+            own = a / safe
+        probs = np.where(seen, own, lower)
+    return probs
+
+
+def decode(probs: np.ndarray, *, temperature: float = 1.0, top_k: int = 0,
+           top_p: float = 1.0) -> np.ndarray:
+    """The sampling distribution after temperature, top-k and top-p (nucleus) truncation.
+
+    In this order, per context row ``p``: ``p^(1/T)`` renormalised; keep the ``k`` most probable
+    tokens (``k = 0``: all); keep the smallest set of most probable tokens whose probability
+    reaches ``top_p`` (a token is kept when the probability of the tokens ranked above it is
+    below ``top_p``, so the most probable token always is); renormalise. Ties in rank go to the
+    lower id. Truncation only removes tokens: every token it drops has probability 0 afterwards.
+
+    Parameters
+    ----------
+    probs
+        ``[..., V]``, rows summing to 1.
+    """
+    p = np.asarray(probs, dtype=float)
+    if temperature != 1.0:
+        with np.errstate(divide="ignore"):
+            logp = np.log(p) / temperature
+        logp -= logp.max(axis=-1, keepdims=True)
+        p = np.exp(logp)
+        p /= p.sum(axis=-1, keepdims=True)
+    vocab = p.shape[-1]
+    if (top_k == 0 or top_k >= vocab) and top_p >= 1.0:
+        return p
+    order = np.argsort(-p, axis=-1, kind="stable")
+    ranked = np.take_along_axis(p, order, axis=-1)
+    keep = np.ones(ranked.shape, dtype=bool)
+    if 0 < top_k < vocab:
+        keep[..., top_k:] = False
+    if top_p < 1.0:
+        before = np.cumsum(ranked, axis=-1) - ranked
+        keep &= before < top_p - 1e-12
+    kept = np.where(keep, ranked, 0.0)
+    out = np.empty_like(p)
+    np.put_along_axis(out, order, kept, axis=-1)
+    return out / out.sum(axis=-1, keepdims=True)
+
+
+@numba.njit(cache=True, nogil=True)
+def _generate(cdf, lengths, uniforms):  # pragma: no cover (compiled)
+    """Token ids ``[R, Σ lengths]``: sequences from the all-BOS context, by inversion.
+
+    ``cdf[r or 0, h]`` is the cumulative distribution of the next token after context ``h`` (last
+    entry 1). A binary search finds the first entry above the uniform, so a token of probability
+    0 (a flat step) is never chosen.
+    """
+    rows, n = uniforms.shape
+    n_ctx, vocab = cdf.shape[1], cdf.shape[2]
+    base = vocab + 1
+    shared = cdf.shape[0] == 1
+    out = np.empty((rows, n), dtype=np.int32)
+    for r in range(rows):
+        table = cdf[0] if shared else cdf[r]
+        i = 0
+        for length in lengths:
+            ctx = n_ctx - 1
+            for _ in range(length):
+                u = uniforms[r, i]
+                lo, hi = 0, vocab - 1
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if table[ctx, mid] > u:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                out[r, i] = lo
+                ctx = (ctx * base + lo) % n_ctx
+                i += 1
+    return out
+
+
+def generate(probs: np.ndarray, lengths: np.ndarray, rng: np.random.Generator,
+             n_rows: int) -> Sequences:
+    """Sample sequences of the given lengths from ``probs[1 or R, C, V]``."""
+    cdf = np.cumsum(probs, axis=-1)
+    cdf /= cdf[..., -1:]
+    uniforms = rng.random((n_rows, int(lengths.sum())))
+    tokens = _generate(np.ascontiguousarray(cdf), lengths, uniforms)
+    return Sequences(tokens, starts_of(lengths, n_rows))
+
+
+# -- the truth -------------------------------------------------------------------------------
+
+
+def _pseudo_word(v: int) -> str:
+    """A pronounceable name for synthetic token ``v`` (frequent tokens get short names)."""
+    syllables = [c + w for c in "bdfgklmnprstvz" for w in "aeiou"]
+    word = syllables[v % len(syllables)]
+    v //= len(syllables)
+    while v:
+        word += syllables[v % len(syllables)]
+        v //= len(syllables)
+    return word
+
+
+@dataclass(frozen=True, eq=False)
+class Language:
+    """Everything fixed about a truth, computed once per setting (see :func:`_language`).
+
+    Attributes
+    ----------
+    vocab, order, n_contexts
+        ``V``, ``n``, ``C = (V + 1)^(n−1)``.
+    probs
+        Exact ``q(w | h)`` ``[C, V]`` (synthetic truth; ``None`` for a corpus).
+    freq
+        The truth's parameters: expected (synthetic) or observed (corpus) frequencies of
+        (context, token) pairs in length-``L`` sequences, ``[C, V]``, summing to 1.
+    heldout
+        The held-out text.
+    heldout_ids, heldout_counts
+        Distinct held-out (context, token) ids ``h V + w`` and their counts.
+    tail
+        Boolean ``[V]``: the truth's rarest ``⌈V/10⌉`` types.
+    words, separator
+        Token strings and how to join them.
+    train
+        The corpus's training tokens (``None`` for the synthetic truth).
+    n_train
+        Tokens behind ``freq`` for a corpus (0 for the synthetic truth).
+    """
+
+    vocab: int
+    order: int
+    n_contexts: int
+    probs: np.ndarray | None
+    freq: np.ndarray
+    heldout: Sequences
+    heldout_ids: np.ndarray
+    heldout_counts: np.ndarray
+    tail: np.ndarray
+    words: tuple[str, ...]
+    separator: str
+    train: np.ndarray | None
+    n_train: int
+
+    @property
+    def entropy_rate(self) -> float:
+        """``−Σ_h F(h) Σ_w q log q``: nats per token of a length-``L`` sequence (synthetic)."""
+        assert self.probs is not None
+        q = self.probs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logq = np.where(q > 0, np.log(np.where(q > 0, q, 1.0)), 0.0)
+        return float(-(self.freq * logq).sum())
+
+
+def occupancy(probs: np.ndarray, length: int) -> np.ndarray:
+    """Expected (context, token) frequencies ``F[h, w]`` over a length-``L`` sequence, exactly.
+
+    ``π_1`` is the point mass on the all-BOS context; ``π_{i+1}(h') = Σ_{(h,w) → h'} π_i(h)
+    q(w|h)``; ``F = (1/L) Σ_i π_i(h) q(w|h)``.
+    """
+    n_ctx, vocab = probs.shape
+    following = ((np.arange(n_ctx)[:, None] * (vocab + 1) + np.arange(vocab)) % n_ctx).ravel()
+    pi: np.ndarray = np.zeros(n_ctx)
+    pi[-1] = 1.0
+    freq = np.zeros_like(probs)
+    for _ in range(length):
+        joint = pi[:, None] * probs
+        freq += joint
+        pi = np.bincount(following, weights=joint.ravel(), minlength=n_ctx)
+    return freq / length
+
+
+def _tail(unigram: np.ndarray) -> np.ndarray:
+    """The ``⌈V/10⌉`` types of smallest frequency (ties: the later id)."""
+    vocab = unigram.size
+    size = max(1, math.ceil(TAIL_SHARE * vocab))
+    order = np.lexsort((-np.arange(vocab), unigram))  # ascending frequency, later id first
+    tail = np.zeros(vocab, dtype=bool)
+    tail[order[:size]] = True
+    return tail
+
+
+def _heldout_table(heldout: Sequences, vocab: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    ids = context_ids(heldout.tokens, heldout.starts, vocab=vocab, order=order) * vocab
+    ids = (ids + heldout.tokens)[0]
+    unique, counts = np.unique(ids, return_counts=True)
+    return unique, counts.astype(float)
+
+
+@lru_cache(maxsize=16)
+def synthetic_language(vocab: int, zipf: float, order: int, density: float, truth_seed: int,
+                       length: int, heldout: int) -> Language:
+    """The synthetic truth: its chain, exact frequencies and a held-out sample."""
+    n_ctx = (vocab + 1) ** (order - 1)
+    weights = zipf_probabilities(vocab, zipf)
+    if order == 1:
+        probs = weights[None, :].copy()
+    else:
+        rng = np.random.default_rng([truth_seed, vocab, order])
+        allowed = rng.random((n_ctx, vocab)) < density
+        allowed[:, 0] = True  # every context can continue
+        probs = weights * rng.exponential(size=(n_ctx, vocab)) * allowed
+        probs /= probs.sum(axis=1, keepdims=True)
+    freq = occupancy(probs, length)
+    lengths = sequence_lengths(heldout, length)
+    text = generate(probs[None], lengths, np.random.default_rng([truth_seed, 1]), 1)
+    ids, counts = _heldout_table(text, vocab, order)
+    return Language(vocab, order, n_ctx, probs, freq, text, ids, counts,
+                    _tail(freq.sum(axis=0)), tuple(_pseudo_word(v) for v in range(vocab)), " ",
+                    None, 0)
+
+
+@lru_cache(maxsize=8)
+def corpus_language(source: str, tokens: str, max_vocab: int, order: int,
+                    length: int) -> Language:
+    """A corpus truth: training text, its n-gram frequencies, the held-out end."""
+    corpus = corpora.load_corpus(source, tokens=tokens, max_vocab=max_vocab)
+    vocab = len(corpus.vocabulary)
+    n_held = max(1, math.floor(HELDOUT_SHARE * corpus.tokens.size))
+    train, held = corpus.tokens[:-n_held], corpus.tokens[-n_held:]
+    if train.size < length:
+        raise ConfigError("length", f"must be at most the corpus's training text "
+                          f"({train.size} tokens after holding out the last {n_held})", length)
+    n_ctx = (vocab + 1) ** (order - 1)
+    as_text = Sequences(train[None], starts_of(sequence_lengths(train.size, length), 1))
+    freq = ngram_counts(as_text, vocab=vocab, order=order)[0] / train.size
+    held_text = Sequences(held[None], starts_of(sequence_lengths(held.size, length), 1))
+    ids, counts = _heldout_table(held_text, vocab, order)
+    return Language(vocab, order, n_ctx, None, freq, held_text, ids, counts,
+                    _tail(freq.sum(axis=0)), corpus.vocabulary, corpus.separator,
+                    train, int(train.size))
+
+
+# -- the family --------------------------------------------------------------------------------
+
+
+@FAMILIES.register
+@dataclass(frozen=True)
+class NGram(Family):
+    """An order-``n`` language model trained on its own generated text (see the module notes).
+
+    Parameters
+    ----------
+    order
+        ``n``: tokens per n-gram (context ``n − 1``).
+    vocab, zipf
+        Size ``V`` and Zipf exponent ``s`` of the synthetic truth (defaults 100 and 1).
+    density
+        Fraction of the vocabulary that may follow each context in the synthetic truth.
+    truth_seed
+        Seed of the synthetic truth's chain and held-out text (part of the truth, not the run).
+    corpus
+        A UTF-8 text file, or ``"demo"`` (Python's own documentation topics), instead of the
+        synthetic truth.
+    tokens, max_vocab
+        Corpus tokenisation (``chars`` or ``words``) and vocabulary cap.
+    length
+        ``L``: tokens per sequence (training sets are ``N / L`` sequences).
+    temperature, top_k, top_p
+        Decoding of generated text (defaults: plain sampling).
+    smoothing, add_k, discount
+        ``mle``, ``add-k`` (with ``k``) or ``kn`` (interpolated Kneser–Ney with discount ``D``).
+    heldout
+        Held-out tokens drawn from the synthetic truth for perplexity.
+    corpus_sha256
+        SHA-256 of the corpus (filled in when built; a stored run with a different one refuses
+        the changed file).
+    """
+
+    name: ClassVar[str] = "ngram"
+    default_run: ClassVar[Mapping[str, int]] = {"n_samples": 10_000, "n_generations": 50,
+                                                "n_replicates": 20}
+    collapse_metric: ClassVar[str | None] = "tail_share"
+
+    order: int = option(2, flag="order", kind="int",
+                        help="n-gram order n: context of n-1 tokens (default 2)")
+    vocab: int = option(None, flag="vocab", kind="int",
+                        help="number of tokens V (default 100)")
+    zipf: float = option(None, flag="zipf",
+                         help="Zipf exponent s of the truth, q_v ∝ v^-s (default 1)")
+    density: float = option(0.2, flag="density",
+                            help="synthetic truth: share of tokens that may follow each context "
+                                 "(default 0.2)")
+    truth_seed: int = option(0, flag="truth-seed", kind="int",
+                             help="synthetic truth: seed of its chain and held-out text (0)")
+    corpus: str | None = option(None, flag="corpus", kind="str",
+                                help="train on a UTF-8 text file, or 'demo' (Python's docs)")
+    tokens: str = option("chars", flag="tokens", kind="str", choices=corpora.TOKENISERS,
+                         help="corpus tokens: chars or words (default chars)")
+    max_vocab: int = option(1000, flag="max-vocab", kind="int",
+                            help="corpus vocabulary cap; rarer tokens become <unk> (1000)")
+    length: int = option(50, flag="length", kind="int",
+                         help="L: tokens per generated sequence (default 50)")
+    temperature: float = option(1.0, flag="temperature",
+                                help="decoding temperature (default 1)")
+    top_k: int = option(0, flag="top-k", kind="int",
+                        help="decoding: keep the k most probable tokens (default 0: all)")
+    top_p: float = option(1.0, flag="top-p",
+                          help="decoding: nucleus, keep the top tokens of this mass (default 1)")
+    smoothing: str = option("kn", flag="smoothing", kind="str", choices=SMOOTHINGS,
+                            help="mle, add-k or kn (interpolated Kneser-Ney; default)")
+    add_k: float = option(1.0, flag="add-k", help="k of add-k smoothing (default 1)")
+    discount: float = option(0.75, flag="discount",
+                             help="Kneser-Ney discount D in (0, 1] (default 0.75)")
+    heldout: int = option(10_000, flag="heldout", kind="int",
+                          help="synthetic truth: held-out tokens for perplexity (10000)")
+    corpus_sha256: str | None = None
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        set_("order", check_int("order", self.order, minimum=1))
+        set_("length", check_int("length", self.length, minimum=1))
+        set_("temperature", check_float("temperature", self.temperature, low=0.0,
+                                        low_open=True, what="a number > 0"))
+        set_("top_k", check_int("top_k", self.top_k, minimum=0))
+        set_("top_p", check_float("top_p", self.top_p, low=0.0, high=1.0, low_open=True,
+                                  what="a number in (0, 1]"))
+        check_choice("smoothing", self.smoothing, SMOOTHINGS)
+        set_("add_k", check_float("add_k", self.add_k, low=0.0, low_open=True,
+                                  what="a number > 0"))
+        set_("discount", check_float("discount", self.discount, low=0.0, high=1.0,
+                                     low_open=True, what="a number in (0, 1]"))
+        if self.corpus is None:
+            set_("vocab", 100 if self.vocab is None else check_int("vocab", self.vocab,
+                                                                  minimum=2))
+            set_("zipf", 1.0 if self.zipf is None else check_float(
+                "zipf", self.zipf, low=0.0, what="a number ≥ 0"))
+            set_("density", check_float("density", self.density, low=0.0, high=1.0,
+                                        low_open=True, what="a number in (0, 1]"))
+            set_("truth_seed", check_int("truth_seed", self.truth_seed, minimum=0))
+            set_("heldout", check_int("heldout", self.heldout, minimum=1))
+            self._check_table(self.vocab)
+            return
+        for name in ("vocab", "zipf"):
+            if getattr(self, name) is not None:
+                raise ConfigError(name, "sets the synthetic truth; it does not apply with corpus "
+                                  "(cap a corpus's vocabulary with max-vocab)")
+        if not isinstance(self.corpus, str) or not self.corpus.strip():
+            raise ConfigError("corpus", "must be a file path or 'demo'", self.corpus)
+        check_choice("tokens", self.tokens, corpora.TOKENISERS)
+        set_("max_vocab", check_int("max_vocab", self.max_vocab, minimum=2))
+        source = corpora.resolve_source(self.corpus)
+        set_("corpus", source)
+        # Reading a file is I/O; it happens here, once (cached), never in the loop.
+        corpus = corpora.load_corpus(source, tokens=self.tokens, max_vocab=self.max_vocab)
+        if self.corpus_sha256 is not None and self.corpus_sha256 != corpus.sha256:
+            raise ConfigError("corpus", f"has changed since this configuration was made (its "
+                              f"SHA-256 was {self.corpus_sha256[:12]}…, now "
+                              f"{corpus.sha256[:12]}…)", source)
+        set_("corpus_sha256", corpus.sha256)
+        self._check_table(len(corpus.vocabulary))
+        self.language()  # the held-out split and length check, now rather than mid-run
+
+    def _check_table(self, vocab: int) -> None:
+        cells = (vocab + 1) ** (self.order - 1) * vocab
+        if cells > MAX_TABLE:
+            raise ConfigError("order", f"with V = {vocab} tokens needs (V+1)^(n-1)·V = {cells:,} "
+                              f"probabilities per model, more than {MAX_TABLE:,}; lower the "
+                              "order or the vocabulary (vocab, max_vocab)", self.order)
+
+    # -- the truth and its tables --------------------------------------------------------------
+
+    def language(self) -> Language:
+        """The truth's fixed tables (cached per setting)."""
+        if self.corpus is None:
+            return synthetic_language(self.vocab, self.zipf, self.order, self.density,
+                                      self.truth_seed, self.length, self.heldout)
+        return corpus_language(self.corpus, self.tokens, self.max_vocab, self.order,
+                               self.length)
+
+    @property
+    def n_tokens(self) -> int:
+        """``V``, the vocabulary size."""
+        return self.language().vocab
+
+    @property
+    def param_shape(self) -> tuple[int, ...]:
+        lang = self.language()
+        return (1 + lang.n_contexts * lang.vocab,)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        names = ["perplexity"]
+        if self.corpus is None:
+            names.append("kl_rate")
+        names += ["support"]
+        if self.order >= 2:
+            names.append("types_2")
+        return (*names, "entropy", "tail_share")
+
+    @property
+    def key_metrics(self) -> tuple[str, ...]:  # type: ignore[override]
+        """The fan charts: the tail first, then diversity, then fit to the truth."""
+        return tuple(m for m in ("tail_share", "support", "types_2", "entropy", "perplexity",
+                                 "kl_rate") if m in self.metric_names)
+
+    def truth(self) -> np.ndarray:
+        lang = self.language()
+        marker = 0.0 if lang.probs is not None else -1.0 / lang.n_train
+        return np.concatenate([[marker], lang.freq.ravel()])
+
+    def block_size(self, policy: Policy, n_samples: int) -> int:
+        lang = self.language()
+        return block_for(max(n_samples, lang.n_contexts * lang.vocab), budget=1 << 16, cap=64)
+
+    def kernels(self) -> tuple[Any, ...]:
+        return (_generate,)
+
+    # -- the loop's operations -----------------------------------------------------------------
+
+    def _counts(self, params: np.ndarray) -> np.ndarray:
+        """Counts ``[B, C, V]`` behind parameters ``[B, P]`` (a fit's, or a corpus truth's)."""
+        lang = self.language()
+        scale = 1.0 / np.abs(params[:, :1])
+        freq = params[:, 1:].reshape(-1, lang.n_contexts, lang.vocab)
+        return np.rint(freq * scale[:, :, None])
+
+    def model_probs(self, params: np.ndarray) -> np.ndarray:
+        """Smoothed ``p(w | h)`` ``[B, C, V]`` of parameters ``[B, P]`` (before decoding).
+
+        The synthetic truth (first entry 0) gives its exact law; everything else its counts,
+        smoothed.
+        """
+        params = np.asarray(params, dtype=float)
+        lang = self.language()
+        out = np.empty((params.shape[0], lang.n_contexts, lang.vocab))
+        exact = params[:, 0] == 0.0
+        if exact.any():
+            assert lang.probs is not None
+            out[exact] = lang.probs
+        if (~exact).any():
+            out[~exact] = conditional_probs(self._counts(params[~exact]),
+                                            smoothing=self.smoothing, add_k=self.add_k,
+                                            discount=self.discount)
+        return out
+
+    def sample(self, params, n, rng, *, stats):
+        params = np.asarray(params, dtype=float)
+        rows = params.shape[0]
+        lengths = sequence_lengths(n, self.length)
+        lang = self.language()
+        if (params[:, 0] <= 0.0).all():  # the truth: real text, never decoded
+            if lang.train is None:
+                assert lang.probs is not None
+                return generate(lang.probs[None], lengths, rng, rows)
+            return self._chunks(lang.train, lengths, rng, rows)
+        probs = decode(self.model_probs(params), temperature=self.temperature,
+                       top_k=self.top_k, top_p=self.top_p)
+        return generate(probs, lengths, rng, rows)
+
+    @staticmethod
+    def _chunks(text: np.ndarray, lengths: np.ndarray, rng: np.random.Generator,
+                rows: int) -> Sequences:
+        """Contiguous chunks of ``text`` of the given lengths at uniformly random positions."""
+        first = rng.integers(0, text.size - lengths + 1, size=(rows, lengths.size))
+        offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths,
+                                                            lengths)
+        positions = np.repeat(first, lengths, axis=1) + offsets
+        return Sequences(text[positions], starts_of(lengths, rows))
+
+    def fit(self, data, *, rng, previous):
+        lang = self.language()
+        counts = ngram_counts(data, vocab=lang.vocab, order=lang.order)
+        size = data.size
+        params = np.empty((counts.shape[0], 1 + counts[0].size))
+        params[:, 0] = 1.0 / size
+        params[:, 1:] = counts.reshape(counts.shape[0], -1) / size
+        return params, {}
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    def metrics(self, params, info=None):
+        params = np.asarray(params, dtype=float)
+        lead = params.shape[:-1]
+        flat = params.reshape(-1, params.shape[-1])
+        lang = self.language()
+        freq = flat[:, 1:].reshape(-1, lang.n_contexts, lang.vocab)
+        unigram = freq.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plogp = np.where(unigram > 0, unigram * np.log(np.where(unigram > 0, unigram, 1.0)),
+                             0.0)
+        out: dict[str, np.ndarray] = {
+            "support": (unigram > 0).sum(axis=1).astype(float),
+            "entropy": -plogp.sum(axis=1),
+            "tail_share": unigram[:, lang.tail].sum(axis=1),
+        }
+        if lang.order >= 2:
+            base = lang.vocab + 1
+            bigram = freq.reshape(-1, lang.n_contexts // base, base, lang.vocab)[:, :, :-1]
+            out["types_2"] = (bigram.sum(axis=1) > 0).sum(axis=(1, 2)).astype(float)
+        out.update(self._model_metrics(flat))
+        return {name: out[name].reshape(lead) for name in self.metric_names}
+
+    def _model_metrics(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """Perplexity and KL rate, in chunks of rows (each needs a whole smoothed table)."""
+        lang = self.language()
+        rows = flat.shape[0]
+        perplexity = np.empty(rows)
+        kl = np.zeros(rows)
+        held_total = lang.heldout_counts.sum()
+        if lang.probs is not None:
+            support = np.flatnonzero(lang.freq.ravel() > 0)
+            weight = lang.freq.ravel()[support]
+            self_term = float(weight @ np.log(lang.probs.ravel()[support]))
+        chunk = max(1, (1 << 21) // (lang.n_contexts * lang.vocab))
+        for lo in range(0, rows, chunk):
+            part = flat[lo:lo + chunk]
+            table = self.model_probs(part).reshape(part.shape[0], -1)
+            with np.errstate(divide="ignore"):
+                log_held = np.log(table[:, lang.heldout_ids])
+                perplexity[lo:lo + chunk] = np.exp(-(log_held @ lang.heldout_counts)
+                                                   / held_total)
+                if lang.probs is not None:
+                    cross = np.log(table[:, support]) @ weight
+                    kl[lo:lo + chunk] = np.where(part[:, 0] == 0.0, 0.0, self_term - cross)
+        out = {"perplexity": perplexity}
+        if lang.probs is not None:
+            out["kl_rate"] = np.maximum(kl, 0.0)  # rounding can leave −1e-17 for a perfect fit
+        return out
+
+    # -- sample texts --------------------------------------------------------------------------
+
+    def excerpts(self, data) -> list[str] | None:
+        """The first sequence of the first few rows of ``data``, as text."""
+        lang = self.language()
+        out = []
+        for row in range(min(EXCERPT_ROWS, data.tokens.shape[0])):
+            later = np.flatnonzero(data.starts[row, 1:])
+            end = int(later[0]) + 1 if later.size else data.size
+            text = lang.separator.join(lang.words[int(t)] for t in data.tokens[row, :end])
+            out.append(text[:EXCERPT_CHARS])
+        return out
+
+    def describe(self) -> str:
+        if self.corpus is None:
+            truth = (f"synthetic order-{self.order} language, V = {self.vocab}, "
+                     f"Zipf s = {self.zipf:g}")
+        else:
+            where = "demo corpus" if self.corpus == corpora.DEMO else self.corpus
+            truth = f"{where} ({self.tokens}, V = {self.n_tokens}), order {self.order}"
+        decoding = []
+        if self.temperature != 1.0:
+            decoding.append(f"T = {self.temperature:g}")
+        if self.top_k:
+            decoding.append(f"top-k {self.top_k}")
+        if self.top_p < 1.0:
+            decoding.append(f"top-p {self.top_p:g}")
+        how = ", ".join(decoding) or "plain sampling"
+        return f"ngram: {truth}; L = {self.length}, {self.smoothing}, {how}"
