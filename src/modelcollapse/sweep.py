@@ -514,8 +514,8 @@ def _run_units(todo: list[UnitTask], runner: Executor, folder: SweepFolder,
     say(f"running {len(todo)} units on {runner.description}; results: {folder.path}")
     written = n_done
     try:
-        with progress_bar(n_total, "sweep", enabled=progress, unit="unit",
-                          initial=n_done) as advance:
+        with progress_bar(n_total, "sweep", enabled=progress, unit="unit", initial=n_done,
+                          scale=False) as advance:
             for output in runner.imap_unordered(run_unit, todo):
                 folder.write_unit(output.name, output.metrics, output.replicates)
                 written += 1
