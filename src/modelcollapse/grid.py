@@ -36,7 +36,7 @@ from typing import Any
 from .config import RunConfig
 from .errors import ConfigError
 from .families import FAMILIES
-from .options import OptionSet, all_options, build, normalise_key, parse_value
+from .options import OptionSet, all_options, build, normalise_key, parse_value, suggest
 from .seeding import STREAM_VERSION
 
 #: Keys of ``[experiment]`` that say where and how results are written, not what is simulated.
@@ -135,11 +135,7 @@ class SweepSpec:
                                               f"{', '.join(FAMILIES.names())}", value)
                     continue
                 if key not in known:
-                    import difflib
-
-                    close = difflib.get_close_matches(key, list(known), n=1)
-                    hint = f" (did you mean {close[0]}?)" if close else ""
-                    raise ConfigError(label, "is not a known setting" + hint)
+                    raise ConfigError(label, "is not a known setting" + suggest(key, list(known)))
                 for value in values:
                     parse_value(known[key], value, label)
 
@@ -241,7 +237,7 @@ class Cell:
 
     def label(self) -> str:
         """``real=0.1, synthetic=0.9``."""
-        return ", ".join(f"{k}={_show(v)}" for k, v in self.values.items())
+        return ", ".join(f"{k}={show_value(v)}" for k, v in self.values.items())
 
 
 def cell_id(config: RunConfig) -> str:
@@ -251,7 +247,8 @@ def cell_id(config: RunConfig) -> str:
     return hashlib.blake2b(payload.encode(), digest_size=5).hexdigest()
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A grid value as the user reads it: ``0.1``, ``-2,2``, ``mix``."""
     if isinstance(value, tuple):
         return ",".join(f"{v:g}" for v in value)
     if isinstance(value, float):
@@ -268,7 +265,7 @@ class SkippedCell:
     reason: str
 
     def label(self) -> str:
-        return ", ".join(f"{k}={_show(v)}" for k, v in self.values.items())
+        return ", ".join(f"{k}={show_value(v)}" for k, v in self.values.items())
 
 
 @dataclass(frozen=True)

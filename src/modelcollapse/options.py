@@ -145,7 +145,8 @@ def read_toml(path: Path | str, *, table: str | None = None) -> dict[str, Any]:
     return {normalise_key(k): v for k, v in data.items()}
 
 
-def _suggest(name: str, known: list[str]) -> str:
+def suggest(name: str, known: list[str]) -> str:
+    """`` (did you mean samples?)`` for a near miss of a known name, else ``""``."""
     close = difflib.get_close_matches(name, known, n=1)
     return f" (did you mean {close[0]}?)" if close else ""
 
@@ -224,7 +225,7 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
             continue
         if key not in known:
             raise ConfigError(options.label(key), "is not a known setting"
-                              + _suggest(key, list(known)))
+                              + suggest(key, list(known)))
         option = known[key]
         if option.target == "family" and family_name not in option.families:
             raise ConfigError(options.label(key), f"does not apply to family {family_name} "

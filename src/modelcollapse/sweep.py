@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from .config import RunConfig
 from .errors import ConfigError
 from .executors import Executor, make_executor
-from .grid import Cell, SkippedCell, SweepSpec, column_name, expand
+from .grid import Cell, SkippedCell, SweepSpec, column_name, expand, show_value
 from .provenance import environment, now
 from .results import (
     arrow_array,
@@ -137,7 +137,7 @@ def plan_units(config: RunConfig) -> int:
 def _column_value(value: Any) -> Any:
     """A grid value as a table column holds it (lists as ``"-2,2"``)."""
     if isinstance(value, tuple):
-        return ",".join(f"{v:g}" for v in value)
+        return show_value(value)
     if isinstance(value, Path):
         return str(value)
     return value
@@ -173,7 +173,7 @@ class SweepPlan:
     def format(self) -> str:
         """The dry run's listing: cells, skipped combinations, totals and estimated time."""
         keys = list(self.spec.grid)
-        widths = {k: max(len(k), *(len(_show(c.cell.values[k])) for c in self.cells))
+        widths = {k: max(len(k), *(len(show_value(c.cell.values[k])) for c in self.cells))
                   for k in keys}
         sizes = [(flag, field, width) for flag, field, width in
                  (("samples", "n_samples", 8), ("generations", "n_generations", 12),
@@ -185,7 +185,7 @@ class SweepPlan:
         for c in self.cells:
             cfg = c.config
             lines.append(f"  {c.cell.index:>4}  {c.cell.id:<12}"
-                         + "".join(f"{_show(c.cell.values[k]):>{widths[k] + 2}}" for k in keys)
+                         + "".join(f"{show_value(c.cell.values[k]):>{widths[k] + 2}}" for k in keys)
                          + "".join(f"{getattr(cfg, field):>{width}}"
                                    for _, field, width in sizes)
                          + f"{c.n_units:>7}{c.work * SECONDS_PER_WORK:>9.3g}")
@@ -199,14 +199,6 @@ class SweepPlan:
             f"{self.replicate_generations:.3g} replicate-generations; estimated "
             f"{_duration(self.work * SECONDS_PER_WORK)} of one core (rough); {seed}")
         return "\n".join(lines)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, tuple):
-        return ",".join(f"{v:g}" for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _duration(seconds: float) -> str:
@@ -753,7 +745,8 @@ class SweepResult:
         for _, row in frame.head(max_rows).iterrows():
             event = next((e for e in events if get(row, f"{EVENTS[e]}_by_end") is not None),
                          None)
-            text = "".join(f"{_show(row[k]):>10}" for k in keys) + f"{int(row['replicates']):>8}"
+            text = ("".join(f"{show_value(row[k]):>10}" for k in keys)
+                    + f"{int(row['replicates']):>8}")
             if event is None:
                 lines.append(text + f"{'–':>13}")
                 continue
