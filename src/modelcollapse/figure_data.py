@@ -1,0 +1,205 @@
+"""The numbers behind the figures, and their shared look, without matplotlib.
+
+The PNG figures (:mod:`modelcollapse.plots`) and the interactive report
+(:mod:`modelcollapse.report`) draw the same things: quantile bands across replicates, the
+fraction of coin rollouts absorbed by each generation, mixture densities, the choice of a log or
+linear axis, metric labels and one palette (:data:`STYLE`). They are computed here once, so the
+two views of a run cannot disagree, and the report does not pay for importing matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: A metric whose positive values span more than this many decades is drawn on a log axis.
+LOG_DECADES = 2.0
+#: The lowest value a log axis shows; smaller values (exact zeros, underflow) are drawn here.
+LOG_FLOOR = 1e-300
+
+
+@dataclass(frozen=True)
+class Style:
+    """Colours and sizes shared by every figure, so the set reads as one family of plots."""
+
+    main: str = "#1f5a96"          # medians, bands and the fan's lines
+    example: str = "#3a3a3a"       # individual replicates over a fan chart
+    truth: str = "#111111"         # the true distribution / the truth's metric value
+    muted: str = "#6b6b6b"         # subtitles and notes
+    grid: str = "#d9d9d9"
+    at_one: str = "#c2410c"        # coin rollouts fixed at 1
+    at_zero: str = "#1d4ed8"       # coin rollouts fixed at 0
+    drifting: str = "#7c7c7c"      # coin rollouts not absorbed yet
+    theory: str = "#c026d3"        # exact predictions (dashed lines, dotted band edges)
+    components: tuple[str, ...] = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+                                   "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f")
+    title_size: float = 12.0
+    subtitle_size: float = 8.5
+    label_size: float = 9.0
+    tick_size: float = 8.0
+    note_size: float = 7.5
+    legend_size: float = 8.0
+
+
+STYLE = Style()
+
+
+def replicates_text(shown: int, total: int) -> str:
+    """``"10 replicates"``, or ``"first 500 of 1,000,000 replicates"`` when only some are drawn."""
+    if shown >= total:
+        return _plural(total, "replicate")
+    return f"first {shown:,} of {total:,} replicates"
+
+
+def _plural(n: int | None, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+
+def choose_scale(values: np.ndarray) -> tuple[str, float | None]:
+    """Pick a linear or log axis for ``values`` by the log rule.
+
+    Parameters
+    ----------
+    values
+        Any array; non-finite entries are ignored.
+
+    Returns
+    -------
+    scale
+        ``"log"`` when the positive finite values span more than :data:`LOG_DECADES` decades,
+        else ``"linear"``.
+    floor
+        For a log axis, the value at which smaller entries (zeros, underflow) are drawn, or
+        ``None`` when every finite value is at least the smallest positive one and above
+        :data:`LOG_FLOOR`.
+    """
+    finite = values[np.isfinite(values)]
+    positive = finite[finite > 0]
+    if positive.size == 0:
+        return "linear", None
+    low, high = float(positive.min()), float(positive.max())
+    if math.log10(high) - math.log10(low) <= LOG_DECADES:
+        return "linear", None
+    floor = max(low, LOG_FLOOR)
+    return "log", (floor if (finite < floor).any() else None)
+
+
+def quantile_bands(values: np.ndarray, percents: Sequence[float]) -> np.ndarray:
+    """Percentiles across replicates at each generation, ignoring non-finite values.
+
+    Parameters
+    ----------
+    values
+        ``[replicate, generation]``.
+    percents
+        Percentiles in ``[0, 100]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[len(percents), generation]``; NaN where a generation has no finite value.
+    """
+    finite = np.isfinite(values)
+    if finite.all():
+        return np.percentile(values, percents, axis=0)
+    masked = np.where(finite, values, np.nan)
+    with warnings.catch_warnings():  # an all-NaN generation is a gap in the band, not an error
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(masked, percents, axis=0)
+
+
+def absorbed_fractions(replicates: pd.DataFrame, n_generations: int) -> dict[str, np.ndarray]:
+    """Fraction of all rollouts absorbed by each generation ``t = 0..G``.
+
+    Parameters
+    ----------
+    replicates
+        The per-replicate table of a coin run (``absorption_time``, ``absorbed_at``).
+    n_generations
+        ``G``.
+
+    Returns
+    -------
+    dict
+        ``"absorbed"``: fraction with ``absorption_time ≤ t``; ``"at 1"`` and ``"at 0"``: the
+        same restricted to rollouts that end at 1 or at 0. Under ``replace`` absorption is final,
+        so these are the fractions fixed at 1 and at 0 by generation ``t``; they sum to
+        ``"absorbed"``.
+    """
+    n = len(replicates)
+    times = replicates["absorption_time"].to_numpy(dtype=float, na_value=np.nan)
+    fixed = replicates["absorbed_at"].to_numpy(dtype=float, na_value=np.nan)
+    out = {}
+    for key, keep in (("absorbed", np.ones(n, dtype=bool)), ("at 1", fixed == 1.0),
+                      ("at 0", fixed == 0.0)):
+        hit = times[keep & np.isfinite(times)].astype(np.int64)
+        counts = np.bincount(hit[hit <= n_generations], minlength=n_generations + 1)
+        out[key] = np.cumsum(counts) / max(n, 1)
+    return out
+
+
+def mixture_density(x: np.ndarray, weights: np.ndarray, means: np.ndarray,
+                    stds: np.ndarray) -> np.ndarray:
+    """Densities of 1-D normal mixtures.
+
+    Parameters
+    ----------
+    x
+        ``[R, P]`` points (one row per mixture) or ``[P]``.
+    weights, means, stds
+        ``[R, K]`` (or ``[K]``) component parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        The densities at ``x``, shaped like ``x``.
+    """
+    x = np.asarray(x, dtype=float)[..., :, None]
+    w, mu, sd = (np.asarray(a, dtype=float)[..., None, :] for a in (weights, means, stds))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        z = (x - mu) / sd
+        parts = w * np.exp(-0.5 * z * z) / (sd * math.sqrt(2 * math.pi))
+    return np.nansum(parts, axis=-1)
+
+
+#: Panel title and y-axis label of each metric; ``{i}`` is a mixture component.
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "p": ("Estimated probability of heads", "p̂ (probability)"),
+    "entropy": ("Entropy of the fitted distribution", "entropy (nats)"),
+    "support": ("Support: tokens still possible", "tokens with q̂ > 0 (count)"),
+    "tv": ("Total variation distance to the truth", "TV distance (probability)"),
+    "mean": ("Mean of the fitted distribution", "mean (data units)"),
+    "var": ("Variance of the fitted distribution", "variance σ² (data units²)"),
+    "w2": ("Wasserstein-2 distance to the truth", "W₂ (data units)"),
+    "kl": ("KL divergence KL(truth ‖ fit)", "KL (nats)"),
+    "gini_simpson": ("Gini–Simpson diversity 1 − Σ q²", "P(two draws differ)"),
+    "tail_mass": ("Mass outside the truth's central 99%", "tail mass (probability)"),
+    "em_iterations": ("EM iterations per fit", "iterations (count)"),
+    "tail_share": ("Share of text from the truth's rarest 10% of types", "tail share (fraction)"),
+    "types_2": ("Distinct bigrams in the text", "bigram types (count)"),
+    "perplexity": ("Held-out perplexity", "perplexity (tokens)"),
+    "kl_rate": ("KL rate to the truth per token", "KL rate (nats/token)"),
+    "mean_": ("Mean of component {i}", "mean μ{i} (data units)"),
+    "std_": ("Standard deviation of component {i}", "σ{i} (data units)"),
+    "weight_": ("Weight of component {i}", "weight w{i} (probability)"),
+}
+
+
+def metric_label(metric: str) -> tuple[str, str]:
+    """Panel title and axis label for ``metric`` (its own name when unknown)."""
+    if metric in METRIC_LABELS:
+        return METRIC_LABELS[metric]
+    stem, _, index = metric.rpartition("_")
+    if index.isdigit() and f"{stem}_" in METRIC_LABELS:
+        title, label = METRIC_LABELS[f"{stem}_"]
+        return title.format(i=index), label.format(i=index)
+    return metric, metric
