@@ -31,6 +31,7 @@ from .policies import (
     get_policy,
 )
 from .prediction import Prediction, TheoryCurve, predict
+from .report import write_report
 from .results import Result, load
 from .sweep import SweepPlan, SweepResult, load_sweep, sweep
 from .sweep import plan as plan_sweep
@@ -45,5 +46,5 @@ __all__ = [
     "ConfigError", "Family", "Gaussian", "Mix", "NGram", "Policy", "Prediction", "Replace",
     "Result", "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "__version__",
     "get_family", "get_policy", "load", "load_sweep", "plan_sweep", "predict", "run", "simulate",
-    "simulate_block", "sweep",
+    "simulate_block", "sweep", "write_report",
 ]

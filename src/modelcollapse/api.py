@@ -100,7 +100,8 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
 
 def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots: bool = True,
         workers: int | None = None, progress: bool = False, argv: list[str] | None = None,
-        on_start: Callable[[RunConfig, Path], None] | None = None) -> Result:
+        on_start: Callable[[RunConfig, Path], None] | None = None,
+        report: bool = False) -> Result:
     """Run ``config`` and write a results folder (metrics, per-replicate table, manifest, figures).
 
     Trajectories are streamed to ``metrics.parquet`` block by block, so memory stays bounded
@@ -122,6 +123,10 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
         The command line to record in the manifest (default ``sys.argv``).
     on_start
         Called with the seeded config and the folder before the work starts.
+    report
+        Also write the interactive ``report.html`` into the folder
+        (:func:`modelcollapse.write_report`; needs ``pip install 'modelcollapse[report]'``,
+        checked before the run starts).
 
     Returns
     -------
@@ -132,6 +137,10 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
     seed_drawn = config.seed is None
     config = config.with_seed()
     check_memory(config, workers=workers or default_workers())  # before any folder exists
+    if report:
+        from .report import check_available
+
+        check_available()
     path = Path(out) if out is not None else default_out(config)
     writer = RunWriter(path, config)
     started, t0 = now(), time.perf_counter()
@@ -180,4 +189,9 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
     except BaseException:
         writer.abort()
         raise
-    return Result(manifest, path=path, replicates=replicates)
+    result = Result(manifest, path=path, replicates=replicates)
+    if report:
+        from .report import write_report
+
+        write_report(path)
+    return result

@@ -26,6 +26,9 @@ from .policies import POLICIES
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+REPORT_HELP = ("also write report.html: one self-contained interactive page of the results "
+               "(needs modelcollapse[report])")
+
 #: A value that argparse would mistake for an option: a negative number or list of numbers.
 _NUMERIC = re.compile(r"^-\d|^-\.\d|^-inf|^-nan", re.IGNORECASE)
 
@@ -87,12 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     }
     for option in COMMON:
         _add_option(groups[option.target], option)
+    groups["output"].add_argument("--report", action="store_true", help=REPORT_HELP)
     for name in FAMILIES.names():
         group = run.add_argument_group(f"{name} options")
         for option in family_options():
             if option.families[0] == name:  # each shared option is listed once
                 _add_option(group, option)
     _add_sweep_parser(commands)
+    _add_report_parser(commands)
     _add_verify_parser(commands)
     _add_collapse_speed_parser(commands)
     return parser
@@ -137,7 +142,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
     result = run(config, out=output.out, plots=output.plots, workers=output.workers,
                  progress=not args.no_progress and sys.stderr.isatty(),
-                 argv=["modelcollapse", *argv], on_start=announce)
+                 argv=["modelcollapse", *argv], on_start=announce, report=args.report)
     from .summary import format_summary
 
     print(format_summary(result.config, result.manifest["summary"]))
@@ -149,6 +154,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if figures:
         print(f"figures: {', '.join(figures)}")
     print(f"wall time {result.manifest['wall_seconds']:.2f} s; results: {result.path}")
+    if args.report and result.path is not None:
+        print(f"report: {result.path / 'report.html'}")
     return 0
 
 
@@ -183,6 +190,7 @@ def _add_sweep_parser(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--force", action="store_true",
                        help="if the folder holds something else, start a new folder beside it")
     sweep.add_argument("--no-plots", action="store_true", help="write no figure")
+    sweep.add_argument("--report", action="store_true", help=REPORT_HELP)
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -209,7 +217,8 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
                        scheduler=args.scheduler, dask_local=dask_local, force=args.force,
                        plots=False if args.no_plots else None,
                        progress=not args.no_progress and sys.stderr.isatty(),
-                       argv=["modelcollapse", *argv], log=lambda line: print(line, flush=True))
+                       argv=["modelcollapse", *argv], log=lambda line: print(line, flush=True),
+                       report=args.report)
     except SweepInterrupted as stop:
         sys.stderr.write(f"\ninterrupted: {stop.finished} of {stop.total} work units are "
                          f"finished and kept in {stop.path}; run the same command again to "
@@ -227,6 +236,31 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
     wall = result.manifest["sessions"][-1].get("wall_seconds", 0.0)
     print(f"wall time {wall:.1f} s; results: {result.path} (summary.parquet, metrics/, "
           "replicates/)")
+    if args.report:
+        print(f"report: {result.path / 'report.html'}")
+    return 0
+
+
+def _add_report_parser(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report", help="write report.html: an interactive page of a run or sweep folder",
+        description="Write DIR/report.html, one self-contained page (no network needed) with "
+                    "the experiment in plain words, interactive charts of every metric with "
+                    "bands and exact theory, the distribution's evolution, the coin's rollouts, "
+                    "a sweep's collapse speed and table of cells, and links to the Parquet "
+                    "files. Needs Plotly: pip install 'modelcollapse[report]'.")
+    report.add_argument("folder", metavar="DIR", help="a folder written by run or sweep")
+    report.add_argument("--title", metavar="TEXT", default=None,
+                        help="the page's heading (default: the folder's name)")
+    report.add_argument("--out", metavar="FILE.html", default=None,
+                        help="where to write the page (default DIR/report.html)")
+
+
+def _report(args: argparse.Namespace, argv: list[str]) -> int:
+    from .report import write_report
+
+    path = write_report(args.folder, title=args.title, out=args.out)
+    print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 
@@ -388,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, argv)
         if args.command == "sweep":
             return _sweep(args, argv)
+        if args.command == "report":
+            return _report(args, argv)
         if args.command == "verify":
             return _verify(args, argv)
         if args.command == "collapse-speed":

@@ -20,6 +20,8 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .config import RunConfig
+
 #: A metric whose positive values span more than this many decades is drawn on a log axis.
 LOG_DECADES = 2.0
 #: The lowest value a log axis shows; smaller values (exact zeros, underflow) are drawn here.
@@ -203,3 +205,10 @@ def metric_label(metric: str) -> tuple[str, str]:
         title, label = METRIC_LABELS[f"{stem}_"]
         return title.format(i=index), label.format(i=index)
     return metric, metric
+
+
+def theory_pieces_real(config: RunConfig) -> int:
+    """Fresh samples of the truth per generation under the run's policy."""
+    from .theory import pieces
+
+    return pieces(config.data_policy, config.n_samples).real

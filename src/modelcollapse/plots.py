@@ -53,13 +53,14 @@ from .figure_data import (
     mixture_density,
     quantile_bands,
     replicates_text,
+    theory_pieces_real,
 )
 
 __all__ = ["LOG_DECADES", "LOG_FLOOR", "METRIC_LABELS", "STYLE", "Curve", "Style",
            "absorbed_figure", "absorbed_fractions", "choose_scale", "density_figure",
            "draw_absorbed", "draw_fan", "draw_theory", "metric_label", "metrics_figure",
            "mixture_density", "paths_figure", "plot_run", "quantile_bands", "replicates_text",
-           "save_figure", "variance_figure"]
+           "save_figure", "theory_pieces_real", "variance_figure"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -683,13 +684,6 @@ def draw_absorbed(ax: Axes, replicates: pd.DataFrame, n_generations: int, *,
     ax.set_ylabel("fraction of rollouts " + ("absorbed" if sticky else "that touched 0 or 1")
                   + " by t", fontsize=STYLE.label_size)
     return lines
-
-
-def theory_pieces_real(config: RunConfig) -> int:
-    """Fresh samples of the truth per generation under the run's policy."""
-    from .theory import pieces
-
-    return pieces(config.data_policy, config.n_samples).real
 
 
 def absorbed_figure(result: Result, *, extra: Sequence[Curve] = ()) -> Figure:

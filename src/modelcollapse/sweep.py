@@ -385,7 +385,7 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
           seed: int | None = None, workers: int | None = None, scheduler: str | None = None,
           dask_local: int | None = None, executor: Executor | None = None, force: bool = False,
           plots: bool | None = None, progress: bool = False, argv: list[str] | None = None,
-          log: Log | None = None) -> SweepResult:
+          log: Log | None = None, report: bool = False) -> SweepResult:
     """Run (or resume) a sweep and write its folder.
 
     Parameters
@@ -418,6 +418,10 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
         The command line to record.
     log
         Receives one-line messages (the folder, the executor, resumption); default silent.
+    report
+        When the sweep is complete, also write the interactive ``report.html`` into its folder
+        (:func:`modelcollapse.write_report`; needs ``pip install 'modelcollapse[report]'``,
+        checked before anything runs).
 
     Returns
     -------
@@ -432,6 +436,10 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
     """
     say = log or (lambda line: None)
     spec = as_spec(spec)
+    if report:
+        from .report import check_available
+
+        check_available()
     settings = spec.output_settings()
     plots = settings.get("plots", True) if plots is None else plots
     workers = settings.get("workers") if workers is None else workers
@@ -492,7 +500,12 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
         if runner is not None and executor is None:
             runner.close(cancel=not completed)
     _finish(sweep_plan, folder, manifest, session, plots=plots, t0=t0)
-    return SweepResult(path, manifest)
+    result = SweepResult(path, manifest)
+    if report:
+        from .report import write_report
+
+        write_report(path)
+    return result
 
 
 def _run_units(todo: list[UnitTask], runner: Executor, folder: SweepFolder,
