@@ -151,12 +151,19 @@ def policy_words(config: RunConfig) -> str:
     return f"of {n:,} samples drawn without replacement from every sample so far plus {new}"
 
 
+#: What each family is, in words.
+FAMILY_NOUNS = {"coin": "coin", "gmm": "Gaussian mixture", "gaussian": "normal distribution",
+                "categorical": "categorical distribution over tokens",
+                "ngram": "n-gram language model"}
+
+
 def lede(config: RunConfig) -> list[str]:
     """The experiment in two plain sentences."""
     model = config.model
     unit = "tosses" if model.name == "coin" else "tokens" if model.name == "ngram" else "samples"
+    noun = FAMILY_NOUNS.get(model.name, f"{model.name} model")
     return [
-        f"A {model.name} model is fitted to {config.n_samples:,} {unit} of a known truth "
+        f"A {noun} is fitted to {config.n_samples:,} {unit} of a known truth "
         f"({model.describe()}). Each later generation is fitted to a training set made "
         f"{policy_words(config)}.",
         f"This repeats for {_plural(config.n_generations, 'generation')} in "
