@@ -306,16 +306,34 @@ def test_report_command(runs, tmp_path, capsys):
     assert f"report: {out}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("target", ["missing", "empty", "runs/.gmm.partial-123"])
+@pytest.mark.parametrize("target", ["missing", "empty", "runs/.gmm.partial-123", "speed",
+                                    "garbled"])
 def test_report_of_something_else_is_a_one_line_error(tmp_path, capsys, target):
     folder = tmp_path / target
     if target != "missing":
         folder.mkdir(parents=True)
+    if target == "speed":
+        (folder / "manifest.json").write_text('{"kind": "collapse-speed"}')
+    if target == "garbled":
+        (folder / "manifest.json").write_text("[1, 2")
     assert main(["report", str(folder)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "DIR" in err and "Traceback" not in err
     if "partial" in target:
         assert "interrupted run" in err
+
+
+def test_a_damaged_run_or_a_bad_out_is_a_one_line_error(runs, tmp_path, capsys):
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    for f in runs["coin"].iterdir():
+        if f.name not in ("metrics.parquet", "report.html"):
+            (damaged / f.name).write_bytes(f.read_bytes())
+    assert main(["report", str(damaged)]) == 2
+    assert "could not be read: FileNotFoundError" in capsys.readouterr().err
+    assert main(["report", str(runs["coin"]), "--out", str(tmp_path / "no" / "x.html")]) == 2
+    assert "--out must be a file in an existing folder" in capsys.readouterr().err
+    assert not (damaged / "report.html").exists()
 
 
 def test_run_and_sweep_take_report(tmp_path, capsys):

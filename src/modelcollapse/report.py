@@ -14,6 +14,7 @@ whole.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime
 from pathlib import Path
@@ -87,20 +88,36 @@ def write_report(path: Path | str, *, title: str | None = None,
                folder.name else "it has no manifest.json")
         raise ConfigError("DIR", f"must be a folder written by modelcollapse run or sweep; {why}",
                           str(folder))
-    result = load(folder)
+    try:
+        kind = json.loads((folder / "manifest.json").read_text()).get("kind")
+    except (ValueError, AttributeError):
+        raise ConfigError("DIR", "has a manifest.json that is not a modelcollapse manifest",
+                          str(folder)) from None
+    if kind not in ("run", "sweep"):
+        raise ConfigError("DIR", f"is a {kind} folder; reports are made of run and sweep "
+                                 "folders (its figures and tables are beside it)", str(folder))
+    target = Path(out) if out is not None else folder / FILE_NAME
+    if not target.parent.is_dir():
+        raise ConfigError("--out", "must be a file in an existing folder", str(target))
     bundle = plotly_bundle()
-    if result.manifest.get("kind") == "sweep":
-        from .report_sweep import sweep_page
+    import pyarrow as pa
 
-        page = sweep_page(result, folder=folder, title=title)
-    else:
-        from .report_run import run_page
+    try:
+        result = load(folder)
+        if kind == "sweep":
+            from .report_sweep import sweep_page
 
-        page = run_page(result, folder=folder, title=title)
+            page = sweep_page(result, folder=folder, title=title)
+        else:
+            from .report_run import run_page
+
+            page = run_page(result, folder=folder, title=title)
+    except (OSError, pa.ArrowException) as err:  # a table deleted or damaged after the run
+        raise ConfigError("DIR", f"could not be read: {type(err).__name__}: {err}",
+                          str(folder)) from None
     page.footer += f" · made {datetime.now().strftime('%Y-%m-%d %H:%M')}"
     from .report_page import render
 
-    target = Path(out) if out is not None else folder / FILE_NAME
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         tmp.write_text(render(page, bundle), encoding="utf-8")
