@@ -273,7 +273,7 @@ def test_a_sweep_killed_with_sigkill_loses_only_units_in_flight(tmp_path):
                    cwd=tmp_path)
     _wait_for_units(out, 2, process)
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.communicate()  # also closes its pipes
     finished = SweepFolder(out).finished_units()
     assert 2 <= len(finished) < total
     for unit in finished:  # every visible file is whole

@@ -116,8 +116,20 @@ class ProcessExecutor:
         if cancel:
             # Running units are abandoned: their results would be lost anyway, and waiting
             # for them would hold up an interrupt for as long as a unit takes.
-            for process in list(getattr(self._pool, "_processes", {}).values()):
+            processes = list(getattr(self._pool, "_processes", {}).values())
+            for process in processes:
                 process.kill()
+            for process in processes:
+                process.join(timeout=10)
+            # A worker killed while sending its result leaves half a message in the result
+            # pipe. The pool's manager thread then waits for the rest for ever (this process
+            # holds the pipe's write end too, so no end-of-file comes), and interpreter exit
+            # waits for that thread: a hang after Ctrl-C, about 1 in 20 under load. With the
+            # workers gone, closing our write end turns the wait into end-of-file, which the
+            # manager treats as a broken pool and exits.
+            writer = getattr(getattr(self._pool, "_result_queue", None), "_writer", None)
+            if writer is not None:
+                writer.close()
         self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
 
 

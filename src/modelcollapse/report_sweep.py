@@ -279,9 +279,11 @@ def _speed_heatmaps(view: _Sweep, varying: list[Any]) -> list[Chart]:
                 "speed-time", f"Median {view.event} time across the grid", figure(data, layout_),
                 f"{_definition(view)} Each cell shows the simulated median and, beneath, "
                 "theory's exact median where it has one; “> G” means fewer than half the "
-                "replicates got there within the run. Grey cells are invalid combinations "
-                "(hover for the reason)." + (" Pick the other options' values in the menu."
-                                             if menus else ""), height=480))
+                "replicates got there within the run."
+                + (" Grey cells are invalid combinations (hover for the reason)."
+                   if view.invalid else "")
+                + (" Pick the other options' values in the menu." if menus else ""),
+                height=480))
         else:
             charts.append(Chart(
                 "speed-fraction", f"Fraction of replicates {view.verb} within the run",
