@@ -185,9 +185,12 @@ def _speed_lines(view: _Sweep, axis: Any) -> list[Chart]:
                           "hovertemplate": "exact %{y:.1%}<extra></extra>"})
     x_axis = _axis_spec(axis)
     title = axis.title
+    # Times that span decades (the coin's grow like k) read better on a log axis.
+    positive = mean[np.isfinite(mean) & (mean > 0)]
+    log_y = positive.size > 1 and math.log10(positive.max() / positive.min()) > 1.5
     return [
         Chart("speed-time", f"How long until the models {noun_verb(noun)}, against {axis.name}",
-              figure(time_data, layout(title, f"{noun} time T (generations)",
+              figure(time_data, layout(title, f"{noun} time T (generations)", log_y=log_y,
                                        xaxis=x_axis, hovermode="x unified")),
               f"{_definition(view)} The mean is over the replicates whose {noun} came within "
               "the run, so it estimates E[T | T ≤ G]; theory's exact value is the magenta "
