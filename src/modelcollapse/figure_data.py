@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .config import RunConfig
+    from .prediction import Prediction, TheoryCurve
+    from .results import Result
 
 #: A metric whose positive values span more than this many decades is drawn on a log axis.
 LOG_DECADES = 2.0
@@ -137,15 +139,16 @@ def absorbed_fractions(replicates: pd.DataFrame, n_generations: int) -> dict[str
         so these are the fractions fixed at 1 and at 0 by generation ``t``; they sum to
         ``"absorbed"``.
     """
+    from .collapse_speed import empirical_cdf
+
     n = len(replicates)
     times = replicates["absorption_time"].to_numpy(dtype=float, na_value=np.nan)
     fixed = replicates["absorbed_at"].to_numpy(dtype=float, na_value=np.nan)
     out = {}
     for key, keep in (("absorbed", np.ones(n, dtype=bool)), ("at 1", fixed == 1.0),
                       ("at 0", fixed == 0.0)):
-        hit = times[keep & np.isfinite(times)].astype(np.int64)
-        counts = np.bincount(hit[hit <= n_generations], minlength=n_generations + 1)
-        out[key] = np.cumsum(counts) / max(n, 1)
+        # Over all n rollouts: the others count as never absorbed.
+        out[key] = empirical_cdf(np.where(keep, times, np.nan), n_generations)
     return out
 
 
@@ -212,3 +215,61 @@ def theory_pieces_real(config: RunConfig) -> int:
     from .theory import pieces
 
     return pieces(config.data_policy, config.n_samples).real
+
+
+class RunView:
+    """A finished run as the figures and the report read it.
+
+    Each metric's trajectories of the first ``limit`` replicates are read once, and theory's
+    prediction is computed once (``None``, with a warning, if it fails: a figure without its
+    theory beats no figure at all).
+
+    Parameters
+    ----------
+    result
+        The run, in memory or loaded.
+    limit
+        Most replicates read per metric.
+    """
+
+    def __init__(self, result: Result, limit: int) -> None:
+        self.result = result
+        self.config: RunConfig = result.config
+        self.seed: int | None = self.config.seed
+        self.total = int(self.config.n_replicates)
+        self.limit = limit
+        self._cache: dict[str, np.ndarray] = {}
+        self._prediction: list[Prediction | None] = []
+
+    def traj(self, metric: str) -> np.ndarray:
+        """Trajectories ``[replicates read, G + 1]`` as floats (at most ``limit`` replicates)."""
+        if metric not in self._cache:
+            values = np.asarray(self.result.trajectories(metric, self.limit), dtype=float)
+            self._cache[metric] = values[:self.limit]
+        return self._cache[metric]
+
+    @property
+    def shown(self) -> int:
+        return self.traj(self.config.model.metric_names[0]).shape[0]
+
+    @property
+    def n_generations(self) -> int:
+        return self.traj(self.config.model.metric_names[0]).shape[1] - 1
+
+    @property
+    def prediction(self) -> Prediction | None:
+        """What theory says about this run (computed once; ``None`` if it failed)."""
+        if not self._prediction:
+            from .prediction import predict
+
+            try:
+                self._prediction.append(predict(self.config))
+            except Exception as err:
+                warnings.warn(f"no theory overlay: {err}", RuntimeWarning, stacklevel=3)
+                self._prediction.append(None)
+        return self._prediction[0]
+
+    def theory(self, metric: str) -> list[TheoryCurve]:
+        """Theory's exact curves of ``metric`` (empty when it has none)."""
+        prediction = self.prediction
+        return prediction.for_metric(metric) if prediction is not None else []

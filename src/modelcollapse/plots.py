@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +44,7 @@ from .figure_data import (
     LOG_FLOOR,
     METRIC_LABELS,
     STYLE,
+    RunView,
     Style,
     _plural,
     absorbed_fractions,
@@ -66,8 +66,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from .config import RunConfig
-    from .prediction import Prediction, TheoryCurve
+    from .prediction import TheoryCurve
     from .results import Result
 
 #: Most replicates drawn as individual lines (a run keeps at most this many trajectories anyway,
@@ -167,53 +166,13 @@ def save_figure(fig: Figure, path: Path) -> Path:
 # -- the run as the figures see it -----------------------------------------------------------
 
 
-@dataclass
-class _Run:
-    """The parts of a :class:`Result` every figure needs, read once."""
-
-    result: Result
-    config: RunConfig
-    seed: int | None
-    total: int
-    _cache: dict[str, np.ndarray] = field(default_factory=dict)
-    _prediction: list[Prediction | None] = field(default_factory=list)
+class _Run(RunView):
+    """The parts of a :class:`Result` every figure needs, read once (at most
+    :data:`MAX_LINES` replicates)."""
 
     @classmethod
     def of(cls, result: Result) -> _Run:
-        config = result.config
-        return cls(result, config, config.seed, int(config.n_replicates))
-
-    @property
-    def prediction(self) -> Prediction | None:
-        """What theory says about this run (computed once; ``None`` if it failed)."""
-        if not self._prediction:
-            from .prediction import predict
-
-            try:
-                self._prediction.append(predict(self.config))
-            except Exception as err:  # a figure without its theory beats no figure at all
-                warnings.warn(f"no theory overlay: {err}", RuntimeWarning, stacklevel=2)
-                self._prediction.append(None)
-        return self._prediction[0]
-
-    def theory(self, metric: str) -> list[TheoryCurve]:
-        prediction = self.prediction
-        return prediction.for_metric(metric) if prediction is not None else []
-
-    def traj(self, metric: str) -> np.ndarray:
-        """Trajectories ``[replicates shown, G + 1]`` as floats (at most :data:`MAX_LINES`)."""
-        if metric not in self._cache:
-            values = np.asarray(self.result.trajectories(metric, MAX_LINES), dtype=float)
-            self._cache[metric] = values[:MAX_LINES]
-        return self._cache[metric]
-
-    @property
-    def shown(self) -> int:
-        return self.traj(self.config.model.metric_names[0]).shape[0]
-
-    @property
-    def n_generations(self) -> int:
-        return self.traj(self.config.model.metric_names[0]).shape[1] - 1
+        return cls(result, MAX_LINES)
 
     def subtitle(self, replicates: str | None = None) -> str:
         """Family and truth on one line; policy, sizes and seed on the next."""

@@ -26,14 +26,15 @@ says when not); the absorption and event curves use every replicate.
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .collapse_speed import empirical_cdf
 from .figure_data import (
     STYLE,
+    RunView,
     _plural,
     absorbed_fractions,
     choose_scale,
@@ -57,7 +58,6 @@ from .report_page import Chart, Page, Preformatted, Section, Table, typed
 
 if TYPE_CHECKING:
     from .config import RunConfig
-    from .prediction import Prediction, TheoryCurve
     from .results import Result
 
 #: Replicates over which the bands and distributions are computed.
@@ -84,41 +84,13 @@ EVENT_WORDS = {
 }
 
 
-class _Run:
-    """A result's config, trajectories (read once) and prediction."""
+class _Run(RunView):
+    """A result's config, trajectories of the first :data:`BAND_REPLICATES` replicates (read
+    once) and prediction."""
 
     def __init__(self, result: Result) -> None:
-        self.result = result
-        self.config: RunConfig = result.config
-        self.total = int(self.config.n_replicates)
+        super().__init__(result, BAND_REPLICATES)
         self.g = int(self.config.n_generations)
-        self._traj: dict[str, np.ndarray] = {}
-        self._prediction: list[Prediction | None] = []
-
-    def traj(self, metric: str) -> np.ndarray:
-        if metric not in self._traj:
-            values = np.asarray(self.result.trajectories(metric, BAND_REPLICATES), dtype=float)
-            self._traj[metric] = values
-        return self._traj[metric]
-
-    @property
-    def shown(self) -> int:
-        return self.traj(self.config.model.metric_names[0]).shape[0]
-
-    @property
-    def prediction(self) -> Prediction | None:
-        if not self._prediction:
-            from .prediction import predict
-
-            try:
-                self._prediction.append(predict(self.config))
-            except Exception as err:  # a report without theory beats no report
-                warnings.warn(f"no theory in the report: {err}", RuntimeWarning, stacklevel=2)
-                self._prediction.append(None)
-        return self._prediction[0]
-
-    def theory(self, metric: str) -> list[TheoryCurve]:
-        return self.prediction.for_metric(metric) if self.prediction is not None else []
 
     def over(self) -> str:
         """"over all 100 replicates" or "over the first 10,000 of 10⁶ replicates"."""
@@ -458,10 +430,8 @@ def event_charts(run: _Run) -> list[Chart]:
     for column, (words, noun) in EVENT_WORDS.items():
         if column not in replicates.columns or column == "absorption_time":
             continue
-        times = replicates[column].to_numpy(dtype=float, na_value=np.nan)
-        hit = times[np.isfinite(times)].astype(np.int64)
-        counts = np.bincount(hit[hit <= run.g], minlength=run.g + 1)
-        fraction = np.cumsum(counts) / max(len(times), 1)
+        fraction = empirical_cdf(replicates[column].to_numpy(dtype=float, na_value=np.nan),
+                                 run.g)
         t = np.arange(run.g + 1)
         index = thin(run.g + 1)
         data = [line(t[index], fraction[index], f"{words} ({fraction[-1]:.1%} by t = {run.g:,})",

@@ -335,6 +335,7 @@ def event_charts(sweep: SweepResult, view: _Sweep) -> list[Chart]:
     """The fraction of each cell's replicates with the event by generation t (from replicates/)."""
     import pyarrow.parquet as pq
 
+    from .collapse_speed import empirical_cdf
     from .sweep_store import SweepFolder
 
     if view.event is None:
@@ -350,8 +351,7 @@ def event_charts(sweep: SweepResult, view: _Sweep) -> list[Chart]:
         times = np.concatenate([pq.read_table(f, columns=[column])[column].to_numpy(
             zero_copy_only=False).astype(float) for f in files])
         g = int(cell["config"]["n_generations"])
-        hit = times[np.isfinite(times)].astype(np.int64)
-        fraction = np.cumsum(np.bincount(hit[hit <= g], minlength=g + 1)) / max(times.size, 1)
+        fraction = empirical_cdf(times, g)
         index = thin(g + 1)
         name = _cell_label(cell["values"])
         data.append(line(index, fraction[index], name, color=colour, width=1.8, shape="hv",
@@ -372,6 +372,7 @@ def event_charts(sweep: SweepResult, view: _Sweep) -> list[Chart]:
 def cell_metric_charts(sweep: SweepResult) -> list[Chart]:
     """One chart per key metric: each cell's median over generations (cells toggle in the
     legend), from the finished work units."""
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from .sweep_store import SweepFolder
@@ -384,32 +385,33 @@ def cell_metric_charts(sweep: SweepResult) -> list[Chart]:
     shown = cells[:MAX_CELL_LINES]
     colours = _sequential(len(shown))
     folder = SweepFolder(sweep.path)
-    series: dict[str, list[tuple[str, str, np.ndarray, np.ndarray]]] = {m: [] for m in metrics}
+    series: dict[str, list[tuple[str, str, np.ndarray]]] = {m: [] for m in metrics}
     for cell, colour in zip(shown, colours, strict=True):
         files = sorted(folder.metrics_dir.glob(f"{cell['id']}-u*.parquet"))
         if not files:
             continue
         n_gen = int(cell["config"]["n_generations"]) + 1
+        # Each unit's file is read once, for all the metrics drawn.
+        tables = [pq.read_table(f, columns=["replicate", "metric", "generation", "value"],
+                                filters=[("metric", "in", metrics),
+                                         ("replicate", "<", MEDIAN_REPLICATES)])
+                  for f in files]
         for metric in metrics:
             values = []
-            for f in files:
-                table = pq.read_table(f, columns=["replicate", "generation", "value"],
-                                      filters=[("metric", "=", metric),
-                                               ("replicate", "<", MEDIAN_REPLICATES)])
-                order = np.lexsort((table["generation"].to_numpy(),
-                                    table["replicate"].to_numpy()))
-                values.append(table["value"].to_numpy()[order].reshape(-1, n_gen))
-            traj = np.concatenate(values) if values else np.empty((0, n_gen))
+            for table in tables:
+                rows = table.filter(pc.equal(table["metric"], metric))
+                values.append(_trajectories(rows, n_gen))
+            traj = np.concatenate(values)
             if traj.size:
                 q = quantile_bands(traj, [5.0, 50.0, 95.0])
-                series[metric].append((_cell_label(cell["values"]), colour, q, traj))
+                series[metric].append((_cell_label(cell["values"]), colour, q))
     charts = []
     for metric in metrics:
         if not series[metric]:
             continue
         title, label = metric_label(metric)
         data = []
-        for name, colour, q, _ in series[metric]:
+        for name, colour, q in series[metric]:
             index = thin(q.shape[1])
             data.append(line(index, q[1, index], name, color=colour, width=1.8,
                              customdata=typed(np.stack([q[0, index], q[2, index]], axis=1)),
@@ -428,6 +430,24 @@ def cell_metric_charts(sweep: SweepResult) -> list[Chart]:
             + (f" The first {len(shown)} of {len(cells)} cells are drawn ({more} more in "
                "metrics/)." if more > 0 else ""), height=440))
     return charts
+
+
+def _trajectories(rows: Any, n_gen: int) -> np.ndarray:
+    """One metric's rows of a unit file as ``[replicate, generation]``.
+
+    Units are written sorted by replicate and generation, so the sort is skipped when a cheap
+    check confirms that order (it is most of the time of a large sweep's report otherwise).
+    """
+    replicate = rows["replicate"].to_numpy()
+    generation = rows["generation"].to_numpy()
+    value = rows["value"].to_numpy()
+    in_order = (np.all(replicate[1:] >= replicate[:-1])
+                and np.array_equal(generation.reshape(-1, n_gen),
+                                   np.broadcast_to(np.arange(n_gen), (generation.size // n_gen,
+                                                                      n_gen))))
+    if not in_order:
+        value = value[np.lexsort((generation, replicate))]
+    return value.reshape(-1, n_gen)
 
 
 # -- tables --------------------------------------------------------------------------------------
