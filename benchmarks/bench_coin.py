@@ -20,7 +20,7 @@ from reference import coin_loop
 def simulate_only() -> None:
     """The library's simulation of 10⁶ rollouts × 1000 generations, blocks discarded."""
     import modelcollapse as mc
-    from modelcollapse.runner import iter_blocks
+    from modelcollapse.runner.blocks import iter_blocks
 
     config = mc.RunConfig("coin", n_replicates=1_000_000, n_generations=1000, seed=1)
     for _ in iter_blocks(config):

@@ -25,7 +25,8 @@ N, G = 10_000, 2000
 def breakdown(n_generations: int = 500) -> dict[str, float]:
     """Microseconds per generation of one replicate: sampling, EM passes, metrics, the rest."""
     import modelcollapse as mc
-    from modelcollapse import em
+    from modelcollapse.families.gmm import em
+    from modelcollapse.families.gmm.sampling import sample_block
     from modelcollapse.loop import simulate_block
 
     family = mc.GMM(init="warm")
@@ -63,8 +64,8 @@ def breakdown(n_generations: int = 500) -> dict[str, float]:
     # The generator's own floor: N standard normals drawn in a compiled loop.
     sd = np.sqrt(params[:, 2])
     buffer = np.empty((1, N))
-    em.sample_block(rng, params[:, 0], params[:, 1], sd, N, buffer)
-    draw, _ = median_time(lambda: em.sample_block(rng, params[:, 0], params[:, 1], sd, N, buffer),
+    sample_block(rng, params[:, 0], params[:, 1], sd, N, buffer)
+    draw, _ = median_time(lambda: sample_block(rng, params[:, 0], params[:, 1], sd, N, buffer),
                           300)
     sample_us, fit_us, metrics_us = sample / n_generations * 1e6, fit / n_generations * 1e6, \
         metrics * 1e6

@@ -24,8 +24,8 @@ import numpy as np
 from common import interleaved, save, table
 
 import modelcollapse as mc
-from modelcollapse.datasets import Sequences
-from modelcollapse.families.ngram import sequence_lengths, starts_of
+from modelcollapse.families.ngram.model import sequence_lengths, starts_of
+from modelcollapse.training_sets import Sequences
 
 LENGTH = 50
 SIZES = ((100, 2, 100_000), (1000, 2, 100_000), (30, 3, 100_000))  # V, n, tokens

@@ -1,4 +1,4 @@
-"""Plant known bugs in :mod:`modelcollapse.theory`, one at a time, and show the tests catch each.
+"""Plant known bugs in modelcollapse.theory, one at a time, and show the tests catch each.
 
 Run from anywhere: ``python tests/planted_theory_bugs.py``. Each line names a bug and the tests of
 ``tests/test_theory.py``, ``tests/test_prediction.py`` and ``tests/test_collapse_speed.py`` that
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-THEORY = Path("src") / "modelcollapse" / "theory.py"
+THEORY = Path("src") / "modelcollapse" / "theory"
 TESTS = [str(Path("tests") / name)
          for name in ("test_theory.py", "test_prediction.py", "test_collapse_speed.py")]
 
@@ -72,9 +72,10 @@ BUGS = [
 ]
 
 
-def failing_tests(copy: Path, source: str) -> list[str]:
-    """Names of the tests that fail in ``copy`` with ``source`` as its theory.py."""
-    (copy / THEORY).write_text(source)
+def failing_tests(copy: Path, sources: dict[str, str]) -> list[str]:
+    """Names of the tests that fail in ``copy`` with these theory modules (file name → text)."""
+    for name, source in sources.items():
+        (copy / THEORY / name).write_text(source)
     env = {**os.environ, "PYTHONPATH": str(copy / "src"),
            "NUMBA_CACHE_DIR": str(copy / "numba-cache")}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS],
@@ -84,7 +85,7 @@ def failing_tests(copy: Path, source: str) -> list[str]:
 
 
 def main() -> int:
-    original = (ROOT / THEORY).read_text()
+    original = {path.name: path.read_text() for path in sorted((ROOT / THEORY).glob("*.py"))}
     missed = 0
     with tempfile.TemporaryDirectory(prefix="planted-theory-") as folder:
         copy = Path(folder)
@@ -96,11 +97,14 @@ def main() -> int:
             print("the unmodified copy already fails its tests: fix those first")
             return 1
         for bug, correct, planted in BUGS:
-            if original.count(correct) != 1:
-                print(f"stale: {bug}: the correct code is no longer in theory.py")
+            homes = [name for name, text in original.items() if text.count(correct) == 1]
+            if len(homes) != 1 or sum(text.count(correct) for text in original.values()) != 1:
+                print(f"stale: {bug}: the correct code is not once in modelcollapse/theory/")
                 missed += 1
                 continue
-            failed = failing_tests(copy, original.replace(correct, planted))
+            home = homes[0]
+            failed = failing_tests(copy, {**original,
+                                          home: original[home].replace(correct, planted)})
             missed += not failed
             print(f"{'caught' if failed else 'MISSED'}: {bug}: "
                   f"{', '.join(failed) or 'no test failed'}")

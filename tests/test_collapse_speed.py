@@ -15,9 +15,10 @@ import pytest
 from scipy import stats
 
 import modelcollapse as mc
-from modelcollapse import collapse_speed as cs
-from modelcollapse import theory
+from modelcollapse import statistics, theory
 from modelcollapse.cli import main
+from modelcollapse.studies import collapse_speed as cs
+from modelcollapse.studies.collapse_speed import coin as coin_study
 
 
 #: Two-sided z for α = 1e-3, Bonferroni-corrected over the comparisons of one test.
@@ -32,7 +33,7 @@ def z_crit(comparisons: int) -> float:
 def test_exact_absorption_agrees_with_theory(p0, k):
     # Against the dense chain, propagated step by step (an independent computation of the law)
     # and the moments of that law summed directly.
-    exact = cs.exact_absorption(p0, k)
+    exact = coin_study.exact_absorption(p0, k)
     law = theory.coin_law(p0, k, exact.horizon)
     reference = np.concatenate([[0.0], law[:, 0] + law[:, k]])
     np.testing.assert_allclose(exact.cdf, reference, atol=1e-13)
@@ -41,36 +42,36 @@ def test_exact_absorption_agrees_with_theory(p0, k):
     # the table stops where P(T > t) ≤ 1e-6, so its truncated moments fall a little short
     assert exact.mean == pytest.approx(pmf @ t, rel=1e-4)
     assert exact.var == pytest.approx(pmf @ t**2 - (pmf @ t) ** 2, rel=1e-2)
-    assert exact.survival[-1] <= cs.TAIL < exact.survival[-2]
+    assert exact.survival[-1] <= coin_study.TAIL < exact.survival[-2]
 
 
 def test_exact_absorption_known_values_and_edges():
-    assert cs.exact_absorption(0.5, 10).mean == pytest.approx(12.5905, abs=5e-5)
-    one = cs.exact_absorption(0.5, 1)  # a single toss is already 0 or 1
+    assert coin_study.exact_absorption(0.5, 10).mean == pytest.approx(12.5905, abs=5e-5)
+    one = coin_study.exact_absorption(0.5, 1)  # a single toss is already 0 or 1
     assert (one.mean, one.var, one.horizon) == (1.0, 0.0, 1)
-    assert cs.exact_absorption(0.0, 10).mean == 0.0
+    assert coin_study.exact_absorption(0.0, 10).mean == 0.0
     # k = 2 from p0 = ½: absorbed each generation with probability ½, so T ~ Geometric(½).
-    two = cs.exact_absorption(0.5, 2)
+    two = coin_study.exact_absorption(0.5, 2)
     assert (two.mean, two.var) == (pytest.approx(2.0), pytest.approx(2.0))
     np.testing.assert_allclose(two.survival, 0.5 ** np.arange(two.horizon + 1))
 
 
 def test_diffusion_limit_is_close_to_the_chain_for_large_k():
     for p0 in (0.5, 0.2):
-        exact = cs.exact_absorption(p0, 300)
+        exact = coin_study.exact_absorption(p0, 300)
         tau = np.arange(exact.horizon + 1) / 300
         # The diffusion limit misses the chain by O(1/k): about 0.004 at k = 300.
-        assert np.max(np.abs(cs.diffusion_survival(p0, tau) - exact.survival)) < 0.01
-    assert cs.diffusion_survival(0.5, np.array([0.0]))[0] == 1.0
+        assert np.max(np.abs(coin_study.diffusion_survival(p0, tau) - exact.survival)) < 0.01
+    assert coin_study.diffusion_survival(0.5, np.array([0.0]))[0] == 1.0
 
 
 def test_gaussian_collapse_law_has_the_expected_shape():
-    law = cs.gaussian_collapse_time_cdf(100, 400)
+    law = theory.gaussian_collapse_time_cdf(100, 400)
     assert law[0] == 0.0 and np.all(np.diff(law) >= -1e-12) and law[-1] > 0.999
     # The first passage happens before E log var crosses log ½ (t = 35) in more than half the
     # replicates: the walk's fluctuations reach the barrier early.
-    assert cs.law_quantile(law, 0.5) < 35
-    one = cs.gaussian_collapse_time_cdf(1, 5)  # one sample: the fitted variance is 0 at t = 1
+    assert statistics.law_quantile(law, 0.5) < 35
+    one = theory.gaussian_collapse_time_cdf(1, 5)  # one sample: the fitted variance is 0 at t = 1
     np.testing.assert_array_equal(one, [0, 1, 1, 1, 1, 1])
 
 
@@ -79,20 +80,20 @@ def test_gaussian_collapse_law_matches_simulation():
     result = mc.simulate(mc.RunConfig(family=mc.Gaussian(), n_samples=n, n_generations=g,
                                       n_replicates=r, seed=11))
     times = result.replicates["collapse_time"].to_numpy(dtype=float, na_value=np.nan)
-    law = cs.gaussian_collapse_time_cdf(n, g)
-    distance = np.max(np.abs(cs.empirical_cdf(times, g) - law))
+    law = theory.gaussian_collapse_time_cdf(n, g)
+    distance = np.max(np.abs(statistics.empirical_cdf(times, g) - law))
     # Kolmogorov–Smirnov bound at α = 1e-3 (conservative for a discrete law).
     assert distance < 1.95 / math.sqrt(r), distance
 
 
 def test_quantiles_treat_censored_as_later_than_everything():
     times = np.array([3.0, 1.0, np.nan, np.nan])
-    assert cs.censored_quantile(times, 0.25) == 1.0
-    assert cs.censored_quantile(times, 0.5) == 3.0
-    assert math.isinf(cs.censored_quantile(times, 0.75))
-    assert cs.law_quantile(np.array([0.0, 0.3, 0.6, 1.0]), 0.5) == 2.0
-    assert math.isinf(cs.law_quantile(np.array([0.0, 0.3]), 0.5))
-    np.testing.assert_allclose(cs.empirical_cdf(times, 4), [0, 0.25, 0.25, 0.5, 0.5])
+    assert statistics.censored_quantile(times, 0.25) == 1.0
+    assert statistics.censored_quantile(times, 0.5) == 3.0
+    assert math.isinf(statistics.censored_quantile(times, 0.75))
+    assert statistics.law_quantile(np.array([0.0, 0.3, 0.6, 1.0]), 0.5) == 2.0
+    assert math.isinf(statistics.law_quantile(np.array([0.0, 0.3]), 0.5))
+    np.testing.assert_allclose(statistics.empirical_cdf(times, 4), [0, 0.25, 0.25, 0.5, 0.5])
 
 
 # -- small simulations ----------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def test_variance_speed_gaussian_shows_theory_and_stationary_levels():
     assert "exact E log var crosses" in text
     rows = result.table()
     assert rows[1]["stationary_var"] == pytest.approx(level)
-    assert rows[0]["exact_median"] == cs.law_quantile(replace.law, 0.5)
+    assert rows[0]["exact_median"] == statistics.law_quantile(replace.law, 0.5)
 
 
 def test_variance_speed_gmm_minimal():

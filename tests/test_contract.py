@@ -12,6 +12,7 @@ import pytest
 
 import modelcollapse as mc
 from modelcollapse.loop import simulate_block
+from modelcollapse.training_sets import Samples
 
 #: Small but non-trivial settings per family, and sizes that keep the suite quick.
 FAMILY_SETTINGS = {"coin": {}, "categorical": {"vocab": 20}, "gaussian": {}, "gmm": {},
@@ -112,7 +113,7 @@ def test_gaussian_collapse_to_zero_variance_is_recorded(policy):
 
 def test_gmm_on_all_equal_data_floors_the_variance():
     fam = mc.GMM()
-    data = mc.datasets.Samples(np.full((2, 50), 3.0))
+    data = Samples(np.full((2, 50), 3.0))
     params, info = fam.fit(data, rng=np.random.default_rng(0),
                            previous=np.broadcast_to(fam.truth(), (2, 3, 2)).copy())
     assert np.isfinite(params).all()
@@ -125,7 +126,7 @@ def test_gmm_on_all_equal_data_floors_the_variance():
 def test_gmm_component_that_loses_its_points_is_recorded_not_nan():
     fam = mc.GMM(init="warm")
     rng = np.random.default_rng(0)
-    data = mc.datasets.Samples(rng.normal(5.0, 0.1, size=(1, 200)))
+    data = Samples(rng.normal(5.0, 0.1, size=(1, 200)))
     previous = np.array([[[0.5, 0.5], [-40.0, 5.0], [1e-6, 1.0]]])  # component 0 far away
     params, info = fam.fit(data, rng=rng, previous=previous)
     assert np.isfinite(params).all()

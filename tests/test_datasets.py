@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from modelcollapse.datasets import Counts, Moments, Samples, concat
+from modelcollapse.training_sets import Counts, Moments, Samples, concat
 
 
 def test_samples_subsample_draws_without_replacement(rng):

@@ -7,8 +7,9 @@ import pytest
 from scipy import stats
 
 import modelcollapse as mc
-from modelcollapse import em
-from modelcollapse.datasets import Samples
+from modelcollapse.families.gmm import em
+from modelcollapse.families.gmm.sampling import sample_block
+from modelcollapse.training_sets import Samples
 
 
 def responsibilities(x, w, mu, var):
@@ -95,7 +96,7 @@ def test_sampler_draws_the_mixture(rng):
     mu = np.array([[-3.0, 2.0]])
     sd = np.array([[0.5, 1.5]])
     out = np.empty((1, 200_000))
-    em.sample_block(rng, w, mu, sd, 200_000, out)
+    sample_block(rng, w, mu, sd, 200_000, out)
     def cdf(x):
         return 0.3 * stats.norm.cdf(x, -3, 0.5) + 0.7 * stats.norm.cdf(x, 2, 1.5)
     assert stats.kstest(out[0], cdf).pvalue > 1e-3
@@ -103,6 +104,6 @@ def test_sampler_draws_the_mixture(rng):
 
 def test_sampler_never_uses_a_dead_component(rng):
     out = np.empty((1, 10_000))
-    em.sample_block(rng, np.array([[1.0 - 1e-17, 0.0]]), np.array([[0.0, 100.0]]),
+    sample_block(rng, np.array([[1.0 - 1e-17, 0.0]]), np.array([[0.0, 100.0]]),
                     np.array([[1.0, 1.0]]), 10_000, out)
     assert out.max() < 50

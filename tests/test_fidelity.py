@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 import modelcollapse as mc
-from modelcollapse.datasets import Samples
+from modelcollapse.training_sets import Samples
 
 # -- scikit-learn agreement ---------------------------------------------------------------------
 
@@ -77,7 +77,7 @@ def test_numba_em_finds_scikit_learns_maximum(name, components, n):
 
 def newton_decrement(x, params):
     """The mean log-likelihood one more Newton step would gain at ``params`` (0 at a maximum)."""
-    from modelcollapse import em
+    from modelcollapse.families.gmm import em
 
     w, mu, var = (np.array(a, dtype=float) for a in params)
     out = [np.empty(2) for _ in range(3)]
@@ -93,7 +93,7 @@ def test_fits_are_maxima_never_below_scikit_learn(name, components, n):
     pytest.importorskip("sklearn")
     import warnings
 
-    from modelcollapse import em
+    from modelcollapse.families.gmm import em
 
     for seed in range(4):
         rng = np.random.default_rng(seed)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from modelcollapse import mixtures as M
 from modelcollapse.families.gaussian import normal_metrics
+from modelcollapse.families.gmm import metrics as M
 
 TRUTH = (np.array([0.5, 0.5]), np.array([-2.0, 2.0]), np.array([1.0, 1.0]))
 FITTED = {

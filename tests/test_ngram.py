@@ -18,9 +18,9 @@ import pytest
 
 import modelcollapse as mc
 from harness import SEED, Check, mean_check, report, simulate
-from modelcollapse import corpora, theory
-from modelcollapse.datasets import Sequences
-from modelcollapse.families.ngram import (
+from modelcollapse import theory
+from modelcollapse.families.ngram import corpora
+from modelcollapse.families.ngram.model import (
     conditional_probs,
     context_ids,
     decode,
@@ -29,6 +29,7 @@ from modelcollapse.families.ngram import (
     starts_of,
 )
 from modelcollapse.loop import simulate_block
+from modelcollapse.training_sets import Sequences
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -424,7 +425,7 @@ def test_run_writes_sample_texts(tmp_path):
 
 
 def test_collapse_speed_ngram_orders_the_truncations(tmp_path):
-    from modelcollapse.collapse_speed import collapse_speed
+    from modelcollapse.studies.collapse_speed.folder import collapse_speed
 
     report_ = collapse_speed("ngram", out=tmp_path / "speed", plots=False, n_samples=2000,
                              n_generations=4, n_replicates=20, top_ps=(1.0, 0.8),

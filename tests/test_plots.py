@@ -19,6 +19,7 @@ from matplotlib.image import imread
 
 import modelcollapse as mc
 from modelcollapse import plots
+from modelcollapse.plots import canvas
 
 EXPECTED = {
     "coin": {"metrics.png", "paths.png", "absorbed.png"},
@@ -118,7 +119,7 @@ def test_titles_say_when_only_some_replicates_are_drawn(monkeypatch):
     assert plots.replicates_text(10, 10) == "10 replicates"
     assert plots.replicates_text(1, 1) == "1 replicate"
     result = mc.simulate(mc.RunConfig("coin", n_generations=8, n_replicates=30, seed=1))
-    monkeypatch.setattr(plots, "MAX_LINES", 12)
+    monkeypatch.setattr(canvas, "MAX_LINES", 12)
     assert "first 12 of 30 replicates" in all_text(plots.paths_figure(result))
     assert "first 12 of 30 replicates" in all_text(plots.metrics_figure(result))
     # The absorption curve counts every replicate, so it says all 30.

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import modelcollapse as mc
-from modelcollapse.datasets import Samples
 from modelcollapse.errors import ConfigError
 from modelcollapse.policies import fraction_count, get_policy
+from modelcollapse.training_sets import Samples
 
 
 @pytest.mark.parametrize(("fraction", "n", "expected"), [

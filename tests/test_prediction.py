@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import modelcollapse as mc
-from modelcollapse import plots, prediction, theory
+from modelcollapse import plots, theory
 from modelcollapse.plots import STYLE
+from modelcollapse.theory import prediction
 
 POLICIES = [mc.Replace(), mc.Mix(real=0.2, synthetic=0.5), mc.Mix(synthetic=0.6),
             mc.Accumulate(), mc.Accumulate(real=0.2), mc.AccumulateSubsample()]

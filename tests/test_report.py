@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 import modelcollapse as mc
-from modelcollapse import report_run
 from modelcollapse.cli import main
-from modelcollapse.figure_data import absorbed_fractions
+from modelcollapse.report import run as report_run
+from modelcollapse.views.run import absorbed_fractions
 
 pytest.importorskip("plotly")
 

@@ -11,7 +11,7 @@ import pytest
 
 import modelcollapse as mc
 from modelcollapse.errors import OutOfMemoryEstimate
-from modelcollapse.resources import check_memory, estimate_memory, memory_limit
+from modelcollapse.runner.memory import check_memory, estimate_memory, memory_limit
 
 
 @pytest.mark.parametrize("config", [

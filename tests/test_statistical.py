@@ -15,7 +15,7 @@ import pytest
 import modelcollapse as mc
 from harness import N_SUBCHECKS, Check, mean_check, proportion_check, report, simulate
 from modelcollapse import theory
-from modelcollapse.datasets import Counts, Samples, concat
+from modelcollapse.training_sets import Counts, Samples, concat
 
 # -- planted bugs ------------------------------------------------------------------------------
 

@@ -18,14 +18,15 @@ import pyarrow.parquet as pq
 import pytest
 
 import modelcollapse as mc
-from modelcollapse import grid as grid_module
 from modelcollapse.checks import critical_z
 from modelcollapse.cli import main
 from modelcollapse.errors import ConfigError
-from modelcollapse.executors import SerialExecutor
-from modelcollapse.grid import SweepSpec, expand
-from modelcollapse.sweep import SweepInterrupted, plan, sweep
-from modelcollapse.sweep_store import SweepFolder
+from modelcollapse.sweeps import grid as grid_module
+from modelcollapse.sweeps.driver import SweepInterrupted, sweep
+from modelcollapse.sweeps.executors import SerialExecutor
+from modelcollapse.sweeps.grid import SweepSpec, expand
+from modelcollapse.sweeps.plan import plan
+from modelcollapse.sweeps.store import SweepFolder
 
 KEY = ["cell", "replicate", "metric", "generation"]
 
@@ -327,7 +328,7 @@ def test_interrupt_inside_the_library_raises_sweep_interrupted(tmp_path):
 
 def test_dask_worker_killed_mid_task_has_its_task_retried(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from modelcollapse.executors import DaskExecutor
+    from modelcollapse.sweeps.executors import DaskExecutor
 
     file = write_toml(tmp_path / "slow.toml", SLOW_FILE)
     executor = DaskExecutor(local_workers=2)
@@ -445,7 +446,7 @@ def test_the_k_sweep_check_catches_a_grid_that_runs_the_wrong_k(tmp_path, monkey
 def test_an_unreachable_scheduler_is_a_one_line_error_and_writes_nothing(tmp_path, capsys,
                                                                        monkeypatch):
     pytest.importorskip("distributed")
-    from modelcollapse import executors
+    from modelcollapse.sweeps import executors
 
     real = executors.DaskExecutor.__init__
 

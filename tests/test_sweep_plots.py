@@ -13,9 +13,10 @@ import warnings
 import numpy as np
 import pytest
 
-from modelcollapse import sweep_plots
-from modelcollapse.sweep_plots import plot_sweep, sweep_figure
-from modelcollapse.sweep_summary import event_stats, exact_event_stats, summary_frame
+from modelcollapse.plots import sweep as sweep_plots
+from modelcollapse.plots.sweep import plot_sweep, sweep_figure
+from modelcollapse.sweeps.summary import event_stats, exact_event_stats, summary_frame
+from modelcollapse.views.sweep import _Axis
 from test_plots import all_text, assert_real_png
 
 REASON = "real + synthetic must be at most 1"
@@ -85,11 +86,11 @@ def test_one_categorical_axis_with_an_invalid_value(tmp_path):
 
 
 def test_zero_beside_decades_is_drawn_evenly_spaced():
-    axis = sweep_plots._Axis.of("real", [0.0, 0.001, 0.01, 0.1])
+    axis = _Axis.of("real", [0.0, 0.001, 0.01, 0.1])
     assert axis.scale == "categorical" and axis.positions.tolist() == [0, 1, 2, 3]
-    assert sweep_plots._Axis.of("real", [0.0, 0.2, 0.5]).scale == "linear"
-    assert sweep_plots._Axis.of("samples", [10.0, 100.0, 1000.0]).scale == "log"
-    assert sweep_plots._Axis.of("policy", ["mix", "replace"]).scale == "categorical"
+    assert _Axis.of("real", [0.0, 0.2, 0.5]).scale == "linear"
+    assert _Axis.of("samples", [10.0, 100.0, 1000.0]).scale == "log"
+    assert _Axis.of("policy", ["mix", "replace"]).scale == "categorical"
 
 
 def test_two_axes_with_invalid_cells(tmp_path):

@@ -20,10 +20,11 @@ import pytest
 
 import modelcollapse as mc
 from harness import SEED
-from modelcollapse import sweep_summary, theory
+from modelcollapse import theory
 from modelcollapse.checks import ALPHA, Check, critical_z
-from modelcollapse.results import replicate_columns, replicate_frame
-from modelcollapse.sweep_summary import (
+from modelcollapse.results.tables import replicate_columns, replicate_frame
+from modelcollapse.sweeps import summary as sweep_summary
+from modelcollapse.sweeps.summary import (
     VERBS,
     cell_summary,
     censored_quantile,
@@ -207,7 +208,7 @@ def test_failing_theory_warns_and_leaves_exact_columns_empty(monkeypatch):
     def broken(config):
         raise RuntimeError("chain too large")
 
-    monkeypatch.setattr("modelcollapse.prediction.predict", broken)
+    monkeypatch.setattr("modelcollapse.theory.prediction.predict", broken)
     with pytest.warns(RuntimeWarning, match="chain too large"):
         row = cell_summary(coin_config(), hand_coin())
     assert row["final_p_exact"] is None and row["exact_absorbed_by_end"] is None

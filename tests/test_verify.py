@@ -15,8 +15,10 @@ import numpy as np
 import pytest
 
 import modelcollapse as mc
-from modelcollapse import checks, cli, theory, verify
+from modelcollapse import checks, cli, theory
 from modelcollapse.checks import Check, critical_z, mean_check, proportion_check, with_bonferroni
+from modelcollapse.studies import verify
+from modelcollapse.studies.verify import catalogue
 
 SUMMARY = re.compile(r"^(\d+) of (\d+) checks passed \(critical \|z\| = (\d+\.\d\d), "
                      r"α = 1e-3 Bonferroni over (\d+)\)$")
@@ -113,7 +115,7 @@ def test_a_planted_family_bug_exits_1(coin_only, monkeypatch, tmp_path):
 
 def test_an_off_by_one_generation_in_theory_exits_1(coin_only, monkeypatch, tmp_path):
     exact = theory.coin_heterozygosity
-    monkeypatch.setattr(verify.theory, "coin_heterozygosity",
+    monkeypatch.setattr(catalogue.theory, "coin_heterozygosity",
                         lambda p0, k, t: exact(p0, k, np.asarray(t) + 1))
     status, output = run_cli("verify", "--quick", "--no-plots", "--out", str(tmp_path / "v"))
     assert status == 1
@@ -123,7 +125,7 @@ def test_an_off_by_one_generation_in_theory_exits_1(coin_only, monkeypatch, tmp_
 
 def test_failed_cases_are_marked_in_the_figures(coin_only, monkeypatch, tmp_path):
     exact = theory.coin_heterozygosity
-    monkeypatch.setattr(verify.theory, "coin_heterozygosity",
+    monkeypatch.setattr(catalogue.theory, "coin_heterozygosity",
                         lambda p0, k, t: exact(p0, k, np.asarray(t) + 1))
     report = verify.verify(quick=True, out=tmp_path / "v")
     assert report.exit_status == verify.EXIT_FAILED
@@ -173,8 +175,8 @@ def test_case_seeds_are_keyed_by_name_and_reproducible():
     a = verify.case_seed(7, "coin-mix")
     assert a == verify.case_seed(7, "coin-mix") and a >= 0
     assert a != verify.case_seed(7, "coin-accumulate") and a != verify.case_seed(8, "coin-mix")
-    first = verify.coin_accumulate(2000, a).checks
-    again = verify.coin_accumulate(2000, a).checks
+    first = catalogue.coin_accumulate(2000, a).checks
+    again = catalogue.coin_accumulate(2000, a).checks
     assert first == again
 
 
@@ -183,7 +185,7 @@ def test_cli_default_seed_is_the_library_default():
 
 
 def test_running_cases_does_not_import_matplotlib():
-    code = ("import sys; from modelcollapse import verify as v; "
+    code = ("import sys; from modelcollapse.studies import verify as v; "
             "v.run_cases([c for c in v.CASES if c.name == 'coin-mix'], quick=True, seed=1); "
             "print('matplotlib' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

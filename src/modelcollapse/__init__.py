@@ -19,22 +19,16 @@ from .api import run, simulate
 from .config import RunConfig
 from .errors import ConfigError
 from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, NGram, get_family
-from .grid import SweepSpec
 from .loop import simulate_block
-from .policies import (
-    POLICIES,
-    Accumulate,
-    AccumulateSubsample,
-    Mix,
-    Policy,
-    Replace,
-    get_policy,
-)
-from .prediction import Prediction, TheoryCurve, predict
-from .report import write_report
-from .results import Result, load
-from .sweep import SweepPlan, SweepResult, load_sweep, sweep
-from .sweep import plan as plan_sweep
+from .policies import POLICIES, Accumulate, AccumulateSubsample, Mix, Policy, Replace, get_policy
+from .report.write import write_report
+from .results.run import Result, load
+from .sweeps.driver import sweep
+from .sweeps.grid import SweepSpec
+from .sweeps.plan import SweepPlan
+from .sweeps.plan import plan as plan_sweep
+from .sweeps.reader import SweepResult, load_sweep
+from .theory.prediction import Prediction, TheoryCurve, predict
 
 try:
     __version__ = _metadata.version("modelcollapse")

@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 
 from .config import RunConfig
-from .progress import progress_bar
-from .provenance import environment, now
-from .resources import check_memory
-from .results import Result, RunWriter, replicate_columns, stamped_folder
-from .runner import default_workers, iter_blocks, simulate_arrays
-from .summary import summarize
+from .results.folders import stamped_folder
+from .results.run import Result, RunWriter
+from .results.tables import replicate_columns
+from .runner.blocks import default_workers, iter_blocks, simulate_arrays
+from .runner.memory import check_memory
+from .runner.progress import progress_bar
+from .runner.provenance import environment, now
+from .runner.summary import summarize
 
 #: Replicates whose whole trajectories are kept in memory for the figures of a large run
 #: (every replicate still goes to metrics.parquet and into the summary).
@@ -138,7 +140,7 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
     config = config.with_seed()
     check_memory(config, workers=workers or default_workers())  # before any folder exists
     if report:
-        from .report import check_available
+        from .report.write import check_available
 
         check_available()
     path = Path(out) if out is not None else default_out(config)
@@ -177,7 +179,7 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
             view = Result(manifest, arrays={k: np.concatenate(v) for k, v in kept.items()},
                           replicates=replicates)
             try:
-                from .plots import plot_run  # matplotlib only when figures are wanted
+                from .plots.run import plot_run  # matplotlib only when figures are wanted
 
                 figures += [p.name for p in plot_run(view, writer.folder)]
             except Exception as err:
@@ -191,7 +193,7 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
         raise
     result = Result(manifest, path=path, replicates=replicates)
     if report:
-        from .report import write_report
+        from .report.write import write_report
 
         write_report(path)
     return result

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from . import __version__
-from .compilation import cold_kernels
 from .config import RunConfig
 from .errors import ConfigError
 from .families import FAMILIES
 from .options import COMMON, Option, OptionSet, build, family_options, read_toml
 from .policies import POLICIES
+from .runner.compilation import cold_kernels
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -143,11 +143,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     result = run(config, out=output.out, plots=output.plots, workers=output.workers,
                  progress=not args.no_progress and sys.stderr.isatty(),
                  argv=["modelcollapse", *argv], on_start=announce, report=args.report)
-    from .summary import format_summary
+    from .runner.summary import format_summary
 
     print(format_summary(result.config, result.manifest["summary"]))
     if "samples" in result.manifest["files"]:
-        from .summary import format_samples
+        from .runner.summary import format_samples
 
         print(format_samples(result.samples))
     figures = result.manifest["files"]["figures"]
@@ -196,7 +196,8 @@ def _add_sweep_parser(commands: argparse._SubParsersAction) -> None:
 
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from .options import parse_value
-    from .sweep import SweepFailed, SweepInterrupted, plan, sweep
+    from .sweeps.driver import SweepFailed, SweepInterrupted, sweep
+    from .sweeps.plan import plan
 
     def number(flag: str, minimum: int) -> int | None:
         text = getattr(args, flag.replace("-", "_"))
@@ -257,7 +258,7 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
-    from .report import write_report
+    from .report.write import write_report
 
     path = write_report(args.folder, title=args.title, out=args.out)
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -290,7 +291,7 @@ def _add_verify_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _verify(args: argparse.Namespace, argv: list[str]) -> int:
-    from . import verify
+    from .studies import verify
 
     label = "quick" if args.quick else "full"
 
@@ -373,8 +374,8 @@ def _add_collapse_speed_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _collapse_speed(args: argparse.Namespace, argv: list[str]) -> int:
-    from .collapse_speed import collapse_speed
     from .options import parse_value
+    from .studies.collapse_speed.folder import collapse_speed
 
     settings = {}
     for flag, (keyword, kind, targets, _) in _SPEED_OPTIONS.items():

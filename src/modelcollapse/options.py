@@ -261,7 +261,7 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
     if output.workers is not None and output.workers < 1:
         raise ConfigError(options.label("workers"), "must be an integer ≥ 1", output.workers)
     if output.out is not None:
-        from .results import prepare_output
+        from .results.folders import prepare_output
 
         try:
             prepare_output(output.out)  # refuse a folder with files before any work starts

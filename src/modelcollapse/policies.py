@@ -37,9 +37,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .datasets import Dataset, concat
 from .errors import ConfigError
 from .registry import Registry
+from .training_sets import Dataset, concat
 
 #: Draws ``m`` samples per replicate (of the last model, or of the truth).
 Draw = Callable[[int], Dataset]

@@ -26,8 +26,8 @@ FAMILIES: Registry[Family] = Registry("family")
 from .coin import Coin  # noqa: E402
 from .categorical import Categorical  # noqa: E402
 from .gaussian import Gaussian  # noqa: E402
-from .gmm import GMM  # noqa: E402
-from .ngram import NGram  # noqa: E402
+from .gmm.family import GMM  # noqa: E402
+from .ngram.family import NGram  # noqa: E402
 # isort: on
 
 

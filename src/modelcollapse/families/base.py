@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..datasets import Dataset
 from ..errors import ConfigError
 from ..policies import Policy
+from ..training_sets import Dataset
 
 #: Metadata key under which a dataclass field declares its command-line / TOML option.
 OPTION = "modelcollapse.option"

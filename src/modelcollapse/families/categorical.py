@@ -16,8 +16,8 @@ import numpy as np
 from ..errors import ConfigError
 from ..policies import Policy
 from . import FAMILIES
-from ._discrete import block_for, counts_of, draw_counts, draw_tokens
 from .base import Family, check_float, check_int, first_generation, option
+from .discrete import block_for, counts_of, draw_counts, draw_tokens
 
 
 def zipf_probabilities(n_tokens: int, exponent: float) -> np.ndarray:

@@ -13,11 +13,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..datasets import Counts, Samples
 from ..policies import Policy
+from ..training_sets import Counts, Samples
 from . import FAMILIES
-from ._discrete import block_for, counts_of
 from .base import Family, check_float, first_generation, option
+from .discrete import block_for, counts_of
 
 
 @FAMILIES.register

@@ -13,12 +13,12 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..datasets import Moments, Samples
 from ..errors import ConfigError
 from ..policies import Policy
+from ..training_sets import Moments, Samples
 from . import FAMILIES
-from ._discrete import block_for
 from .base import Family, check_choice, check_float, option
+from .discrete import block_for
 
 #: Standard-normal quantile bounding the central 99% interval, Φ⁻¹(0.995).
 Z_995 = 2.5758293035489004

@@ -1,0 +1,265 @@
+"""A 1-D Gaussian mixture refitted by EM to samples of its previous fit.
+
+The classic experiment of Shumailov et al. (2024): two components at −2 and 2 with unit standard
+deviations and equal weights, fitted, sampled and refitted. The components' variances wander and
+shrink, their weights drift, and the mixture's tails thin out.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...errors import ConfigError
+from ...policies import Policy
+from ...training_sets import Samples
+from .. import FAMILIES
+from ..base import Family, check_choice, check_float, check_int, option
+from ..discrete import block_for
+from . import em
+from .metrics import mixture_metrics
+from .sampling import sample_block
+
+#: EM tolerances, iteration caps and starts when the user gives none (per backend: the
+#: scikit-learn backend keeps scikit-learn's own defaults, so it is the classic fitter).
+DEFAULT_TOL = {"numba": 1e-10, "sklearn": 1e-3}
+DEFAULT_MAX_ITER = {"numba": 10_000, "sklearn": 100}
+DEFAULT_INIT = {"numba": "warm", "sklearn": "kmeans"}
+
+
+def _floats(name: str, values: Any) -> tuple[float, ...]:
+    try:
+        out = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ConfigError(name, "must be a list of numbers", values) from None
+    if not all(np.isfinite(out)):
+        raise ConfigError(name, "must be finite numbers", values)
+    return out
+
+
+@FAMILIES.register
+@dataclass(frozen=True)
+class GMM(Family):
+    """A mixture of ``K`` normals fitted by expectation–maximisation.
+
+    Parameters
+    ----------
+    n_components
+        ``K``; taken from ``means`` when omitted (2 by default).
+    means, stds, weights
+        The truth's components; default means ``(−2, 2)``, unit standard deviations, equal weights.
+        Components are sorted by mean.
+    tol
+        EM stops when the mean log-likelihood changes by less than ``tol`` between iterations
+        (scikit-learn's criterion). Default ``1e-10``, i.e. to convergence: scikit-learn's default
+        ``1e-3`` stops early and adds its own noise to the drift being measured. With the
+        ``sklearn`` backend the default is scikit-learn's own ``1e-3``.
+    max_iter
+        Cap on EM iterations per fit (10 000; scikit-learn's 100 with the ``sklearn`` backend).
+    init
+        ``"warm"`` (default): start from the previous generation's fit; ``"kmeans"`` (default
+        with the ``sklearn`` backend): re-initialise every fit by k-means++ and Lloyd's
+        iterations, as scikit-learn does. Both
+        fit to convergence; over 2 × 200 replicates of the classic experiment their collapse
+        statistics were indistinguishable (``benchmarks/init_choice.py``), and warm starts are
+        about 4× faster and never re-split the data differently from one generation to the next.
+    backend
+        ``"numba"`` (this package's EM) or ``"sklearn"`` (scikit-learn's ``GaussianMixture``, the
+        classic fitter; needs the ``sklearn`` extra).
+    accelerate
+        Accelerate EM with SQUAREM (:mod:`modelcollapse.em`): the same fixed point, reached to full
+        precision in a fraction of the steps. ``False`` runs plain EM, iteration for iteration as
+        scikit-learn does.
+    var_floor
+        Lower bound on every component's variance, so a collapsed component is recorded, never a
+        crash. scikit-learn *adds* its ``reg_covar`` instead; the ``sklearn`` backend passes
+        ``var_floor`` as ``reg_covar``.
+
+    Notes
+    -----
+    Metrics: ``mean``, ``var`` (the mixture's total variance), ``w2``, ``kl``, ``tail_mass``
+    (deterministic quadrature, :mod:`modelcollapse.families.gmm.metrics`), ``mean_i``, ``std_i``,
+    ``weight_i`` per component sorted by mean, and ``em_iterations`` (E-steps of the fit; with the
+    ``sklearn`` backend, scikit-learn's ``n_iter_``).
+    """
+
+    name: ClassVar[str] = "gmm"
+    default_run: ClassVar[Mapping[str, int]] = {"n_samples": 10_000, "n_generations": 2000,
+                                                "n_replicates": 10}
+    key_metrics: ClassVar[tuple[str, ...]] = ("var", "w2", "kl", "tail_mass")
+    cost_ns: ClassVar[tuple[float, float]] = (20.0, 20.0)  # measured, see Family.cost_ns
+    generation_ns: ClassVar[float] = 55_000.0  # W2 and KL by quadrature, sampling set-up
+
+    # Fields given as None are resolved in __post_init__ and typed as resolved.
+    n_components: int = option(None, flag="components", kind="int",
+                                      help="number of mixture components K (default 2)")
+    means: tuple[float, ...] = option(None, flag="means", kind="floats",
+                                             help="true component means (default -2,2)")
+    stds: tuple[float, ...] = option(None, flag="stds", kind="floats",
+                                            help="true component standard deviations (default 1)")
+    weights: tuple[float, ...] = option(None, flag="weights", kind="floats",
+                                               help="true component weights (default equal)")
+    tol: float = option(None, flag="tol",
+                               help="EM stops when the mean log-likelihood gains less than this "
+                                    "(default 1e-10; sklearn backend 1e-3)")
+    max_iter: int = option(None, flag="max-iter", kind="int",
+                                  help="cap on EM iterations per fit (default 10000; sklearn 100)")
+    init: str = option(None, flag="init", kind="str", choices=("warm", "kmeans"),
+                       help="EM start: warm (the previous fit; default) or kmeans (fresh "
+                            "k-means++ each fit; default with --backend sklearn)")
+    backend: str = option("numba", flag="backend", kind="str", choices=("numba", "sklearn"),
+                          help="fitter: numba (built in) or sklearn (scikit-learn's, classic)")
+    accelerate: bool = option(True, flag="accelerate", kind="bool",
+                              help="SQUAREM-accelerated EM (default); --no-accelerate: plain EM")
+    var_floor: float = option(1e-6, flag="var-floor",
+                              help="lower bound on component variances (default 1e-6)")
+
+    def __post_init__(self) -> None:
+        check_choice("backend", self.backend, ("numba", "sklearn"))
+        init = DEFAULT_INIT[self.backend] if self.init is None else self.init
+        object.__setattr__(self, "init", check_choice("init", init, ("warm", "kmeans")))
+        k = None if self.n_components is None else check_int("n_components", self.n_components,
+                                                             minimum=1)
+        if self.means is None:
+            if k not in (None, 2):
+                raise ConfigError("means", f"must be given for {k} components")
+            means: tuple[float, ...] = (-2.0, 2.0)
+        else:
+            means = _floats("means", self.means)
+        k = len(means) if k is None else k
+        if len(means) != k:
+            raise ConfigError("means", f"must have {k} values, one per component", self.means)
+        stds = (1.0,) * k if self.stds is None else _floats("stds", self.stds)
+        weights = (1.0 / k,) * k if self.weights is None else _floats("weights", self.weights)
+        for field, values in (("stds", stds), ("weights", weights)):
+            if len(values) != k:
+                raise ConfigError(field, f"must have {k} values, one per component",
+                                  getattr(self, field))
+        if min(stds) <= 0:
+            raise ConfigError("stds", "must all be > 0", self.stds)
+        if min(weights) < 0 or abs(sum(weights) - 1.0) > 1e-9:
+            raise ConfigError("weights", "must be ≥ 0 and sum to 1", self.weights)
+        order = np.argsort(means, kind="stable")
+        total = sum(weights)
+        object.__setattr__(self, "n_components", k)
+        object.__setattr__(self, "means", tuple(means[i] for i in order))
+        object.__setattr__(self, "stds", tuple(stds[i] for i in order))
+        object.__setattr__(self, "weights", tuple(weights[i] / total for i in order))
+        tol = DEFAULT_TOL[self.backend] if self.tol is None else check_float(
+            "tol", self.tol, low=0.0, low_open=True, what="a number > 0")
+        max_iter = DEFAULT_MAX_ITER[self.backend] if self.max_iter is None else check_int(
+            "max_iter", self.max_iter, minimum=1)
+        object.__setattr__(self, "tol", tol)
+        object.__setattr__(self, "max_iter", max_iter)
+        object.__setattr__(self, "var_floor", check_float(
+            "var_floor", self.var_floor, low=0.0, low_open=True, what="a number > 0"))
+        if self.backend == "sklearn":
+            try:
+                import sklearn.mixture  # noqa: F401
+            except ImportError:
+                raise ConfigError("backend", "sklearn needs scikit-learn: pip install "
+                                  "'modelcollapse[sklearn]'") from None
+
+    # -- shape and truth ---------------------------------------------------------------------
+
+    @property
+    def param_shape(self) -> tuple[int, ...]:
+        return (3, self.n_components)
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        k = range(self.n_components)
+        return ("mean", "var", "w2", "kl", "tail_mass", *(f"mean_{i}" for i in k),
+                *(f"std_{i}" for i in k), *(f"weight_{i}" for i in k), "em_iterations")
+
+    def truth(self) -> np.ndarray:
+        return np.array([self.weights, self.means, np.square(self.stds)])
+
+    def block_size(self, policy: Policy, n_samples: int) -> int:
+        return block_for(n_samples, budget=1 << 14, cap=64)
+
+    def validate_run(self, n_samples: int, policy: Policy) -> None:
+        if n_samples < self.n_components:
+            raise ConfigError("n_samples", f"must be ≥ the number of components "
+                              f"({self.n_components})", n_samples)
+
+    # -- sample and fit ----------------------------------------------------------------------
+
+    def sample(self, params, n, rng, *, stats):
+        params = np.ascontiguousarray(params)
+        out = np.empty((params.shape[0], n))
+        sample_block(rng, params[:, 0], params[:, 1], np.sqrt(params[:, 2]), n, out)
+        return Samples(out)
+
+    def fit(self, data, *, rng, previous):
+        x = np.ascontiguousarray(data.values, dtype=float)
+        if self.backend == "sklearn":
+            params, iterations = self._fit_sklearn(x, rng, previous)
+        else:
+            # Contiguous copies of the previous fit: the kernels update them in place.
+            w, mu, var = (np.array(previous[:, i], dtype=float) for i in range(3))
+            if self.init == "warm":
+                iterations = em.fit_block_warm(x, w, mu, var, self.tol, self.max_iter,
+                                               self.var_floor, self.accelerate)
+            else:
+                iterations = em.fit_block(rng, x, w, mu, var, self.tol, self.max_iter,
+                                          self.var_floor, self.accelerate)
+            params = np.stack([w, mu, var], axis=1)  # the kernels sort components by mean
+        return params, {"em_iterations": iterations.astype(float)}
+
+    def _fit_sklearn(self, x, rng, previous):
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.mixture import GaussianMixture
+
+        rows, k = x.shape[0], self.n_components
+        params = np.empty((rows, 3, k))
+        iterations = np.empty(rows)
+        for r in range(rows):
+            settings: dict[str, Any] = dict(n_components=k, tol=self.tol, reg_covar=self.var_floor,
+                                            max_iter=self.max_iter,
+                                            random_state=int(rng.integers(2**31 - 1)))
+            if self.init == "warm":
+                weights = previous[r, 0] / previous[r, 0].sum()
+                settings.update(weights_init=weights, means_init=previous[r, 1][:, None],
+                                precisions_init=(1.0 / previous[r, 2])[:, None, None])
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model = GaussianMixture(**settings).fit(x[r][:, None])
+            params[r] = model.weights_, model.means_[:, 0], model.covariances_[:, 0, 0]
+            iterations[r] = model.n_iter_
+        order = np.argsort(params[:, 1], axis=1, kind="stable")
+        return np.take_along_axis(params, order[:, None, :], axis=2), iterations
+
+    def kernels(self) -> tuple[Any, ...]:
+        from . import metrics as mixtures
+
+        fit = em.fit_block_warm if self.init == "warm" else em.fit_block
+        return (sample_block, fit, mixtures._mixture_metrics, mixtures._build_tail_table)
+
+    # -- metrics -----------------------------------------------------------------------------
+
+    def metrics(self, params, info=None):
+        w, mu, var = params[..., 0, :], params[..., 1, :], params[..., 2, :]
+        sd = np.sqrt(var)
+        out = mixture_metrics(w, mu, sd, (self.weights, self.means, self.stds))
+        # The truth itself (generation 0) is at distance exactly 0, not quadrature-noise close.
+        is_truth = np.all(params == self.truth(), axis=(-2, -1))
+        for name in ("w2", "kl"):
+            out[name] = np.where(is_truth, 0.0, out[name])
+        for name, values in (("mean", mu), ("std", sd), ("weight", w)):
+            for i in range(self.n_components):
+                out[f"{name}_{i}"] = values[..., i]
+        iterations = None if info is None else info.get("em_iterations")
+        out["em_iterations"] = (np.zeros(w.shape[:-1]) if iterations is None
+                                else np.asarray(iterations, dtype=float))
+        return out
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{w:g}·N({m:g}, {s:g}²)"
+                          for w, m, s in zip(self.weights, self.means, self.stds, strict=True))
+        fitter = "scikit-learn" if self.backend == "sklearn" else "EM"
+        return f"gmm, truth {parts}; {fitter} to tol {self.tol:g}, {self.init} init"

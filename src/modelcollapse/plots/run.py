@@ -1,0 +1,49 @@
+"""TODO docstring (modelcollapse.plots)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from matplotlib.figure import Figure
+
+from .canvas import save_figure
+from .coin import absorbed_figure, paths_figure
+from .metrics import metrics_figure
+from .mixture import density_figure, variance_figure
+
+if TYPE_CHECKING:
+
+    from ..results.run import Result
+
+
+#: Figures written by :func:`plot_run` for each family (``metrics.png`` is written for all).
+FAMILY_FIGURES: dict[str, list[tuple[str, Callable[[Result], Figure]]]] = {
+    "gmm": [("variance.png", variance_figure), ("density.png", density_figure)],
+    "coin": [("paths.png", paths_figure), ("absorbed.png", absorbed_figure)],
+}
+
+
+def plot_run(result: Result, folder: Path) -> list[Path]:
+    """Write the run's PNG figures into ``folder``; return their paths.
+
+    Parameters
+    ----------
+    result
+        A finished run (in memory or loaded); at most :data:`MAX_LINES` replicates are drawn as
+        lines, and titles say so when the run has more.
+    folder
+        Where the PNG files go (created if missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``metrics.png`` for every family, then the family's own figures: ``variance.png`` and
+        ``density.png`` for ``gmm``; ``paths.png`` and ``absorbed.png`` for ``coin``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    builders = [("metrics.png", metrics_figure),
+                *FAMILY_FIGURES.get(result.config.model.name, [])]
+    return [save_figure(build(result), folder / name) for name, build in builders]

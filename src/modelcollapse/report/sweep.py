@@ -1,0 +1,585 @@
+"""The report of a sweep: the grid in words, collapse speed across it, each cell's metrics over
+generations, the table of cells, the skipped combinations and the files.
+
+:func:`sweep_page` reads a sweep folder (:class:`~modelcollapse.sweep.SweepResult`), complete or
+not, and returns a :class:`~modelcollapse.report_page.Page`. Collapse speed is drawn as in
+``sweep.png`` (:mod:`modelcollapse.sweep_plots`, whose reading of the summary it shares):
+
+one grid option varies
+    The mean event time ± 2 SE and the median against it, beside theory's ``E[T | T ≤ G]`` and
+    median; and the fraction of replicates with the event within the run ± 2 SE beside theory's
+    ``P(T ≤ G)``.
+two or more
+    Heatmaps of the median event time and of the fraction within the run over the first two
+    options, with the simulated and exact values in each cell and a menu over the values of the
+    others; invalid combinations are marked and their reason shows on hover.
+
+An unfinished sweep has no summary yet: its page shows the experiment, each cell's progress and
+the metrics of the finished work units.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from itertools import product
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..sweeps.grid import column_name, show_value
+from ..views.run import _plural, metric_label, quantile_bands
+from ..views.style import STYLE
+from .figures import GENERATION, dropdown, figure, finite, layout, line, thin
+from .page import Chart, Page, Preformatted, Section, Table, chart_text, typed
+
+if TYPE_CHECKING:
+    from ..sweeps.reader import SweepResult
+    from ..views.sweep import _Sweep
+
+#: Cells drawn as lines in the per-metric charts (the first ones, in grid order).
+MAX_CELL_LINES = 40
+#: Key metrics drawn per cell.
+CELL_METRICS = 4
+#: Replicates per cell over which the medians are taken.
+MEDIAN_REPLICATES = 10_000
+
+
+def _cell_label(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {show_value(v)}" for k, v in values.items())
+
+
+def _sequential(n: int) -> list[str]:
+    """``n`` colours from light blue to dark blue to deep red: neighbouring cells stay apart."""
+    stops = np.array([[107, 174, 214], [33, 113, 181], [8, 48, 107], [103, 0, 13], [203, 24, 29]])
+    out = []
+    for i in range(n):
+        f = 0.0 if n == 1 else i / (n - 1) * (len(stops) - 1)
+        j = min(int(f), len(stops) - 2)
+        rgb = stops[j] + (stops[j + 1] - stops[j]) * (f - j)
+        out.append("#" + "".join(f"{round(float(c)):02x}" for c in rgb))
+    return out
+
+
+# -- words ---------------------------------------------------------------------------------------
+
+
+def lede(sweep: SweepResult) -> list[str]:
+    m = sweep.manifest
+    spec = m["spec"]
+    experiment = spec.get("experiment", {})
+    grid = spec.get("grid", {})
+    family = experiment.get("family", "gmm")
+    axes = " × ".join(f"{k} ({len(v)} values)" for k, v in grid.items())
+    fixed = ", ".join(f"{k} = {show_value(v)}" for k, v in experiment.items() if k != "family")
+    skipped = f", of which {len(m['skipped'])} are invalid and skipped" if m["skipped"] else ""
+    return [
+        f"A grid of {family} experiments: every combination of {axes}, "
+        f"{_plural(len(m['cells']) + len(m['skipped']), 'combination')}{skipped}. "
+        f"Every cell is a full `modelcollapse run` with these settings"
+        + (f" and {fixed}" if fixed else "") + f", all from seed {m['seed']}.",
+        "The charts show how often and how fast the models collapse across the grid, beside "
+        "exact theory where it has an answer.",
+    ]
+
+
+def facts(sweep: SweepResult, folder: Path) -> list[tuple[str, str]]:
+    m = sweep.manifest
+    spec = m["spec"]
+    out = [(k, show_value(v)) for k, v in spec.get("experiment", {}).items()]
+    out += [(f"grid: {k}", ", ".join(show_value(x) for x in v))
+            for k, v in spec.get("grid", {}).items()]
+    units = m.get("units") or sum(c["units"] for c in m["cells"])
+    finished = int(sweep.cells["finished_units"].sum()) if m["cells"] else 0
+    out += [("cells", f"{len(m['cells']):,} valid, {len(m['skipped']):,} skipped"),
+            ("status", f"{m.get('status')} ({finished:,} of {units:,} work units finished)"),
+            ("seed", f"{m['seed']}" + (" (drawn at random)" if m.get("seed_drawn") else "")),
+            ("modelcollapse", str(m.get("versions", {}).get("modelcollapse", "?")))]
+    sessions = m.get("sessions", [])
+    if sessions:
+        wall = sum(s.get("wall_seconds", 0.0) for s in sessions)
+        out.append(("ran", f"{sessions[0].get('started', '?')} · {wall:.1f} s in "
+                           f"{_plural(len(sessions), 'session')} · "
+                           f"{sessions[-1].get('executor', '?')}"))
+    if m.get("argv"):
+        out.append(("command", " ".join(map(str, m["argv"]))))
+    out.append(("folder", str(folder)))
+    return out
+
+
+# -- collapse speed ------------------------------------------------------------------------------
+
+
+def _view(sweep: SweepResult) -> _Sweep:
+    from ..views.sweep import _Sweep
+
+    skipped: list[Mapping[str, Any]] = [{**s["values"], "reason": s["reason"]}
+                                        for s in sweep.skipped]
+    return _Sweep.of(sweep.summary, list(sweep.manifest["spec"]["grid"]), skipped, {})
+
+
+def _axis_spec(axis: Any) -> dict[str, Any]:
+    """The x axis of an option: categories, or numbers ticked at the grid's own values."""
+    if axis.scale == "categorical":
+        return {"type": "category"}
+    return {"type": axis.scale, "tickvals": [float(v) for v in axis.positions],
+            "ticktext": [chart_text(v) for v in axis.labels]}
+
+
+def speed_charts(view: _Sweep) -> list[Chart]:
+    """Collapse speed across the grid: lines for one varying option, heatmaps for more."""
+    varying = [a for a in view.axes if len(a.keys) > 1]
+    if not varying or view.event is None:
+        return []
+    if len(varying) == 1:
+        return _speed_lines(view, varying[0])
+    return _speed_heatmaps(view, varying)
+
+
+def _speed_lines(view: _Sweep, axis: Any) -> list[Chart]:
+    i = view.axes.index(axis)
+    order = sorted(range(len(view.keys)), key=lambda r: axis.keys.index(view.keys[r][i]))
+    x = [axis.position(view.keys[r][i]) if axis.scale != "categorical"
+         else show_value(view.keys[r][i]) for r in order]
+
+    def col(stat: str, exact: bool = False) -> np.ndarray:
+        return finite(view.ev(stat, exact=exact)[order])
+
+    verb, noun = view.verb, view.event
+    mean, se = col("time_mean"), col("time_se")
+    time_data = [
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": typed(mean),
+         "error_y": {"type": "data", "array": typed(np.nan_to_num(2 * se)), "visible": True,
+                     "color": STYLE.main, "thickness": 1.2},
+         "name": f"mean {noun} time ± 2 SE (replicates {verb} within the run)",
+         "line": {"color": STYLE.main, "width": 2.2}, "marker": {"size": 7},
+         "hovertemplate": "mean %{y:.4g} ± %{error_y.array:.2g}<extra></extra>"},
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": typed(col("time_median")),
+         "name": "median", "line": {"color": STYLE.main, "width": 1.4, "dash": "dot"},
+         "marker": {"size": 5, "symbol": "square"},
+         "hovertemplate": "median %{y:.4g}<extra></extra>"},
+    ]
+    for stat, label, symbol in (("time_mean", "exact E[T | T ≤ G]", "diamond-open"),
+                                ("time_median", "exact median", "x-thin-open")):
+        exact = col(stat, exact=True)
+        if np.isfinite(exact).any():
+            time_data.append({"type": "scatter", "mode": "markers", "x": x, "y": typed(exact),
+                              "name": label, "marker": {"color": STYLE.theory, "size": 11,
+                                                        "symbol": symbol,
+                                                        "line": {"width": 2,
+                                                                 "color": STYLE.theory}},
+                              "hovertemplate": f"{label}: %{{y:.4g}}<extra></extra>"})
+    frac, frac_se = col("fraction"), col("fraction_se")
+    frac_data = [{"type": "scatter", "mode": "lines+markers", "x": x, "y": typed(frac),
+                  "error_y": {"type": "data", "array": typed(np.nan_to_num(2 * frac_se)),
+                              "visible": True, "color": STYLE.main, "thickness": 1.2},
+                  "name": f"{verb} within the run ± 2 SE",
+                  "line": {"color": STYLE.main, "width": 2.2}, "marker": {"size": 7},
+                  "hovertemplate": "%{y:.1%} ± %{error_y.array:.1%}<extra></extra>"}]
+    exact = col("fraction", exact=True)
+    if np.isfinite(exact).any():
+        frac_data.append({"type": "scatter", "mode": "markers", "x": x, "y": typed(exact),
+                          "name": "exact P(T ≤ G)",
+                          "marker": {"color": STYLE.theory, "size": 11, "symbol": "diamond-open",
+                                     "line": {"width": 2, "color": STYLE.theory}},
+                          "hovertemplate": "exact %{y:.1%}<extra></extra>"})
+    x_axis = _axis_spec(axis)
+    title = axis.title
+    # Times that span decades (the coin's grow like k) read better on a log axis.
+    positive = mean[np.isfinite(mean) & (mean > 0)]
+    log_y = positive.size > 1 and math.log10(positive.max() / positive.min()) > 1.5
+    return [
+        Chart("speed-time", f"How long until the models {noun_verb(noun)}, against {axis.name}",
+              figure(time_data, layout(title, f"{noun} time T (generations)", log_y=log_y,
+                                       xaxis=x_axis, hovermode="x unified")),
+              f"{_definition(view)} The mean is over the replicates whose {noun} came within "
+              "the run, so it estimates E[T | T ≤ G]; theory's exact value is the magenta "
+              "diamond."),
+        Chart("speed-fraction", f"How many replicates {verb} within the run, against "
+                                f"{axis.name}",
+              figure(frac_data, layout(title, f"fraction {verb} by the last generation",
+                                       xaxis=x_axis,
+                                       yaxis={"tickformat": ".0%", "range": [-0.03, 1.05]})),
+              "Simulated fraction ± 2 SE, with theory's exact P(T ≤ G) in magenta where it "
+              "has one."),
+    ]
+
+
+def noun_verb(noun: str | None) -> str:
+    return {"absorption": "are absorbed", "collapse": "collapse",
+            "fixation": "fix on one token"}.get(str(noun), "collapse")
+
+
+def _definition(view: _Sweep) -> str:
+    from ..views.sweep import EVENTS
+
+    if view.event is None:
+        return ""
+    c = view.constant("collapse-fraction")
+    text = EVENTS[view.event][1].format(c="c" if c is None else show_value(c),
+                                        m=view.collapse_metric())
+    return text[0].upper() + text[1:] + "."
+
+
+def _speed_heatmaps(view: _Sweep, varying: list[Any]) -> list[Chart]:
+    xa, ya, rest = varying[0], varying[1], varying[2:]
+    ix, iy = view.axes.index(xa), view.axes.index(ya)
+    rest_index = [view.axes.index(a) for a in rest]
+    panels = list(product(*(a.keys for a in rest))) or [()]
+    horizon = view.horizon()
+    stats = {name: finite(view.ev(name)) for name in
+             ("time_median", "time_mean", "time_se", "fraction", "fraction_se")}
+    exact = {name: finite(view.ev(name, exact=True)) for name in
+             ("time_median", "time_mean", "fraction")}
+    charts = []
+    for what in ("time", "fraction"):
+        data = []
+        for p_i, panel in enumerate(panels):
+            z = np.full((len(ya.keys), len(xa.keys)), np.nan)
+            text = [["" for _ in xa.keys] for _ in ya.keys]
+            hover = [["" for _ in xa.keys] for _ in ya.keys]
+            for r, key in enumerate(view.keys):
+                if tuple(key[i] for i in rest_index) != panel:
+                    continue
+                a, b = ya.keys.index(key[iy]), xa.keys.index(key[ix])
+                z[a, b], text[a][b], hover[a][b] = _heat_cell(what, r, stats, exact, horizon,
+                                                              view.verb)
+            for key, reason in view.invalid.items():
+                if tuple(key[i] for i in rest_index) != panel:
+                    continue
+                a, b = ya.keys.index(key[iy]), xa.keys.index(key[ix])
+                text[a][b], hover[a][b] = "invalid", chart_text(reason)
+            time = what == "time"
+            data.append({
+                "type": "heatmap", "x": [chart_text(v) for v in xa.labels],
+                "y": [chart_text(v) for v in ya.labels], "z": typed(z),
+                "text": text, "customdata": hover, "texttemplate": "%{text}",
+                "textfont": {"size": 11}, "hoverongaps": True,
+                "hovertemplate": f"{chart_text(xa.name)} = %{{x}}<br>{chart_text(ya.name)} = "
+                                 "%{y}<br>%{customdata}<extra></extra>",
+                # Dark red is bad in both: fast collapse, frequent collapse.
+                "colorscale": [[0, "#bd0026"], [0.5, "#fd8d3c"], [1, "#ffffcc"]] if time else
+                              [[0, "#ffffcc"], [0.5, "#fd8d3c"], [1, "#bd0026"]],
+                "zmin": 0.0, "zmax": (1.0 if not time else float(np.nanmax(horizon))
+                                      if np.isfinite(horizon).any() else None),
+                "colorbar": {"title": {"text": "median T" if time else view.verb},
+                             "thickness": 14, **({} if time else {"tickformat": ".0%"})},
+                "visible": p_i == 0, "xgap": 2, "ygap": 2,
+            })
+        menus = []
+        if len(panels) > 1:
+            labels = [", ".join(f"{a.name} = {show_value(v)}" for a, v in zip(rest, panel,
+                                                                              strict=True))
+                      for panel in panels]
+            menus = [dropdown(labels, [[i == j for i in range(len(panels))]
+                                       for j in range(len(panels))], title="")]
+        layout_ = layout(xa.title, ya.title, hovermode="closest", showlegend=False,
+                         updatemenus=menus, xaxis={"type": "category", "showgrid": False},
+                         yaxis={"type": "category", "showgrid": False},
+                         plot_bgcolor="#ececec", margin={"t": 45})
+        if what == "time":
+            charts.append(Chart(
+                "speed-time", f"Median {view.event} time across the grid", figure(data, layout_),
+                f"{_definition(view)} Each cell shows the simulated median and, beneath, "
+                "theory's exact median where it has one; “> G” means fewer than half the "
+                "replicates got there within the run."
+                + (" Grey cells are invalid combinations (hover for the reason)."
+                   if view.invalid else "")
+                + (" Pick the other options' values in the menu." if menus else ""),
+                height=480))
+        else:
+            charts.append(Chart(
+                "speed-fraction", f"Fraction of replicates {view.verb} within the run",
+                figure(data, layout_),
+                "Simulated fraction, and beneath it theory's exact P(T ≤ G) where it has one. "
+                "Hover for the standard error.", height=480))
+    return charts
+
+
+def _heat_cell(what: str, r: int, stats: dict[str, np.ndarray], exact: dict[str, np.ndarray],
+               horizon: np.ndarray, verb: str) -> tuple[float, str, str]:
+    """A heatmap cell's colour value, its text, and its hover text."""
+
+    def num(x: float) -> str:
+        return "–" if not math.isfinite(x) else f"{x:.3g}"
+
+    fraction, fraction_se = stats["fraction"][r], stats["fraction_se"][r]
+    hover = (f"{verb} within the run: {num(100 * fraction)}% ± {num(100 * fraction_se)}"
+             f"<br>mean time {num(stats['time_mean'][r])} ± {num(stats['time_se'][r])}, "
+             f"median {num(stats['time_median'][r])}")
+    if math.isfinite(exact["fraction"][r]):
+        hover += (f"<br>exact: {num(100 * exact['fraction'][r])}%, E[T | T ≤ G] "
+                  f"{num(exact['time_mean'][r])}, median {num(exact['time_median'][r])}")
+    if what == "time":
+        median = stats["time_median"][r]
+        g = horizon[r]
+        if not math.isfinite(median):
+            value, text = (g if math.isfinite(g) else np.nan), "> G"
+        else:
+            value, text = median, num(median)
+        e = exact["time_median"][r]
+        if math.isfinite(e):
+            text += f"<br>{num(e)}"
+        return float(value), text, hover
+    text = "–" if not math.isfinite(fraction) else f"{100 * fraction:.0f}%"
+    e = exact["fraction"][r]
+    if math.isfinite(e):
+        text += f"<br>{100 * e:.0f}%"
+    return float(fraction), text, hover
+
+
+# -- each cell over generations ------------------------------------------------------------------
+
+
+def event_charts(sweep: SweepResult, view: _Sweep) -> list[Chart]:
+    """The fraction of each cell's replicates with the event by generation t (from replicates/)."""
+    import pyarrow.parquet as pq
+
+    from ..statistics import empirical_cdf
+    from ..sweeps.store import SweepFolder
+
+    if view.event is None:
+        return []
+    column = f"{view.event}_time"
+    cells = sweep.manifest["cells"][:MAX_CELL_LINES]
+    folder = SweepFolder(sweep.path)
+    data = []
+    for cell, colour in zip(cells, _sequential(len(cells)), strict=True):
+        files = sorted(folder.replicates_dir.glob(f"{cell['id']}-u*.parquet"))
+        if not files:
+            continue
+        times = np.concatenate([pq.read_table(f, columns=[column])[column].to_numpy(
+            zero_copy_only=False).astype(float) for f in files])
+        g = int(cell["config"]["n_generations"])
+        fraction = empirical_cdf(times, g)
+        index = thin(g + 1)
+        name = _cell_label(cell["values"])
+        data.append(line(index, fraction[index], name, color=colour, width=1.8, shape="hv",
+                         hover=f"{chart_text(name)}: %{{y:.1%}}<extra></extra>"))
+    if not data:
+        return []
+    return [Chart("speed-curves", f"Fraction of replicates {view.verb} by each generation, "
+                                  "cell by cell",
+                  figure(data, layout(GENERATION, f"fraction {view.verb} by t", hovermode="closest",
+                                      yaxis={"tickformat": ".0%", "range": [-0.02, 1.02]},
+                                      legend={"orientation": "v", "x": 1.02, "xanchor": "left",
+                                              "y": 1, "yanchor": "top"})),
+                  "From every replicate of each cell; click a cell in the legend to hide it, "
+                  "double-click to show it alone.", height=420)]
+
+
+
+def cell_metric_charts(sweep: SweepResult) -> list[Chart]:
+    """One chart per key metric: each cell's median over generations (cells toggle in the
+    legend), from the finished work units."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from ..sweeps.store import SweepFolder
+
+    cells = sweep.manifest["cells"]
+    if not cells:
+        return []
+    first = sweep.config(cells[0]["id"])
+    metrics = list(first.model.key_metrics)[:CELL_METRICS]
+    shown = cells[:MAX_CELL_LINES]
+    colours = _sequential(len(shown))
+    folder = SweepFolder(sweep.path)
+    series: dict[str, list[tuple[str, str, np.ndarray]]] = {m: [] for m in metrics}
+    for cell, colour in zip(shown, colours, strict=True):
+        files = sorted(folder.metrics_dir.glob(f"{cell['id']}-u*.parquet"))
+        if not files:
+            continue
+        n_gen = int(cell["config"]["n_generations"]) + 1
+        # Each unit's file is read once, for all the metrics drawn.
+        tables = [pq.read_table(f, columns=["replicate", "metric", "generation", "value"],
+                                filters=[("metric", "in", metrics),
+                                         ("replicate", "<", MEDIAN_REPLICATES)])
+                  for f in files]
+        for metric in metrics:
+            values = []
+            for table in tables:
+                rows = table.filter(pc.equal(table["metric"], metric))
+                values.append(_trajectories(rows, n_gen))
+            traj = np.concatenate(values)
+            if traj.size:
+                q = quantile_bands(traj, [5.0, 50.0, 95.0])
+                series[metric].append((_cell_label(cell["values"]), colour, q))
+    charts = []
+    for metric in metrics:
+        if not series[metric]:
+            continue
+        title, label = metric_label(metric)
+        data = []
+        for name, colour, q in series[metric]:
+            index = thin(q.shape[1])
+            data.append(line(index, q[1, index], name, color=colour, width=1.8,
+                             customdata=typed(np.stack([q[0, index], q[2, index]], axis=1)),
+                             hover=f"{chart_text(name)}: %{{y:.4g}} (5–95%: "
+                                   "%{customdata[0]:.3g} to %{customdata[1]:.3g})"
+                                   "<extra></extra>"))
+        more = len(cells) - len(shown)
+        charts.append(Chart(
+            f"cells-{metric}", f"{title}: the median of each cell", figure(data, layout(
+                GENERATION, label, hovermode="closest",
+                legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1,
+                        "yanchor": "top"},
+                margin={"r": 10})),
+            "Each line is one cell's median across its replicates; hover for its 5–95% range, "
+            "click a cell in the legend to hide it, double-click to show it alone."
+            + (f" The first {len(shown)} of {len(cells)} cells are drawn ({more} more in "
+               "metrics/)." if more > 0 else ""), height=440))
+    return charts
+
+
+def _trajectories(rows: Any, n_gen: int) -> np.ndarray:
+    """One metric's rows of a unit file as ``[replicate, generation]``.
+
+    Units are written sorted by replicate and generation, so the sort is skipped when a cheap
+    check confirms that order (it is most of the time of a large sweep's report otherwise).
+    """
+    replicate = rows["replicate"].to_numpy()
+    generation = rows["generation"].to_numpy()
+    value = rows["value"].to_numpy()
+    in_order = (np.all(replicate[1:] >= replicate[:-1])
+                and np.array_equal(generation.reshape(-1, n_gen),
+                                   np.broadcast_to(np.arange(n_gen), (generation.size // n_gen,
+                                                                      n_gen))))
+    if not in_order:
+        value = value[np.lexsort((generation, replicate))]
+    return value.reshape(-1, n_gen)
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+
+def cells_table(sweep: SweepResult, view: _Sweep | None) -> Table:
+    """One row per cell: grid values, then how often and how fast it collapsed (or, before the
+    sweep is complete, its progress)."""
+    grid = list(sweep.manifest["spec"]["grid"])
+    columns = [column_name(k) for k in grid]
+    if view is None:
+        frame = sweep.cells
+        rows = [[*(row[c] for c in columns), int(row["finished_units"]), int(row["units"]),
+                 row["cell"]] for _, row in frame.iterrows()]
+        n = len(columns)
+        return Table([*grid, "finished units", "units", "cell"], rows,
+                     numeric={n, n + 1}, sortable=True,
+                     caption="The sweep is not complete: each cell's progress.")
+    frame = view.frame
+    event, verb = view.event, view.verb
+    metric = view.collapse_metric()
+    head = [*grid, "replicates"]
+    stats: list[tuple[str, np.ndarray, float]] = []
+    if event is not None:
+        stats += [(f"{verb} by end %", view.ev("fraction"), 100.0),
+                  ("± SE", view.ev("fraction_se"), 100.0),
+                  ("exact %", view.ev("fraction", exact=True), 100.0),
+                  (f"mean {event} time", view.ev("time_mean"), 1.0),
+                  ("± SE ", view.ev("time_se"), 1.0),
+                  ("exact E[T | T ≤ G]", view.ev("time_mean", exact=True), 1.0),
+                  ("median time", view.ev("time_median"), 1.0),
+                  ("exact median", view.ev("time_median", exact=True), 1.0)]
+    final = f"final_{metric}_median"
+    if final in frame.columns:
+        stats.append((f"final {metric}, median", view.column(final), 1.0))
+    rows = []
+    for r in range(len(frame)):
+        row = [frame[column_name(k)].iloc[r] if column_name(k) in frame.columns else None
+               for k in grid]
+        row = [getattr(v, "item", lambda v=v: v)() for v in row]
+        row.append(int(frame["replicates"].iloc[r]))
+        row += [float(values[r] * scale) if math.isfinite(values[r]) else None
+                for _, values, scale in stats]
+        row.append(str(frame["cell"].iloc[r]))
+        rows.append(row)
+    n = len(grid)
+    return Table([*head, *(name.strip() for name, _, _ in stats), "cell"], rows,
+                 numeric=set(range(n, n + 1 + len(stats))), sortable=True,
+                 caption="Click a column's name to sort. Times are in generations; “–”: no "
+                         "replicate had the event, or theory has no exact value.")
+
+
+def skipped_table(sweep: SweepResult) -> Table | None:
+    if not sweep.skipped:
+        return None
+    grid = list(sweep.manifest["spec"]["grid"])
+    rows = [[*(s["values"].get(k) for k in grid), s["reason"]] for s in sweep.skipped]
+    return Table([*grid, "why it was skipped"], rows,
+                 caption="Invalid combinations of the grid, not run.")
+
+
+def files_section(sweep: SweepResult, folder: Path) -> Section:
+    from ..sweeps.store import SweepFolder
+
+    store = SweepFolder(folder)
+    n_metrics = len(list(store.metrics_dir.glob("*.parquet"))) if store.metrics_dir.is_dir() \
+        else 0
+    entries = [("manifest.json", "the sweep file, seed, cells, work units, sessions"),
+               ("summary.parquet", "one row per cell: the table above, with every quantile"),
+               ("metrics/", f"every replicate's metrics, one Parquet file per work unit "
+                            f"({n_metrics:,} files), with the cell's grid values as columns"),
+               ("replicates/", "one row per replicate: event times and final values"),
+               *((f, "figure (PNG)") for f in sweep.manifest.get("files", {}).get("figures",
+                                                                                   []))]
+    rows: list[list[Any]] = []
+    links: dict[tuple[int, int], str] = {}
+    for name, note in entries:
+        if not (folder / name.rstrip("/")).exists():
+            continue
+        links[(len(rows), 0)] = name
+        rows.append([name, note])
+    code = (f"import modelcollapse as mc\nsweep = mc.load({str(folder)!r})\n"
+            "sweep.summary               # one row per cell (pandas)\n"
+            "sweep.metrics_of(sweep.summary.cell[0])   # one cell's tidy metrics\n\n"
+            "# or with DuckDB, straight from the files:\n"
+            f"# duckdb -c \"SELECT * FROM '{folder}/metrics/*.parquet' LIMIT 5\"")
+    return Section("files", "Files", ["The tables behind this page, beside it in the sweep "
+                                      "folder (links are relative: keep the page in its folder)."],
+                   [Table(["file", "what it holds"], rows, links=links), Preformatted(code)])
+
+
+def sweep_page(sweep: SweepResult, *, folder: Path, title: str | None = None) -> Page:
+    """The report of a sweep folder, complete or not.
+
+    Parameters
+    ----------
+    sweep
+        The sweep (loaded from ``folder``).
+    folder
+        The sweep folder (for the file list).
+    title
+        The page's heading (default: the folder's name).
+    """
+    complete = sweep.complete and (folder / "summary.parquet").is_file()
+    view = _view(sweep) if complete else None
+    sections = []
+    if view is not None:
+        charts = speed_charts(view)
+        paragraphs = ([f"How often and how fast the models {noun_verb(view.event)} in each cell "
+                       "of the grid, with theory's exact values in magenta where it has them."]
+                      if charts else ["No grid option varies, or the family has no collapse "
+                                      "event: see the table of cells."])
+        sections.append(Section("speed", "Collapse speed across the grid", paragraphs,
+                                [*charts, *event_charts(sweep, view)]))
+    else:
+        sections.append(Section("progress", "Progress", [
+            f"This sweep is {sweep.manifest.get('status')}: run the same `modelcollapse sweep` "
+            "command again to finish it. The summary and the collapse-speed charts appear when "
+            "every work unit is done; the metrics below come from the finished units."]))
+    per_cell = cell_metric_charts(sweep)
+    if per_cell:
+        sections.append(Section("cells-metrics", "Metrics over generations, cell by cell", [
+            "The key metrics of each cell's fitted models against generation."], per_cell))
+    items: list[Any] = [cells_table(sweep, view)]
+    skipped = skipped_table(sweep)
+    if skipped is not None:
+        items.append(skipped)
+    sections.append(Section("cells", "Table of cells", [], items))
+    sections.append(files_section(sweep, folder))
+    version = sweep.manifest.get("versions", {}).get("modelcollapse", "?")
+    return Page(title=title if title is not None else folder.name, lede=lede(sweep),
+                facts=facts(sweep, folder), sections=sections,
+                footer=f"modelcollapse {version} · report of sweep {folder.name} · charts by "
+                       "Plotly")

@@ -1,0 +1,34 @@
+"""TODO docstring (modelcollapse.collapse_speed)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def law_quantile(cdf: np.ndarray, q: float) -> float:
+    """The smallest ``t`` with ``cdf[t] ≥ q``; ``inf`` if there is none."""
+    t = int(np.searchsorted(cdf, q - 1e-12))
+    return float(t) if t < len(cdf) else math.inf
+
+
+def censored_quantile(times: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of event times with ``NaN`` for "not within the run" (``inf`` then).
+
+    The smallest observed time ``t`` with empirical ``P(T ≤ t) ≥ q`` (numpy's ``inverted_cdf``),
+    the same definition as :func:`law_quantile`, so censored replicates count as later than every
+    observed time and the quantile is ``inf`` when they are too many.
+    """
+    values = np.sort(np.where(np.isnan(times), np.inf, times))
+    if values.size == 0:
+        return math.nan
+    index = max(math.ceil(q * values.size - 1e-9) - 1, 0)
+    return float(values[index])
+
+
+def empirical_cdf(times: np.ndarray, horizon: int) -> np.ndarray:
+    """``P̂(T ≤ t)`` for ``t = 0..horizon`` over all replicates (censored ones never count)."""
+    hit = times[np.isfinite(times)].astype(np.int64)
+    counts = np.bincount(hit[hit <= horizon], minlength=horizon + 1)
+    return np.cumsum(counts) / max(times.size, 1)

@@ -1,0 +1,338 @@
+"""TODO docstring (modelcollapse.sweep)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError
+from ..results.folders import free_folder
+from ..runner.provenance import environment, now
+from ..seeding import STREAM_VERSION, draw_seed
+from .executors import Executor, make_executor
+from .grid import SweepSpec, column_name
+from .plan import SweepPlan, _column_value, as_spec, plan
+from .reader import SweepResult
+from .store import FORMAT, SUMMARY, SweepFolder, check_resumable
+from .units import UnitTask, run_unit
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+Log = Callable[[str], None]
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """The sweep was stopped (Ctrl-C, SIGTERM); finished units are kept.
+
+    Attributes
+    ----------
+    path
+        The sweep folder.
+    finished, total
+        Work units finished (including earlier runs) and in all.
+    """
+
+    def __init__(self, path: Path, finished: int, total: int) -> None:
+        super().__init__(f"{finished} of {total} work units finished")
+        self.path = path
+        self.finished = finished
+        self.total = total
+
+
+class SweepFailed(RuntimeError):
+    """A work unit failed (or kept killing its workers); finished units are kept."""
+
+    def __init__(self, path: Path, finished: int, total: int, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.path = path
+        self.finished = finished
+        self.total = total
+        self.error = error
+
+
+def default_folder(spec: SweepSpec, root: Path | str = "runs") -> Path:
+    """``runs/sweep-<name>``: fixed, so that running the same command again resumes."""
+    return Path(root) / f"sweep-{spec.name}"
+
+
+def _choose_folder(spec: SweepSpec, out: Path | str | None, force: bool) -> Path:
+    settings = spec.output_settings()
+    path = Path(out) if out is not None else settings.get("out") or default_folder(spec)
+    path = Path(path)
+    if force and path.exists() and (not path.is_dir() or any(path.iterdir())):
+        return free_folder(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError("--out", "must be a folder", str(path))
+    return path
+
+
+def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str | None = None,
+          seed: int | None = None, workers: int | None = None, scheduler: str | None = None,
+          dask_local: int | None = None, executor: Executor | None = None, force: bool = False,
+          plots: bool | None = None, progress: bool = False, argv: list[str] | None = None,
+          log: Log | None = None, report: bool = False) -> SweepResult:
+    """Run (or resume) a sweep and write its folder.
+
+    Parameters
+    ----------
+    spec
+        The sweep: a :class:`SweepSpec`, a mapping with ``experiment`` and ``grid`` tables, or a
+        TOML file.
+    out
+        The sweep folder (default ``[experiment] out`` or ``runs/sweep-<file name>``). If it holds
+        this sweep, finished units are kept and only the rest run; if it holds anything else,
+        the sweep is refused (``force`` starts a new folder beside it instead).
+    seed
+        Overrides the file's seed. Without either, a resumed sweep keeps its seed and a new one
+        draws a seed (recorded and printed).
+    workers
+        Local worker processes (default all cores; 1 runs everything in this process).
+    scheduler, dask_local
+        Run on the Dask cluster at this address, or on a new local Dask cluster of this many
+        workers (needs ``pip install 'modelcollapse[dask]'``).
+    executor
+        Any object with ``imap_unordered`` and ``close`` (:mod:`modelcollapse.executors`),
+        instead of the three options above.
+    force
+        Start a new folder (``…-2``) if ``out`` holds files.
+    plots
+        Write ``sweep.png`` (default: ``[experiment] plots``, else true).
+    progress
+        A progress bar over work units, with ETA, on standard error.
+    argv
+        The command line to record.
+    log
+        Receives one-line messages (the folder, the executor, resumption); default silent.
+    report
+        When the sweep is complete, also write the interactive ``report.html`` into its folder
+        (:func:`modelcollapse.write_report`; needs ``pip install 'modelcollapse[report]'``,
+        checked before anything runs).
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    SweepInterrupted
+        On Ctrl-C / SIGTERM, after the finished units are safely written.
+    SweepFailed
+        If a unit raised or the cluster gave it up; finished units are kept.
+    """
+    say = log or (lambda line: None)
+    spec = as_spec(spec)
+    if report:
+        from ..report.write import check_available
+
+        check_available()
+    settings = spec.output_settings()
+    plots = settings.get("plots", True) if plots is None else plots
+    workers = settings.get("workers") if workers is None else workers
+    path = _choose_folder(spec, out, force)
+    folder = SweepFolder(path)
+    manifest = folder.manifest()
+    if manifest is None and path.is_dir() and any(path.iterdir()):
+        raise ConfigError("--out", "must be a new or empty folder, or a sweep folder to resume; "
+                          "it holds other files (use --force to start a new folder)", str(path))
+    requested_seed = spec.seed if seed is None else seed
+    if manifest is not None:
+        check_resumable(folder, manifest, spec=spec.canonical(), seed=requested_seed,
+                        stream_version=STREAM_VERSION)
+        seed = manifest["seed"]
+        kept_units = {c["id"]: c["blocks_per_unit"] for c in manifest["cells"]}
+        sweep_plan = plan(spec, seed=seed, blocks_per_unit=kept_units)
+    else:
+        seed = requested_seed if requested_seed is not None else draw_seed()
+        sweep_plan = plan(spec, seed=seed)
+    _check_memory(sweep_plan, workers, local=scheduler is None and dask_local is None
+                  and executor is None)
+
+    started, t0 = now(), time.perf_counter()
+    finished = folder.finished_units()
+    tasks = sweep_plan.tasks()
+    todo = [t for t in tasks if t.name not in finished]
+    n_done = len(tasks) - len(todo)
+    say(f"sweep {spec.source}: {len(sweep_plan.cells)} cells, {len(tasks)} work units"
+        + (f", {len(sweep_plan.skipped)} invalid combinations skipped" if sweep_plan.skipped
+           else "") + f"; seed {seed}" + (" (drawn; pass --seed to repeat)"
+                                           if requested_seed is None and manifest is None
+                                           else ""))
+    # The executor first: a scheduler that cannot be reached must not leave a folder behind.
+    runner = None
+    if todo:
+        runner = executor or make_executor(workers=workers, scheduler=scheduler,
+                                           dask_local=dask_local)
+    completed = False
+    try:
+        folder.path.mkdir(parents=True, exist_ok=True)
+        folder.create()
+        if manifest is None:
+            manifest = _new_manifest(sweep_plan, seed_drawn=requested_seed is None, argv=argv,
+                                     started=started)
+        manifest["status"] = "running"
+        session: dict[str, Any] = {"started": started, "units_already_done": n_done}
+        manifest.setdefault("sessions", []).append(session)
+        folder.write_manifest(manifest)
+        if runner is not None:
+            if n_done:
+                say(f"resuming {path}: {n_done} of {len(tasks)} units already done")
+            _run_units(todo, runner, folder, manifest, session, n_total=len(tasks),
+                       n_done=n_done, progress=progress, say=say)
+        else:
+            say(f"all {len(tasks)} units were already done")
+        completed = True
+    finally:
+        if runner is not None and executor is None:
+            runner.close(cancel=not completed)
+    _finish(sweep_plan, folder, manifest, session, plots=plots, t0=t0)
+    result = SweepResult(path, manifest)
+    if report:
+        from ..report.write import write_report
+
+        write_report(path)
+    return result
+
+
+def _run_units(todo: list[UnitTask], runner: Executor, folder: SweepFolder,
+               manifest: dict[str, Any], session: dict[str, Any], *, n_total: int, n_done: int,
+               progress: bool, say: Log) -> None:
+    """Run ``todo`` on ``runner`` and write each unit as it comes back."""
+    from ..runner.progress import progress_bar
+
+    session["executor"] = runner.description
+    folder.write_manifest(manifest)
+    say(f"running {len(todo)} units on {runner.description}; results: {folder.path}")
+    written = n_done
+    try:
+        with progress_bar(n_total, "sweep", enabled=progress, unit="unit", initial=n_done,
+                          scale=False) as advance:
+            for output in runner.imap_unordered(run_unit, todo):
+                folder.write_unit(output.name, output.metrics, output.replicates)
+                written += 1
+                advance(1)
+    except KeyboardInterrupt:
+        _stop(folder, manifest, session, "interrupted", written)
+        raise SweepInterrupted(folder.path, written, n_total) from None
+    except ConfigError:
+        raise
+    except Exception as err:
+        _stop(folder, manifest, session, "failed", written, error=err)
+        raise SweepFailed(folder.path, written, n_total, err) from err
+    session["units_run"] = written - n_done
+
+
+def _stop(folder: SweepFolder, manifest: dict[str, Any], session: dict[str, Any], status: str,
+          written: int, error: BaseException | None = None) -> None:
+    manifest["status"] = status
+    session.update({"stopped": now(), "status": status, "units_finished": written})
+    if error is not None:
+        session["error"] = f"{type(error).__name__}: {error}"
+    folder.write_manifest(manifest)
+
+
+def _check_memory(sweep_plan: SweepPlan, workers: int | None, *, local: bool) -> None:
+    """Refuse, before anything runs, a unit that would not fit ``workers`` times in memory."""
+    if not local:
+        return  # remote workers: the cluster's own limits apply
+    from ..runner.blocks import default_workers
+    from ..runner.memory import available_memory, check_memory
+
+    available = available_memory()
+    if available is None:
+        return
+    parallel = default_workers() if workers is None else workers
+    for planned in sweep_plan.cells:
+        cfg = planned.config
+        unit_replicates = min(cfg.n_replicates, planned.blocks_per_unit * cfg.block_size)
+        check_memory(dataclasses.replace(cfg, n_replicates=unit_replicates), workers=1,
+                     available=available // max(1, parallel))
+
+
+def _new_manifest(sweep_plan: SweepPlan, *, seed_drawn: bool, argv: list[str] | None,
+                  started: str) -> dict[str, Any]:
+    spec = sweep_plan.spec
+    return {
+        "kind": "sweep",
+        "format": FORMAT,
+        "stream_version": STREAM_VERSION,
+        "status": "running",
+        "name": spec.name,
+        "source": spec.source,
+        "spec": spec.canonical(),
+        "seed": sweep_plan.seed,
+        "seed_drawn": seed_drawn,
+        "axes": spec.axes(),
+        "cells": [{"id": c.cell.id, "index": c.cell.index,
+                   "values": {k: _column_value(v) for k, v in c.cell.values.items()},
+                   "config": c.config.to_dict(), "stream_key": c.config.stream_key,
+                   "blocks_per_unit": c.blocks_per_unit, "units": c.n_units}
+                  for c in sweep_plan.cells],
+        "skipped": [{"index": s.index,
+                     "values": {k: _column_value(v) for k, v in s.values.items()},
+                     "reason": s.reason} for s in sweep_plan.skipped],
+        "units": sweep_plan.n_units,
+        "files": {"metrics": "metrics/", "replicates": "replicates/", "summary": SUMMARY,
+                  "figures": []},
+        "started": started,
+        **environment(argv),
+    }
+
+
+def _finish(sweep_plan: SweepPlan, folder: SweepFolder, manifest: dict[str, Any],
+            session: dict[str, Any], *, plots: bool, t0: float) -> None:
+    """Write the summary (and the figure) from the unit files, then mark the sweep complete."""
+    frame = summarize_sweep(sweep_plan, folder)
+    folder.write_summary(frame)
+    figures: list[str] = []
+    if plots:
+        try:
+            from ..plots.sweep import plot_sweep
+
+            paths = plot_sweep(frame, axes=sweep_plan.spec.axes(), folder=folder.path,
+                               skipped=[{**s.values, "reason": s.reason}
+                                        for s in sweep_plan.skipped],
+                               title=f"sweep {sweep_plan.spec.name}")
+            figures = [p.name for p in paths]
+        except Exception as err:  # the tables matter more than the figure
+            import warnings
+
+            warnings.warn(f"the sweep figure was not written: {type(err).__name__}: {err}",
+                          RuntimeWarning, stacklevel=3)
+            manifest["figures_error"] = f"{type(err).__name__}: {err}"
+    manifest["files"]["figures"] = figures
+    manifest["status"] = "complete"
+    manifest["finished"] = now()
+    session.update({"finished": manifest["finished"],
+                    "wall_seconds": round(time.perf_counter() - t0, 3)})
+    folder.write_manifest(manifest)
+
+
+def summarize_sweep(sweep_plan: SweepPlan, folder: SweepFolder) -> pd.DataFrame:
+    """One row per cell: the grid values, the run's sizes and the statistics of
+    :func:`modelcollapse.sweep_summary.cell_summary`."""
+    from .summary import cell_summary, summary_frame
+
+    rows = []
+    grid_keys = list(sweep_plan.spec.grid)
+    for planned in sweep_plan.cells:
+        cell, cfg = planned.cell, planned.config
+        table = folder.read_replicates(cell.id)
+        drop = {"cell", *(column_name(k) for k in grid_keys)}
+        columns = {name: table[name].to_numpy(zero_copy_only=False).astype(float)
+                   if name != "replicate" else table[name].to_numpy()
+                   for name in table.column_names if name not in drop}
+        row: dict[str, Any] = {"cell": cell.id, "cell_index": cell.index}
+        row.update({column_name(k): _column_value(v) for k, v in cell.values.items()})
+        described = {"family": cfg.model.name, "policy": cfg.data_policy.name,
+                     "samples": cfg.n_samples, "generations": cfg.n_generations,
+                     "collapse_fraction": cfg.collapse_fraction}
+        row.update({k: v for k, v in described.items() if k not in row})
+        stats = cell_summary(cfg, columns)
+        row.update({k: v for k, v in stats.items() if k not in row})
+        rows.append(row)
+    return summary_frame(rows)

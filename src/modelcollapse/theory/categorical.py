@@ -1,0 +1,81 @@
+"""TODO docstring (modelcollapse.theory)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from .coin import coin_mix_law, coin_mix_transition_matrix
+from .pieces import Pieces
+
+
+def categorical_expected_support_one(q: np.ndarray, n_samples: int) -> float:
+    """``E support_1 = Σ_v 1 − (1 − q_v)^N``: tokens drawn at least once in generation 1."""
+    q = np.asarray(q, dtype=float)
+    return float(np.sum(-np.expm1(n_samples * np.log1p(-q))))
+
+
+def categorical_expected_support(q: np.ndarray, n_samples: int, n_generations: int,
+                                 parts: Pieces) -> np.ndarray:
+    """Exact ``E support_t`` for ``t = 0..G`` (``support_0 = V``).
+
+    Each token's count in the training set is a coin chain with ``p0 = q_v`` and ``k = N`` (a
+    multinomial's margins are binomial, a multivariate hypergeometric's are hypergeometric), and
+    the token is in the model's support iff its count is positive, so
+    ``E support_t = Σ_v P(H^v_t > 0)``.
+
+    * ``mix`` without fresh data (``replace`` included): the chain does not depend on ``q_v``,
+      so one backward pass gives ``u_t(i) = P(H_t = 0 | H_1 = i)`` for all ``i`` and
+      ``P(H^v_t = 0) = Σ_i Binom(i; N, q_v) u_t(i)``: cost ``O(G N²)``.
+    * ``mix`` with fresh data: one forward pass per distinct ``q_v``: cost ``O(V G N²)``.
+    * ``accumulate``: a token never leaves the pool, and only fresh data can add one the pool
+      lacks, so ``P(gone at t) = (1 − q_v)^{N + (t − 1) m}``.
+
+    ``accumulate-subsample`` has no such closed form: :class:`ValueError`.
+    """
+    q = np.asarray(q, dtype=float)
+    n, g = n_samples, n_generations
+    out = np.empty(g + 1)
+    out[0] = np.count_nonzero(q)
+    if g == 0:
+        return out
+    if parts.kind == "accumulate":
+        draws = n + parts.real * np.arange(g)            # fresh draws seen by generation t
+        gone = np.exp(draws[:, None] * np.log1p(-np.minimum(q, 1.0))[None, :])
+        out[1:] = np.sum(1.0 - gone, axis=1)
+        return out
+    if parts.kind != "mix":
+        raise ValueError(f"no exact support law under {parts.kind}")
+    states = np.arange(n + 1)
+    first = stats.binom.pmf(states[None, :], n, q[:, None])        # [V, N + 1], H_1's law
+    if parts.real == 0:
+        matrix = coin_mix_transition_matrix(n, 0.5, parts)          # p0 unused without m
+        gone_from = (states == 0).astype(float)                     # u_1
+        for t in range(1, g + 1):
+            out[t] = np.sum(1.0 - first @ gone_from)
+            gone_from = matrix @ gone_from
+        return out
+    values, inverse = np.unique(q, return_inverse=True)
+    gone = np.empty((g, values.size))
+    for j, value in enumerate(values):
+        law = coin_mix_law(float(value), n, g, parts)
+        gone[:, j] = law[:, 0]
+    out[1:] = np.sum(1.0 - gone[:, inverse], axis=1)
+    return out
+
+
+def gini_simpson(q: np.ndarray) -> np.ndarray:
+    """Gini–Simpson diversity ``1 − Σ_v q_v²`` (along the last axis)."""
+    q = np.asarray(q, dtype=float)
+    return 1.0 - np.sum(q * q, axis=-1)
+
+
+def categorical_expected_gini_simpson(q: np.ndarray, n_samples: int,
+                                      t: np.ndarray | int) -> np.ndarray:
+    """``E[1 − Σ q_t²] = (1 − Σ q²) (1 − 1/N)^t`` under ``replace``."""
+    return gini_simpson(q) * (1 - 1 / n_samples) ** np.asarray(t, dtype=float)
+
+
+def last_survivor_probability(q: np.ndarray) -> np.ndarray:
+    """``P(token v is the one left) = q_v`` under ``replace``."""
+    return np.asarray(q, dtype=float)

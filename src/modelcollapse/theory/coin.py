@@ -1,0 +1,266 @@
+"""TODO docstring (modelcollapse.theory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse, special, stats
+
+from .pieces import Pieces
+
+
+def coin_transition_matrix(k: int) -> np.ndarray:
+    """``P[i, j] = Binom(j; k, i/k)`` on head counts ``0..k``."""
+    states = np.arange(k + 1)
+    return stats.binom.pmf(states[None, :], k, states[:, None] / k)
+
+
+def coin_law(p0: float, k: int, n_generations: int) -> np.ndarray:
+    """Exact law of the head count ``X_t = k p_t`` for ``t = 1..G``.
+
+    Returns
+    -------
+    ndarray
+        ``[G, k + 1]``; row ``t − 1`` is ``P(X_t = j)``. Generation 0 is the point mass at ``p0``
+        (which need not be a multiple of ``1/k``), so it is not a row.
+    """
+    matrix = coin_transition_matrix(k)
+    law = np.empty((n_generations, k + 1))
+    law[0] = stats.binom.pmf(np.arange(k + 1), k, p0)
+    for t in range(1, n_generations):
+        law[t] = law[t - 1] @ matrix
+    return law
+
+
+def coin_heterozygosity(p0: float, k: int, t: np.ndarray | int) -> np.ndarray:
+    """``E[p_t (1 − p_t)] = p0 (1 − p0) (1 − 1/k)^t``."""
+    return p0 * (1 - p0) * (1 - 1 / k) ** np.asarray(t, dtype=float)
+
+
+def coin_fixation_probability(p0: float) -> float:
+    """``P(p_t → 1) = p0``: ``p_t`` is a bounded martingale absorbed at 0 or 1."""
+    return float(p0)
+
+
+@dataclass(frozen=True)
+class AbsorptionTime:
+    """The exact law of the coin's absorption time ``T = min{t : p_t ∈ {0, 1}}``.
+
+    Attributes
+    ----------
+    mean, var
+        ``E T`` and ``Var T``.
+    cdf
+        ``P(T ≤ t)`` for ``t = 0..len(cdf) − 1``.
+    """
+
+    mean: float
+    var: float
+    cdf: np.ndarray
+
+    @property
+    def survival(self) -> np.ndarray:
+        """``P(T > t)`` for ``t = 0..horizon``."""
+        return 1.0 - self.cdf
+
+    @property
+    def horizon(self) -> int:
+        """The last tabulated generation."""
+        return len(self.cdf) - 1
+
+    def quantile(self, q: float) -> int:
+        """The smallest ``t`` with ``P(T ≤ t) ≥ q`` (``horizon + 1`` if beyond the table)."""
+        return int(np.searchsorted(self.cdf, q - 1e-12))
+
+
+def coin_absorption_time(p0: float, k: int, *, horizon: int = 1000,
+                         tail: float | None = None) -> AbsorptionTime:
+    """Exact law of the absorption time of the coin under ``replace``.
+
+    With ``Q`` the transition matrix restricted to transient states ``1..k−1`` and ``π`` the law
+    of generation 1 (``Binom(k, p0)``) on them, ``(I − Q) m = 1`` gives the expected remaining time
+    ``m`` and ``(I − Q) s = 2m − 1`` its second moment, so ``E T = 1 + π·m`` and
+    ``E T² = 1 + 2π·m + π·s`` (two linear solves, never truncated). The survival function
+    ``P(T > t) = π Q^{t−1} 1`` costs one sparse vector–matrix product per generation: row ``i`` of
+    ``Q`` is ``Binom(k, i/k)``, and entries below 1e-20 (beyond about ±10 standard deviations) are
+    dropped, which moves no probability by more than 1e-20 per generation.
+
+    Parameters
+    ----------
+    p0
+        Initial probability of heads.
+    k
+        Tosses per generation (``n_samples``).
+    horizon
+        Generations tabulated in ``cdf`` (ignored when ``tail`` is given).
+    tail
+        Tabulate until ``P(T > t) ≤ tail`` instead (``k = 1000`` needs some 14 000 generations
+        for 1e-6).
+    """
+    def tabulated(survival: list[float]) -> AbsorptionTime:
+        return AbsorptionTime(mean, var, 1.0 - np.asarray(survival))
+
+    if p0 <= 0.0 or p0 >= 1.0:  # the truth itself is absorbed: T = 0
+        mean = var = 0.0
+        return tabulated([0.0] * (1 if tail is not None else horizon + 1))
+    if k == 1:  # every generation's single toss is 0 or 1
+        mean, var = 1.0, 0.0
+        return tabulated([1.0, 0.0] if tail is not None else [1.0] + [0.0] * horizon)
+    q = np.ascontiguousarray(coin_transition_matrix(k)[1:k, 1:k])
+    first = stats.binom.pmf(np.arange(1, k), k, p0)
+    eye = np.eye(k - 1)
+    m = np.linalg.solve(eye - q, np.ones(k - 1))
+    s = np.linalg.solve(eye - q, 2.0 * m - 1.0)
+    mean = float(1.0 + first @ m)
+    var = float(1.0 + 2.0 * (first @ m) + first @ s - mean**2)
+    # A sparse product is single-threaded: a dense BLAS one stalls when its threads compete for
+    # busy cores.
+    step = sparse.csr_matrix(np.where(q > 1e-20, q, 0.0).T)
+    survival = [1.0, float(first.sum())]
+    law = first
+    while (survival[-1] > tail) if tail is not None else (len(survival) <= horizon):
+        law = step @ law
+        survival.append(float(law.sum()))
+    return tabulated(survival[: horizon + 1] if tail is None else survival)
+
+
+def coin_absorption_time_diffusion(p0: float, k: int) -> float:
+    """Kimura's diffusion approximation ``−2k[p ln p + (1−p) ln(1−p)]`` (approximate)."""
+    p = np.clip(p0, 1e-300, 1)
+    return float(-2 * k * (special.xlogy(p, p) + special.xlogy(1 - p, 1 - p)))
+
+
+def coin_survival_diffusion(p0: float, tau: np.ndarray, *, terms: int = 400) -> np.ndarray:
+    """Kimura's diffusion limit of ``P(T > t)`` at scaled times ``τ = t/k`` (approximate).
+
+    ``P(T > t) ≈ S(p, τ) + S(1−p, τ)`` with
+    ``S(p, τ) = Σ_{i≥1} (2i+1) p(1−p) (−1)^{i+1} ₂F₁(1−i, i+2; 2; p) e^{−i(i+1)τ/2}`` (the
+    probabilities not yet fixed at 1 and not yet lost, Kimura 1955, with ``2N = k`` gene copies).
+    The series converges for ``τ > 0``; it is evaluated from ``τ = 0.005`` on and set to 1 below.
+
+    Parameters
+    ----------
+    p0
+        Initial probability of heads.
+    tau
+        Scaled times ``t/k``.
+    terms
+        Terms of the series (400 reach ``e^{−400}`` at ``τ = 0.005``).
+    """
+    tau = np.asarray(tau, dtype=float)
+    i = np.arange(1, terms + 1, dtype=float)[:, None]
+    decay = np.exp(-i * (i + 1) * np.maximum(tau, 0.005)[None, :] / 2)
+    total = np.zeros(tau.shape)
+    for p in (p0, 1.0 - p0):
+        coef = (2 * i + 1) * p * (1 - p) * (-1.0) ** (i + 1) * special.hyp2f1(1 - i, i + 2, 2, p)
+        total = total + np.sum(coef * decay, axis=0)
+    return np.where(tau < 0.005, 1.0, np.clip(total, 0.0, 1.0))
+
+
+def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces) -> np.ndarray:
+    """Transition matrix of the head count ``H_t`` of training set ``t`` under ``mix``.
+
+    Training set ``t + 1`` holds ``X + Y + Z`` heads: ``X ~ Binom(m, p0)`` fresh tosses,
+    ``Y ~ Binom(s, H/k)`` tosses of the model fitted to set ``t`` and ``Z ~ Hypergeom(k, H, c)``
+    tosses carried over from set ``t`` without replacement, independent given ``H``. ``replace``
+    (``m = c = 0``) gives :func:`coin_transition_matrix`.
+
+    Parameters
+    ----------
+    k
+        Tosses per generation.
+    p0
+        The truth (enters only through the fresh tosses).
+    parts
+        :func:`pieces` of the policy; must be of kind ``"mix"``.
+
+    Returns
+    -------
+    ndarray
+        ``[k + 1, k + 1]``, rows summing to 1.
+    """
+    if parts.kind != "mix":
+        raise ValueError("the head count is a finite Markov chain only under mix/replace")
+    m, s, c = parts.real, parts.synthetic, parts.carry
+    fresh = stats.binom.pmf(np.arange(m + 1), m, p0)
+    matrix = np.zeros((k + 1, k + 1))
+    for heads in range(k + 1):
+        model = stats.binom.pmf(np.arange(s + 1), s, heads / k)
+        carried = stats.hypergeom.pmf(np.arange(c + 1), k, heads, c) if c else np.ones(1)
+        row = np.convolve(np.convolve(fresh, model), carried)
+        matrix[heads, : row.size] = row
+    return matrix
+
+
+def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces) -> np.ndarray:
+    """Exact law of ``p_t = H_t / k`` under ``mix`` (and ``replace``) for ``t = 1..G``.
+
+    Generation 1 is ``Binom(k, p0)``; each later generation applies
+    :func:`coin_mix_transition_matrix`. With fresh tosses (``m > 0``) the chain is irreducible, so
+    ``p_t`` never sticks and its law tends to the stationary law of :func:`coin_mix_stationary`.
+
+    Returns
+    -------
+    ndarray
+        ``[G, k + 1]``; row ``t − 1`` is ``P(H_t = j)``.
+    """
+    matrix = coin_mix_transition_matrix(k, p0, parts)
+    law = np.empty((n_generations, k + 1))
+    law[0] = stats.binom.pmf(np.arange(k + 1), k, p0)
+    for t in range(1, n_generations):
+        law[t] = law[t - 1] @ matrix
+    return law
+
+
+def coin_mix_stationary(p0: float, k: int, parts: Pieces) -> tuple[np.ndarray, float, float]:
+    """Stationary law of the head count under ``mix`` with fresh tosses, and ``E p``, ``Var p``.
+
+    Solves ``π P = π``, ``Σ π = 1`` for the irreducible chain (``m ≥ 1`` fresh tosses). Without
+    fresh tosses the chain is absorbed at 0 or ``k`` and there is no unique stationary law.
+    """
+    if parts.real < 1:
+        raise ValueError("a stationary law needs at least one fresh toss per generation")
+    matrix = coin_mix_transition_matrix(k, p0, parts)
+    system = np.vstack([matrix.T - np.eye(k + 1), np.ones(k + 1)])
+    rhs = np.zeros(k + 2)
+    rhs[-1] = 1.0
+    law = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    law = np.clip(law, 0.0, None)
+    law /= law.sum()
+    p = np.arange(k + 1) / k
+    mean = float(law @ p)
+    return law, mean, float(law @ (p - mean) ** 2)
+
+
+def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces) -> np.ndarray:
+    """``P(p_s ∈ {0, 1} for some 1 ≤ s ≤ t)`` for ``t = 0..G`` under ``mix``/``replace``.
+
+    The coin's ``absorption_time`` is this first hitting time. Making states 0 and ``k`` absorbing
+    in a copy of the chain turns "hit by ``t``" into "in {0, k} at ``t``". Under ``replace`` and
+    under ``mix`` without fresh tosses they are absorbing anyway; with fresh tosses ``p_t`` can
+    touch 0 or 1 and leave again, and this is the law of the first touch.
+    """
+    matrix = coin_mix_transition_matrix(k, p0, parts)
+    for edge in (0, k):
+        matrix[edge] = 0.0
+        matrix[edge, edge] = 1.0
+    cdf = np.zeros(n_generations + 1)
+    if p0 in (0.0, 1.0):
+        cdf[:] = 1.0
+        return cdf
+    law = stats.binom.pmf(np.arange(k + 1), k, p0)
+    for t in range(1, n_generations + 1):
+        cdf[t] = law[0] + law[k]
+        law = law @ matrix
+    return cdf
+
+
+def coin_accumulate_hitting_probability(p0: float, k: int) -> float:
+    """``P(p_t ∈ {0, 1} for some t)`` under ``accumulate`` (any real fraction): ``p0^k + (1−p0)^k``.
+
+    The pool never loses a toss. Once it holds a head and a tail, every later fit lies strictly
+    between 0 and 1; so ``p_t`` touches 0 or 1 only if generation 1's ``k`` tosses all agree, and
+    then (without fresh tosses) it stays there for ever.
+    """
+    return float(p0**k + (1 - p0) ** k)

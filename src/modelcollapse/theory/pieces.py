@@ -1,0 +1,42 @@
+"""TODO docstring (modelcollapse.theory)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """How a policy assembles each training set from ``N`` = ``n_samples`` samples.
+
+    Attributes
+    ----------
+    kind
+        ``"mix"`` (``replace`` is ``mix`` with ``real = carry = 0``), ``"accumulate"`` or
+        ``"accumulate-subsample"``.
+    real, synthetic, carry
+        Sizes of the fresh, model and carried-over groups (``carry`` only for ``mix``).
+    """
+
+    kind: str
+    real: int
+    synthetic: int
+    carry: int = 0
+
+
+def pieces(policy, n_samples: int) -> Pieces:
+    """The :class:`Pieces` of a policy object for ``n_samples`` per batch."""
+    from ..policies import Accumulate, AccumulateSubsample, Mix, Replace, fraction_count
+
+    if isinstance(policy, Replace):
+        return Pieces("mix", 0, n_samples)
+    if isinstance(policy, Mix):
+        real, synthetic, carry = policy.split(n_samples)
+        return Pieces("mix", real, synthetic, carry)
+    if isinstance(policy, AccumulateSubsample):
+        real = fraction_count(policy.real, n_samples)
+        return Pieces("accumulate-subsample", real, n_samples - real)
+    if isinstance(policy, Accumulate):
+        real = fraction_count(policy.real, n_samples)
+        return Pieces("accumulate", real, n_samples - real)
+    raise ValueError(f"no moment recursion for policy {policy!r}")
