@@ -425,7 +425,7 @@ def test_run_writes_sample_texts(tmp_path):
 
 
 def test_collapse_speed_ngram_orders_the_truncations(tmp_path):
-    from modelcollapse.studies.collapse_speed.folder import collapse_speed
+    from modelcollapse.api import collapse_speed
 
     report_ = collapse_speed("ngram", out=tmp_path / "speed", plots=False, n_samples=2000,
                              n_generations=4, n_replicates=20, top_ps=(1.0, 0.8),

@@ -72,13 +72,13 @@ def test_same_seed_same_results_folder(tmp_path):
 
 
 def test_interrupted_library_run_removes_its_partial_folder(tmp_path, monkeypatch):
-    import modelcollapse.api as api
+    from modelcollapse.runner import driver
 
     def interrupted(*args, **kwargs):
         yield from []
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(api, "iter_blocks", interrupted)
+    monkeypatch.setattr(driver, "iter_blocks", interrupted)
     with pytest.raises(KeyboardInterrupt):
         mc.run(mc.RunConfig("coin", seed=1), out=tmp_path / "r", plots=False)
     assert list(tmp_path.iterdir()) == []

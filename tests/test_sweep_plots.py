@@ -16,7 +16,7 @@ import pytest
 from modelcollapse.plots import sweep as sweep_plots
 from modelcollapse.plots.sweep import plot_sweep, sweep_figure
 from modelcollapse.sweeps.summary import event_stats, exact_event_stats, summary_frame
-from modelcollapse.views.sweep import _Axis
+from modelcollapse.views.sweep import Axis
 from test_plots import all_text, assert_real_png
 
 REASON = "real + synthetic must be at most 1"
@@ -86,11 +86,11 @@ def test_one_categorical_axis_with_an_invalid_value(tmp_path):
 
 
 def test_zero_beside_decades_is_drawn_evenly_spaced():
-    axis = _Axis.of("real", [0.0, 0.001, 0.01, 0.1])
+    axis = Axis.of("real", [0.0, 0.001, 0.01, 0.1])
     assert axis.scale == "categorical" and axis.positions.tolist() == [0, 1, 2, 3]
-    assert _Axis.of("real", [0.0, 0.2, 0.5]).scale == "linear"
-    assert _Axis.of("samples", [10.0, 100.0, 1000.0]).scale == "log"
-    assert _Axis.of("policy", ["mix", "replace"]).scale == "categorical"
+    assert Axis.of("real", [0.0, 0.2, 0.5]).scale == "linear"
+    assert Axis.of("samples", [10.0, 100.0, 1000.0]).scale == "log"
+    assert Axis.of("policy", ["mix", "replace"]).scale == "categorical"
 
 
 def test_two_axes_with_invalid_cells(tmp_path):

@@ -22,10 +22,10 @@ import modelcollapse as mc
 from harness import SEED
 from modelcollapse import theory
 from modelcollapse.checks import ALPHA, Check, critical_z
+from modelcollapse.events import EVENTS
 from modelcollapse.results.tables import replicate_columns, replicate_frame
 from modelcollapse.sweeps import summary as sweep_summary
 from modelcollapse.sweeps.summary import (
-    VERBS,
     cell_summary,
     censored_quantile,
     event_stats,
@@ -318,8 +318,8 @@ def theory_checks(summarise=cell_summary) -> list[Check]:
                             row[f"exact_{event}_time_mean"], row[f"{event}_time_se"], Z))
         # The score test's SE, from the exact p: the row's plug-in SE is 0 when every
         # replicate had the event (G = 200), which would fail on a 1e-8 difference.
-        p = row[f"exact_{VERBS[event]}_by_end"]
-        checks.append(Check(f"{name} {event} fraction", row[f"{VERBS[event]}_by_end"], p,
+        p = row[f"exact_{EVENTS[event].share_column}"]
+        checks.append(Check(f"{name} {event} fraction", row[EVENTS[event].share_column], p,
                             math.sqrt(p * (1 - p) / REPLICATES), Z))
         if family == "coin" and g == 200:  # p0 = ½: half the absorbed rollouts end at 1
             p = row["exact_absorbed_by_end"] / 2
@@ -329,7 +329,7 @@ def theory_checks(summarise=cell_summary) -> list[Check]:
 
 
 def _event(row):
-    return next(e for e in ("absorption", "collapse") if f"{VERBS[e]}_by_end" in row)
+    return next(e for e in ("absorption", "collapse") if EVENTS[e].share_column in row)
 
 
 def unconditional_exact_mean(config, columns):
@@ -345,7 +345,7 @@ def undivided_exact_mean(config, columns):
     """Bug: Σ_{t ≤ G} t P(T = t) = E[T; T ≤ G], not divided by P(T ≤ G)."""
     row = cell_summary(config, columns)
     event = _event(row)
-    row[f"exact_{event}_time_mean"] *= row[f"exact_{VERBS[event]}_by_end"]
+    row[f"exact_{event}_time_mean"] *= row[f"exact_{EVENTS[event].share_column}"]
     return row
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import modelcollapse as mc
-from modelcollapse import checks, cli, theory
+from modelcollapse import api, checks, cli, theory
 from modelcollapse.checks import Check, critical_z, mean_check, proportion_check, with_bonferroni
 from modelcollapse.studies import verify
 from modelcollapse.studies.verify import catalogue
@@ -127,7 +127,7 @@ def test_failed_cases_are_marked_in_the_figures(coin_only, monkeypatch, tmp_path
     exact = theory.coin_heterozygosity
     monkeypatch.setattr(catalogue.theory, "coin_heterozygosity",
                         lambda p0, k, t: exact(p0, k, np.asarray(t) + 1))
-    report = verify.verify(quick=True, out=tmp_path / "v")
+    report = api.verify(quick=True, out=tmp_path / "v")
     assert report.exit_status == verify.EXIT_FAILED
     assert {"qq.png", "trajectories-coin.png"} <= set(report.figures)
 

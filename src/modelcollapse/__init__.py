@@ -9,31 +9,57 @@ lose their tails.
 >>> result = mc.simulate(mc.RunConfig("coin", seed=7))   # p0 = 0.5, k = 10, 60 gens, 100 rollouts
 >>> result.replicates["absorption_time"].notna().mean() > 0.9
 True
+
+``import modelcollapse`` loads only what describes an experiment (numpy and the package's own
+families, policies and configuration); the names that need tables, theory or plots
+(:class:`Result`, :func:`predict`, :class:`SweepResult`, ...) are imported on first use, so a
+short command does not pay for what it does not use.
 """
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
+from importlib import import_module as _import_module
+from typing import TYPE_CHECKING, Any
 
-from .api import run, simulate
+from .api import load, plan_sweep, run, simulate, sweep, write_report
 from .config import RunConfig
 from .errors import ConfigError
 from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, NGram, get_family
 from .loop import simulate_block
 from .policies import POLICIES, Accumulate, AccumulateSubsample, Mix, Policy, Replace, get_policy
-from .report.write import write_report
-from .results.run import Result, load
-from .sweeps.driver import sweep
-from .sweeps.grid import SweepSpec
-from .sweeps.plan import SweepPlan
-from .sweeps.plan import plan as plan_sweep
-from .sweeps.reader import SweepResult, load_sweep
-from .theory.prediction import Prediction, TheoryCurve, predict
+from .version import __version__
 
-try:
-    __version__ = _metadata.version("modelcollapse")
-except _metadata.PackageNotFoundError:  # running from a source tree
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    from .results.run import Result
+    from .sweeps.grid import SweepSpec
+    from .sweeps.plan import SweepPlan
+    from .sweeps.reader import SweepResult, load_sweep
+    from .theory.prediction import Prediction, TheoryCurve, predict
+
+#: Public names imported on first use: name → module.
+_LAZY = {
+    "Result": ".results.run",
+    "SweepSpec": ".sweeps.grid",
+    "SweepPlan": ".sweeps.plan",
+    "SweepResult": ".sweeps.reader",
+    "load_sweep": ".sweeps.reader",
+    "Prediction": ".theory.prediction",
+    "TheoryCurve": ".theory.prediction",
+    "predict": ".theory.prediction",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(_import_module(_LAZY[name], __name__), name)
+        globals()[name] = value  # later lookups find it directly
+        return value
+    raise AttributeError(f"module 'modelcollapse' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Categorical", "Coin",

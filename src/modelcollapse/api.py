@@ -1,79 +1,55 @@
-"""The two calls most users need: :func:`simulate` (in memory) and :func:`run` (to a folder).
+"""What the command line does, as library calls: the one place that composes running and drawing.
 
-The command line's ``modelcollapse run`` is exactly :func:`run`.
+Each function here runs the runtime's driver and hands it the figures to draw (the runtime never
+imports a plotting library) and, where asked, writes the report afterwards:
+
+====================== ======================================= ===============================
+call                   runtime driver                          presentation added
+====================== ======================================= ===============================
+:func:`simulate`       :func:`modelcollapse.runner.driver.     none (in memory)
+                       simulate`
+:func:`run`            :func:`~modelcollapse.runner.driver.    PNG figures, ``report.html``
+                       run_to_folder`
+:func:`sweep`          :func:`modelcollapse.sweeps.driver.     ``sweep.png``, ``report.html``
+                       sweep`
+:func:`verify`         :func:`modelcollapse.studies.verify.    QQ and trajectory plots
+                       verify`
+:func:`collapse_speed` :func:`modelcollapse.studies.           ``collapse-speed.png``
+                       collapse_speed.collapse_speed`
+:func:`load`           reads a run or sweep folder             none
+====================== ======================================= ===============================
+
+``modelcollapse run`` is :func:`run`, ``modelcollapse sweep`` is :func:`sweep`, and so on: the
+command line only parses its arguments and calls these. Modules are imported when a call needs
+them, so a short command pays only for what it uses (matplotlib only when figures are drawn,
+Plotly only for a report, Dask only on a cluster).
 """
 
 from __future__ import annotations
 
-import time
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import pandas as pd
 
-from .config import RunConfig
-from .results.folders import stamped_folder
-from .results.run import Result, RunWriter
-from .results.tables import replicate_columns
-from .runner.blocks import default_workers, iter_blocks, simulate_arrays
-from .runner.memory import check_memory
-from .runner.progress import progress_bar
-from .runner.provenance import environment, now
-from .runner.summary import summarize
-
-#: Replicates whose whole trajectories are kept in memory for the figures of a large run
-#: (every replicate still goes to metrics.parquet and into the summary).
-PLOT_REPLICATES = 500
-
-
-def default_out(config: RunConfig, root: Path | str = "runs") -> Path:
-    """``runs/<family>-<YYYYmmdd-HHMMSS>``, with a numeric suffix if that exists already."""
-    return stamped_folder(root, config.model.name)
-
-
-def _manifest(config: RunConfig, *, summary: dict[str, Any], started: str, wall: float,
-              workers: int, seed_drawn: bool, argv: list[str] | None,
-              figures: list[str]) -> dict[str, Any]:
-    return {
-        "kind": "run",
-        "format": 1,
-        "status": "complete",
-        "config": config.to_dict(),
-        "seed_drawn": seed_drawn,
-        "stream_key": config.stream_key,
-        "block_size": config.block_size,
-        "metrics": list(config.model.metric_names),
-        "files": {"metrics": "metrics.parquet", "replicates": "replicates.parquet",
-                  "figures": figures},
-        "summary": summary,
-        "started": started,
-        "finished": now(),
-        "wall_seconds": round(wall, 3),
-        "workers": workers,
-        **environment(argv),
-    }
+    from .config import RunConfig
+    from .families.base import Family
+    from .results.run import Result
+    from .studies.collapse_speed import SpeedReport
+    from .studies.verify import Case, Report
+    from .sweeps.executors import Executor
+    from .sweeps.grid import SweepSpec
+    from .sweeps.plan import SweepPlan
+    from .sweeps.reader import SweepResult
 
 
 def simulate(config: RunConfig | None = None, *, workers: int | None = None,
              progress: bool = False) -> Result:
     """Run ``config`` and keep everything in memory; nothing is written.
 
-    Parameters
-    ----------
-    config
-        The experiment (default: the classic GMM). A missing seed is drawn and recorded in
-        ``result.manifest``.
-    workers
-        Threads (default: all cores). Never changes the numbers.
-    progress
-        Show a progress bar on standard error.
-
-    Returns
-    -------
-    Result
-        With ``metrics`` (tidy DataFrame), ``replicates`` and ``trajectories(metric)``.
+    See :func:`modelcollapse.runner.driver.simulate`.
 
     Examples
     --------
@@ -83,21 +59,9 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
     >>> bool(abs(p[:, 5].mean() - 0.5) < 0.05)
     True
     """
-    config = config or RunConfig()
-    seed_drawn = config.seed is None
-    config = config.with_seed()
-    check_memory(config, workers=workers or default_workers(), in_memory=True)
-    started, t0 = now(), time.perf_counter()
-    total = config.n_replicates * config.n_generations
-    with progress_bar(total, config.model.name, enabled=progress) as advance:
-        traj = simulate_arrays(config, workers=workers, progress=advance)
-    replicates = replicate_columns(config, traj.metrics)
-    manifest = _manifest(config, summary=summarize(config, replicates), started=started,
-                         wall=time.perf_counter() - t0,
-                         workers=workers or default_workers(), seed_drawn=seed_drawn,
-                         argv=None, figures=[])
-    manifest["kind"] = "simulation"
-    return Result(manifest, arrays=traj.metrics, replicates=replicates)
+    from .runner.driver import simulate as simulate_in_memory
+
+    return simulate_in_memory(config, workers=workers, progress=progress)
 
 
 def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots: bool = True,
@@ -116,7 +80,7 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
     out
         The results folder (new or empty); default ``runs/<family>-<timestamp>``.
     plots
-        Write PNG figures into the folder.
+        Write the PNG figures (:func:`modelcollapse.plots.plot_run`) into the folder.
     workers
         Threads (default: all cores). Never changes the numbers.
     progress
@@ -126,74 +90,184 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
     on_start
         Called with the seeded config and the folder before the work starts.
     report
-        Also write the interactive ``report.html`` into the folder
-        (:func:`modelcollapse.write_report`; needs ``pip install 'modelcollapse[report]'``,
-        checked before the run starts).
+        Also write the interactive ``report.html`` into the folder (:func:`write_report`;
+        needs ``pip install 'modelcollapse[report]'``, checked before the run starts).
 
     Returns
     -------
     Result
         Reading its tables from the folder.
     """
-    config = config or RunConfig()
-    seed_drawn = config.seed is None
-    config = config.with_seed()
-    check_memory(config, workers=workers or default_workers())  # before any folder exists
+    from .runner.driver import run_to_folder
+
     if report:
-        from .report.write import check_available
-
-        check_available()
-    path = Path(out) if out is not None else default_out(config)
-    writer = RunWriter(path, config)
-    started, t0 = now(), time.perf_counter()
-    keep = min(config.n_replicates, PLOT_REPLICATES)
-    kept: dict[str, list[np.ndarray]] = {name: [] for name in config.model.metric_names}
-    excerpts: dict[int, list[str]] = {}
-    try:
-        if on_start is not None:
-            on_start(config, path)
-        total = config.n_replicates * config.n_generations
-        description = f"{config.model.name} {config.n_replicates}×{config.n_generations}"
-        with progress_bar(total, description, enabled=progress) as advance:
-            def prepare(block):  # runs in the worker thread: output tables built in parallel
-                return writer.prepare(block.result.metrics, block.first_replicate)
-
-            for block in iter_blocks(config, workers=workers, progress=advance, finish=prepare):
-                writer.add(block.result.metrics, block.first_replicate, block.prepared)
-                if block.first_replicate == 0 and block.result.excerpts:
-                    excerpts = block.result.excerpts
-                if block.first_replicate < keep:
-                    room = keep - block.first_replicate
-                    for name, values in block.result.metrics.items():
-                        kept[name].append(values[:room])
-        replicates = writer.replicates()
-        summary = summarize(config, replicates)
-        figures: list[str] = []
-        manifest = _manifest(config, summary=summary, started=started,
-                             wall=time.perf_counter() - t0,
-                             workers=workers or default_workers(), seed_drawn=seed_drawn,
-                             argv=argv, figures=figures)
-        if excerpts:
-            manifest["files"]["samples"] = writer.write_samples(excerpts)
-        if plots:
-            view = Result(manifest, arrays={k: np.concatenate(v) for k, v in kept.items()},
-                          replicates=replicates)
-            try:
-                from .plots.run import plot_run  # matplotlib only when figures are wanted
-
-                figures += [p.name for p in plot_run(view, writer.folder)]
-            except Exception as err:
-                warnings.warn(f"figures were not written: {type(err).__name__}: {err}",
-                              RuntimeWarning, stacklevel=2)
-                manifest["figures_error"] = f"{type(err).__name__}: {err}"
-            manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
-        writer.finish(manifest)
-    except BaseException:
-        writer.abort()
-        raise
-    result = Result(manifest, path=path, replicates=replicates)
+        _check_report()
+    result = run_to_folder(config, out=out, figures=_run_figures if plots else None,
+                           workers=workers, progress=progress, argv=argv, on_start=on_start)
     if report:
-        from .report.write import write_report
-
-        write_report(path)
+        write_report(result.path)  # type: ignore[arg-type]
     return result
+
+
+def _run_figures(result: Result, folder: Path) -> list[Path]:
+    from .plots.run import plot_run
+
+    return plot_run(result, folder)
+
+
+def plan_sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, seed: int | None = None,
+               blocks_per_unit: Mapping[str, int] | None = None) -> SweepPlan:
+    """A sweep's cells, skipped combinations and work units, without running anything.
+
+    See :func:`modelcollapse.sweeps.plan.plan` (``modelcollapse sweep --dry-run``).
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> p = mc.plan_sweep({"experiment": {"family": "coin", "generations": 100},
+    ...                    "grid": {"samples": [1, 10, 100]}})
+    >>> len(p.cells), p.n_units
+    (3, 3)
+    """
+    from .sweeps.plan import plan
+
+    return plan(spec, seed=seed, blocks_per_unit=blocks_per_unit)
+
+
+def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str | None = None,
+          seed: int | None = None, workers: int | None = None, scheduler: str | None = None,
+          dask_local: int | None = None, executor: Executor | None = None, force: bool = False,
+          plots: bool | None = None, progress: bool = False, argv: list[str] | None = None,
+          log: Callable[[str], None] | None = None, report: bool = False) -> SweepResult:
+    """Run (or resume) a sweep and write its folder, with ``sweep.png`` and optionally the report.
+
+    The arguments are those of :func:`modelcollapse.sweeps.driver.sweep`; ``plots`` draws
+    ``sweep.png`` (default: ``[experiment] plots``, else true) and ``report`` also writes the
+    interactive ``report.html`` when the sweep is complete (needs the ``report`` extra,
+    checked before anything runs).
+
+    Raises
+    ------
+    SweepInterrupted
+        On Ctrl-C / SIGTERM, after the finished units are safely written.
+    SweepFailed
+        If a unit raised or the cluster gave it up; finished units are kept.
+    """
+    from .sweeps.driver import sweep as run_sweep
+
+    if report:
+        _check_report()
+    result = run_sweep(spec, out=out, seed=seed, workers=workers, scheduler=scheduler,
+                       dask_local=dask_local, executor=executor, force=force, plots=plots,
+                       figures=_sweep_figures, progress=progress, argv=argv, log=log)
+    if report:
+        write_report(result.path)
+    return result
+
+
+def _sweep_figures(sweep_plan: SweepPlan, summary: pd.DataFrame, folder: Path) -> list[Path]:
+    from .plots.sweep import plot_sweep
+
+    return plot_sweep(summary, axes=sweep_plan.spec.axes(), folder=folder,
+                      skipped=[{**s.values, "reason": s.reason} for s in sweep_plan.skipped],
+                      title=f"sweep {sweep_plan.spec.name}")
+
+
+def verify(*, quick: bool = False, seed: int | None = None, out: Path | str | None = None,
+           plots: bool = True, progress: Callable[[str], None] | None = None,
+           on_start: Callable[[list[Case]], None] | None = None,
+           argv: list[str] | None = None) -> Report:
+    """Check the simulator against exact theory and write the folder with its figures.
+
+    The arguments are those of :func:`modelcollapse.studies.verify.verify` (``seed`` ``None``:
+    its fixed default); ``plots`` draws ``qq.png`` and ``trajectories-<family>.png``.
+    """
+    from .studies.verify import DEFAULT_SEED
+    from .studies.verify import verify as run_verify
+
+    return run_verify(quick=quick, seed=DEFAULT_SEED if seed is None else seed, out=out,
+                      figures=_verify_figures if plots else None, progress=progress,
+                      on_start=on_start, argv=argv)
+
+
+def _verify_figures(report: Report, folder: Path) -> list[Path]:
+    from .plots.verify import write_figures
+
+    return write_figures(report, folder)
+
+
+def collapse_speed(target: str, *, out: Path | str | None = None, plots: bool = True,
+                   progress: bool = False, log: Callable[[str], None] | None = None,
+                   argv: list[str] | None = None, workers: int | None = None,
+                   **settings: Any) -> SpeedReport:
+    """Run one collapse-speed comparison and write its folder, with ``collapse-speed.png``.
+
+    The arguments are those of :func:`modelcollapse.studies.collapse_speed.collapse_speed`.
+    """
+    from .studies.collapse_speed import collapse_speed as run_comparison
+
+    extra = {} if log is None else {"log": log}
+    return run_comparison(target, out=out, figures=_speed_figures if plots else None,
+                          progress=progress, argv=argv, workers=workers, **extra, **settings)
+
+
+def _speed_figures(result: Any, folder: Path) -> list[Path]:
+    from .plots.speed import write_speed_figure
+
+    return write_speed_figure(result, folder)
+
+
+def load(path: Path | str) -> Result | SweepResult:
+    """Open a folder written by ``modelcollapse run`` or ``modelcollapse sweep``.
+
+    Returns a :class:`~modelcollapse.results.run.Result` for a run and a
+    :class:`~modelcollapse.sweeps.reader.SweepResult` for a sweep, complete or not.
+
+    Examples
+    --------
+    >>> import modelcollapse as mc
+    >>> result = mc.load("runs/gmm-20261121-101500")              # doctest: +SKIP
+    >>> var = result.metrics.query("metric == 'var'")                # doctest: +SKIP
+    >>> var.groupby("generation").value.median()                      # doctest: +SKIP
+    """
+    from .results.run import Result, read_manifest
+
+    path = Path(path)
+    manifest = read_manifest(path)
+    if manifest.get("kind") == "sweep":
+        from .sweeps.reader import SweepResult
+
+        return SweepResult(path, manifest)
+    return Result(manifest, path=path)
+
+
+def write_report(path: Path | str, *, title: str | None = None,
+                 out: Path | str | None = None) -> Path:
+    """Write the interactive ``report.html`` of a run or sweep folder.
+
+    See :func:`modelcollapse.report.write_report` (needs ``pip install
+    'modelcollapse[report]'``).
+    """
+    from .report.write import write_report as write
+
+    return write(path, title=title, out=out)
+
+
+def _check_report() -> None:
+    from .report.write import check_available
+
+    check_available()
+
+
+def cold_kernels(family: Family) -> list[str]:
+    """The compiled kernels of ``family`` that this machine has not compiled yet (first run)."""
+    from .runner.compilation import cold_kernels as cold
+
+    return cold(family.kernels())
+
+
+def verify_needs_compiling(quick: bool) -> bool:
+    """Whether ``verify`` (``quick`` or full) will compile kernels first (about 20 s, once)."""
+    from .studies.verify import needs_compiling
+
+    return needs_compiling(quick)

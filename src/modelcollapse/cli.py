@@ -15,13 +15,12 @@ import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
-from . import __version__
 from .config import RunConfig
-from .errors import ConfigError
+from .errors import ConfigError, SweepFailed, SweepInterrupted
 from .families import FAMILIES
-from .options import COMMON, Option, OptionSet, build, family_options, read_toml
+from .options import COMMON, Option, OptionSet, build, family_options, parse_value, read_toml
 from .policies import POLICIES
-from .runner.compilation import cold_kernels
+from .version import __version__
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -120,7 +119,8 @@ def _join_numeric_values(argv: list[str], parser: argparse.ArgumentParser) -> li
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from .api import run
+    from . import api
+    from .views.text import format_samples, format_summary
 
     options = OptionSet()
     if args.config:
@@ -136,19 +136,15 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"modelcollapse {__version__}: {seeded.describe()}")
         drawn = "" if config.seed is not None else " (drawn; pass --seed to repeat this run)"
         print(f"seed {seeded.seed}{drawn}", flush=True)
-        if cold_kernels(seeded.model.kernels()):
+        if api.cold_kernels(seeded.model):
             print("compiling the numerical kernels for this machine (first run only, about "
                   "20 s; cached afterwards)", flush=True)
 
-    result = run(config, out=output.out, plots=output.plots, workers=output.workers,
+    result = api.run(config, out=output.out, plots=output.plots, workers=output.workers,
                  progress=not args.no_progress and sys.stderr.isatty(),
                  argv=["modelcollapse", *argv], on_start=announce, report=args.report)
-    from .runner.summary import format_summary
-
     print(format_summary(result.config, result.manifest["summary"]))
     if "samples" in result.manifest["files"]:
-        from .runner.summary import format_samples
-
         print(format_samples(result.samples))
     figures = result.manifest["files"]["figures"]
     if figures:
@@ -195,9 +191,7 @@ def _add_sweep_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
-    from .options import parse_value
-    from .sweeps.driver import SweepFailed, SweepInterrupted, sweep
-    from .sweeps.plan import plan
+    from . import api
 
     def number(flag: str, minimum: int) -> int | None:
         text = getattr(args, flag.replace("-", "_"))
@@ -210,11 +204,11 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
 
     seed, workers, dask_local = number("seed", 0), number("workers", 1), number("dask-local", 1)
     if args.dry_run:
-        print(plan(args.file, seed=seed).format())
+        print(api.plan_sweep(args.file, seed=seed).format())
         return 0
     print(f"modelcollapse {__version__}: sweep {args.file}", flush=True)
     try:
-        result = sweep(args.file, out=args.out, seed=seed, workers=workers,
+        result = api.sweep(args.file, out=args.out, seed=seed, workers=workers,
                        scheduler=args.scheduler, dask_local=dask_local, force=args.force,
                        plots=False if args.no_plots else None,
                        progress=not args.no_progress and sys.stderr.isatty(),
@@ -258,15 +252,15 @@ def _add_report_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace, argv: list[str]) -> int:
-    from .report.write import write_report
+    from . import api
 
-    path = write_report(args.folder, title=args.title, out=args.out)
+    path = api.write_report(args.folder, title=args.title, out=args.out)
     print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 
-#: The seed of ``modelcollapse verify`` (:data:`modelcollapse.verify.DEFAULT_SEED`; written out
-#: here so that building the parser does not import the verification cases).
+#: The seed of ``modelcollapse verify`` (:data:`modelcollapse.studies.verify.DEFAULT_SEED`,
+#: written out here so that building the parser does not import the verification cases).
 VERIFY_SEED = 20261121
 
 
@@ -291,14 +285,14 @@ def _add_verify_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _verify(args: argparse.Namespace, argv: list[str]) -> int:
-    from .studies import verify
+    from . import api
 
     label = "quick" if args.quick else "full"
 
     def announce(cases: list) -> None:
         print(f"modelcollapse {__version__}: verify, {label} set of {len(cases)} cases, seed "
               f"{args.seed}", flush=True)
-        if verify.needs_compiling(args.quick):
+        if api.verify_needs_compiling(args.quick):
             print("compiling the GMM's numerical kernels for this machine (first run only, "
                   "about 20 s; cached afterwards)", flush=True)
 
@@ -306,10 +300,10 @@ def _verify(args: argparse.Namespace, argv: list[str]) -> int:
         sys.stderr.write(f"verify {message}\n")
 
     try:
-        report = verify.verify(quick=args.quick, seed=args.seed, out=args.out,
-                               plots=not args.no_plots,
-                               progress=progress if sys.stderr.isatty() else None,
-                               on_start=announce, argv=["modelcollapse", *argv])
+        report = api.verify(quick=args.quick, seed=args.seed, out=args.out,
+                            plots=not args.no_plots,
+                            progress=progress if sys.stderr.isatty() else None,
+                            on_start=announce, argv=["modelcollapse", *argv])
     except ConfigError as err:  # name the flag, not the Python argument
         raise ConfigError(f"--{err.field}", err.problem, err.value) from None
     print(report.table())
@@ -318,12 +312,12 @@ def _verify(args: argparse.Namespace, argv: list[str]) -> int:
     if report.figures:
         print(f"figures: {', '.join(report.figures)}")
     print(f"wall time {report.wall_seconds:.1f} s; results: {report.path}")
-    print(report.summary())
+    print(report.verdict())
     return report.exit_status
 
 
-#: ``collapse-speed`` options: flag → (keyword of :func:`modelcollapse.collapse_speed.
-#: collapse_speed`, how its text is read, the targets it applies to, help).
+#: ``collapse-speed`` options: flag → (keyword of :func:`modelcollapse.api.collapse_speed`, how
+#: its text is read, the targets it applies to, help).
 _SPEED_OPTIONS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "replicates": ("n_replicates", "int", ("coin", "gaussian", "gmm", "ngram"),
                    "replicates per k or fraction (coin 4000, gaussian 1000, gmm 100, ngram 400)"),
@@ -374,8 +368,7 @@ def _add_collapse_speed_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _collapse_speed(args: argparse.Namespace, argv: list[str]) -> int:
-    from .options import parse_value
-    from .studies.collapse_speed.folder import collapse_speed
+    from . import api
 
     settings = {}
     for flag, (keyword, kind, targets, _) in _SPEED_OPTIONS.items():
@@ -389,10 +382,10 @@ def _collapse_speed(args: argparse.Namespace, argv: list[str]) -> int:
                                         f"--{flag}")
     print(f"modelcollapse {__version__}: collapse-speed {args.target}", flush=True)
     try:
-        report = collapse_speed(args.target, out=args.out, plots=not args.no_plots,
-                                progress=not args.no_progress and sys.stderr.isatty(),
-                                log=lambda line: print(line, flush=True),
-                                argv=["modelcollapse", *argv], **settings)
+        report = api.collapse_speed(args.target, out=args.out, plots=not args.no_plots,
+                                    progress=not args.no_progress and sys.stderr.isatty(),
+                                    log=lambda line: print(line, flush=True),
+                                    argv=["modelcollapse", *argv], **settings)
     except ConfigError as err:  # name the flag, not the Python argument
         flags = {keyword: f"--{flag}" for flag, (keyword, *_) in _SPEED_OPTIONS.items()}
         raise ConfigError(flags.get(err.field, f"--{err.field}"), err.problem,

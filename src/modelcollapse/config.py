@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .families import FAMILIES, Family, get_family
-from .families.base import check_float, check_int
 from .policies import POLICIES, Policy, Replace, get_policy
 from .seeding import draw_seed, stream_key
+from .validation import check_float, check_int
 
 
 @dataclass(frozen=True)

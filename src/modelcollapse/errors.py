@@ -1,10 +1,12 @@
-"""Exceptions shared by every layer.
+"""Exceptions shared by every layer, and the ones the command line turns into exit statuses.
 
 Invalid input is an exception with a message that names the field and what is allowed; degenerate
 *data* (a collapsed variance, a lost token) is never an exception but a result to record.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 
 class ConfigError(ValueError):
@@ -40,3 +42,32 @@ class ConfigError(ValueError):
 
 class OutOfMemoryEstimate(ConfigError):
     """A run would need more memory than the machine has; raised before any work starts."""
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """The sweep was stopped (Ctrl-C, SIGTERM); finished units are kept.
+
+    Attributes
+    ----------
+    path
+        The sweep folder.
+    finished, total
+        Work units finished (including earlier runs) and in all.
+    """
+
+    def __init__(self, path: Path, finished: int, total: int) -> None:
+        super().__init__(f"{finished} of {total} work units finished")
+        self.path = path
+        self.finished = finished
+        self.total = total
+
+
+class SweepFailed(RuntimeError):
+    """A work unit failed (or kept killing its workers); finished units are kept."""
+
+    def __init__(self, path: Path, finished: int, total: int, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.path = path
+        self.finished = finished
+        self.total = total
+        self.error = error

@@ -40,6 +40,7 @@ import numpy as np
 from .errors import ConfigError
 from .registry import Registry
 from .training_sets import Dataset, concat
+from .validation import check_fraction
 
 #: Draws ``m`` samples per replicate (of the last model, or of the truth).
 Draw = Callable[[int], Dataset]
@@ -56,16 +57,6 @@ def fraction_count(fraction: float, n: int) -> int:
     if abs(x - nearest) <= 1e-9 * max(1.0, abs(x)):
         return int(nearest)
     return math.floor(x)
-
-
-def _check_fraction(name: str, value: float) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, "must be a number between 0 and 1", value) from None
-    if not (0.0 <= value <= 1.0):  # also rejects NaN
-        raise ConfigError(name, "must be a number between 0 and 1", value)
-    return value
 
 
 class Policy(ABC):
@@ -136,11 +127,11 @@ class Mix(Policy):
     synthetic: float | None = None
 
     def __post_init__(self) -> None:
-        real = _check_fraction("real", self.real)
+        real = check_fraction("real", self.real)
         object.__setattr__(self, "real", real)
         if self.synthetic is None:
             return
-        synthetic = _check_fraction("synthetic", self.synthetic)
+        synthetic = check_fraction("synthetic", self.synthetic)
         if real + synthetic > 1.0 + 1e-12:
             raise ConfigError("real + synthetic", "must be at most 1",
                               f"{real:g} + {synthetic:g} = {real + synthetic:g}")
@@ -195,7 +186,7 @@ class Accumulate(Policy):
     real: float = 0.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "real", _check_fraction("real", self.real))
+        object.__setattr__(self, "real", check_fraction("real", self.real))
 
     def _new_samples(self, draw_model: Draw, draw_truth: Draw, n_samples: int) -> Dataset:
         n_real = fraction_count(self.real, n_samples)

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..events import COLLAPSE, Event
 from ..policies import Policy
 from ..training_sets import Dataset
 
@@ -60,7 +60,10 @@ class Family(ABC):
     default_run: ClassVar[Mapping[str, int]]
     #: Metrics shown as fan charts and in the summary.
     key_metrics: ClassVar[tuple[str, ...]]
-    #: Per-replicate metric used for the collapse time (``None``: the family defines its own).
+    #: The event each replicate's table records (:mod:`modelcollapse.events`).
+    event: ClassVar[Event] = COLLAPSE
+    #: The metric whose fall below ``collapse_fraction`` × the truth's value is the collapse
+    #: (``None`` for a family whose event is not a collapse).
     collapse_metric: ClassVar[str | None] = "var"
     #: Rough nanoseconds per generation for each training-set value drawn and fitted, and for
     #: each parameter when exact sufficient statistics are used: a scheduling hint (sweeps size
@@ -154,14 +157,14 @@ class Family(ABC):
                 collapse_fraction: float) -> dict[str, np.ndarray]:
         """Per-replicate event times from whole trajectories ``metrics[name][R, G + 1]``.
 
-        The default is the collapse time: the first generation at which :attr:`collapse_metric`
-        falls below ``collapse_fraction`` times its value at generation 0 (the truth's); ``NaN``
-        where it never does within the run (censored).
+        The default is the collapse time (``collapse_time``): the first generation at which
+        :attr:`collapse_metric` falls below ``collapse_fraction`` times its value at generation 0
+        (the truth's); ``NaN`` where it never does within the run (censored).
         """
         if self.collapse_metric is None:
             return {}
         values = metrics[self.collapse_metric]
-        return {"collapse_time": first_generation(values < collapse_fraction * values[:, :1])}
+        return {self.event.column: first_generation(values < collapse_fraction * values[:, :1])}
 
     def excerpts(self, data: Dataset) -> list[str] | None:
         """A few readable samples of a training set (one string for each of its first rows).
@@ -205,35 +208,3 @@ def first_generation(events: np.ndarray) -> np.ndarray:
     first = np.argmax(events, axis=-1).astype(float)
     first[~hit] = np.nan
     return first
-
-
-def check_int(name: str, value: Any, *, minimum: int) -> int:
-    """An integer ``≥ minimum`` (booleans and non-integral floats are refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise ConfigError(name, f"must be an integer ≥ {minimum}", value)
-    if value < minimum:
-        raise ConfigError(name, f"must be an integer ≥ {minimum}", value)
-    return int(value)
-
-
-def check_float(name: str, value: Any, *, low: float = -np.inf, high: float = np.inf,
-                low_open: bool = False, high_open: bool = False, what: str = "a number") -> float:
-    """A finite float in the given interval (NaN and infinities are refused)."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(name, f"must be {what}", value) from None
-    ok = np.isfinite(x) and (x > low if low_open else x >= low) and (
-        x < high if high_open else x <= high)
-    if not ok:
-        raise ConfigError(name, f"must be {what}", value)
-    return x
-
-
-def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ConfigError(name, f"must be one of {', '.join(choices)}", value)
-    return str(value)

@@ -14,9 +14,11 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import ConfigError
+from ..events import FIXATION, Event
 from ..policies import Policy
+from ..validation import check_float, check_int
 from . import FAMILIES
-from .base import Family, check_float, check_int, first_generation, option
+from .base import Family, first_generation, option
 from .discrete import block_for, counts_of, draw_counts, draw_tokens
 
 
@@ -56,6 +58,7 @@ class Categorical(Family):
                                                 "n_replicates": 100}
     key_metrics: ClassVar[tuple[str, ...]] = ("support", "entropy", "gini_simpson", "tv")
     cost_ns: ClassVar[tuple[float, float]] = (30.0, 150.0)  # measured, see Family.cost_ns
+    event: ClassVar[Event] = FIXATION
     collapse_metric: ClassVar[str | None] = None
 
     # vocab and zipf given as None are resolved in __post_init__ and typed as resolved.
@@ -130,7 +133,7 @@ class Categorical(Family):
         }
 
     def derived(self, metrics, *, collapse_fraction):
-        return {"fixation_time": first_generation(metrics["support"] <= 1)}
+        return {self.event.column: first_generation(metrics["support"] <= 1)}
 
     def describe(self) -> str:
         if self.probs is not None:

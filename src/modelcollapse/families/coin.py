@@ -13,10 +13,12 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..events import ABSORBED_AT, ABSORPTION, Event
 from ..policies import Policy
 from ..training_sets import Counts, Samples
+from ..validation import check_float
 from . import FAMILIES
-from .base import Family, check_float, first_generation, option
+from .base import Family, first_generation, option
 from .discrete import block_for, counts_of
 
 
@@ -45,6 +47,7 @@ class Coin(Family):
                                                 "n_replicates": 100}
     key_metrics: ClassVar[tuple[str, ...]] = ("p",)
     cost_ns: ClassVar[tuple[float, float]] = (6.0, 5.0)  # measured, see Family.cost_ns
+    event: ClassVar[Event] = ABSORPTION
     collapse_metric: ClassVar[str | None] = None
 
     p0: float = option(0.5, flag="p0", help="true probability of heads (default 0.5)")
@@ -98,8 +101,8 @@ class Coin(Family):
         time = first_generation((p == 0.0) | (p == 1.0))
         hit = np.nan_to_num(time).astype(int)
         boundary = p[np.arange(p.shape[0]), hit]
-        return {"absorption_time": time,
-                "absorbed_at": np.where(np.isnan(time), np.nan, boundary)}
+        return {self.event.column: time,
+                ABSORBED_AT: np.where(np.isnan(time), np.nan, boundary)}
 
     def describe(self) -> str:
         return f"coin, p0 = {self.p0:g}"

@@ -16,8 +16,9 @@ import numpy as np
 from ..errors import ConfigError
 from ..policies import Policy
 from ..training_sets import Moments, Samples
+from ..validation import check_choice, check_float
 from . import FAMILIES
-from .base import Family, check_choice, check_float, option
+from .base import Family, option
 from .discrete import block_for
 
 #: Standard-normal quantile bounding the central 99% interval, Φ⁻¹(0.995).

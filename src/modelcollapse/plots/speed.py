@@ -26,6 +26,7 @@ and Agg canvas: no display, nothing registered in pyplot).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,8 +38,8 @@ from ..statistics import empirical_cdf
 from ..studies.collapse_speed.coin import CoinSpeed, diffusion_survival
 from ..studies.collapse_speed.truncation import TruncationSpeed
 from ..studies.collapse_speed.variance import VarianceSpeed
-from . import STYLE
-from .canvas import _figure_legend, _new_figure, _note, _style_axes
+from ..views.style import STYLE
+from .canvas import _figure_legend, _new_figure, _note, _style_axes, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -408,3 +409,13 @@ def truncation_speed_figure(result: TruncationSpeed) -> Figure:
                        label=f"half-life threshold {c:g}")]
     _figure_legend(fig, handles)
     return fig
+
+
+#: The figure's file name in a collapse-speed folder.
+FILE_NAME = "collapse-speed.png"
+
+
+def write_speed_figure(result: CoinSpeed | VarianceSpeed | TruncationSpeed,
+                       folder: Path) -> list[Path]:
+    """Write ``collapse-speed.png`` (:func:`speed_figure`) into ``folder``."""
+    return [save_figure(speed_figure(result), folder / FILE_NAME)]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..views.sweep import _Axis, _label, _Sweep
+from ..views.sweep import Axis, SweepView, value_label
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,13 +98,13 @@ def sweep_figure(summary: pd.DataFrame, *, axes: Sequence[str],
     """The figure of :func:`plot_sweep`, unsaved (for notebooks and reports)."""
     if not axes:
         raise ValueError("a sweep figure needs at least one grid option that varies")
-    sweep = _Sweep.of(summary, list(axes), list(skipped), dict(constants or {}))
+    sweep = SweepView.of(summary, list(axes), list(skipped), dict(constants or {}))
     if len(axes) == 1:
         return _line_figure(sweep, title)
     return _heatmap_figure(sweep, title)
 
 
-def _line_figure(sweep: _Sweep, title: str) -> Figure:
+def _line_figure(sweep: SweepView, title: str) -> Figure:
     from matplotlib.lines import Line2D
 
     from . import STYLE
@@ -119,7 +119,7 @@ def _line_figure(sweep: _Sweep, title: str) -> Figure:
     order = np.argsort(x, kind="stable")
     x = x[order]
     g = sweep.horizon()[order]
-    verb, event = sweep.verb, sweep.event or "event"
+    verb, event = sweep.verb, sweep.event.name if sweep.event else "event"
     handles: dict[str, Any] = {}
 
     # Left: event times.
@@ -223,7 +223,7 @@ def _percent() -> Any:
     return PercentFormatter(xmax=1.0, decimals=0)
 
 
-def _x_axis(ax: Axes, axis: _Axis) -> None:
+def _x_axis(ax: Axes, axis: Axis) -> None:
     """Ticks at the grid's values, labelled as the user wrote them."""
     from matplotlib.ticker import NullFormatter, NullLocator
 
@@ -252,7 +252,7 @@ def _x_axis(ax: Axes, axis: _Axis) -> None:
     ax.set_xlabel(axis.title, fontsize=STYLE.label_size)
 
 
-def _mark_invalid_1d(ax: Axes, sweep: _Sweep, axis: _Axis, handles: dict[str, Any]) -> None:
+def _mark_invalid_1d(ax: Axes, sweep: SweepView, axis: Axis, handles: dict[str, Any]) -> None:
     """A grey cross at the foot of the panel for each invalid value, its reason in the legend."""
     from matplotlib.lines import Line2D
 
@@ -271,7 +271,7 @@ class _Grid:
     invalid: dict[tuple[int, int], str]
 
 
-def _panels(sweep: _Sweep) -> list[tuple[tuple[Any, ...], _Grid]]:
+def _panels(sweep: SweepView) -> list[tuple[tuple[Any, ...], _Grid]]:
     """The combinations of the options beyond the first two, each with its grid of cells."""
     xa, ya, *rest = sweep.axes
     combos = list(product(*(a.keys for a in rest))) if rest else [()]
@@ -289,7 +289,7 @@ def _panels(sweep: _Sweep) -> list[tuple[tuple[Any, ...], _Grid]]:
     return out
 
 
-def _heatmap_figure(sweep: _Sweep, title: str) -> Figure:
+def _heatmap_figure(sweep: SweepView, title: str) -> Figure:
     from matplotlib.colors import LogNorm, Normalize
     from matplotlib.patches import Patch
 
@@ -338,10 +338,10 @@ def _heatmap_figure(sweep: _Sweep, title: str) -> Figure:
     fraction_norm = Normalize(0, 1)
 
     used: set[str] = set()
-    event, verb = sweep.event or "event", sweep.verb
+    event, verb = (sweep.event.name if sweep.event else "event"), sweep.verb
     for k, (combo, grid) in enumerate(shown):
         t_ax, f_ax = time_axes[k], fraction_axes[k]
-        where = " · ".join(f"{a.name} = {_label(v)}" for a, v in zip(sweep.axes[2:], combo,
+        where = " · ".join(f"{a.name} = {value_label(v)}" for a, v in zip(sweep.axes[2:], combo,
                                                                        strict=True))
         t_map = _heatmap(t_ax, sweep, grid, "time", TIME_CMAP, time_norm, font, two_lines, used)
         f_map = _heatmap(f_ax, sweep, grid, "fraction", FRACTION_CMAP, fraction_norm, font,
@@ -390,7 +390,7 @@ def _heatmap_figure(sweep: _Sweep, title: str) -> Figure:
     return fig
 
 
-def _heat_axes(ax: Axes, xa: _Axis, ya: _Axis, *, label_x: bool, label_y: bool,
+def _heat_axes(ax: Axes, xa: Axis, ya: Axis, *, label_x: bool, label_y: bool,
                ticks_y: bool) -> None:
     from . import STYLE
 
@@ -412,7 +412,7 @@ def _heat_axes(ax: Axes, xa: _Axis, ya: _Axis, *, label_x: bool, label_y: bool,
         ax.set_ylabel(ya.title.replace(" (", "\n("), fontsize=STYLE.label_size)
 
 
-def _heatmap(ax: Axes, sweep: _Sweep, grid: _Grid, what: str, cmap_name: str,
+def _heatmap(ax: Axes, sweep: SweepView, grid: _Grid, what: str, cmap_name: str,
              norm: Normalize, font: float, two_lines: bool, used: set[str]) -> Any:
     """Fill one panel's cells; return the mappable for the colour bar."""
     import matplotlib as mpl

@@ -41,7 +41,7 @@ def write_figures(report: Report, folder: Path) -> list[Path]:
 def _subtitle(report: Report, what: str) -> str:
     if not report.passed:
         what += " Red title (FAIL): a panel of a case with a failing check."
-    return f"{report.set_name} set · seed {report.seed} · {report.summary()}\n{what}"
+    return f"{report.set_name} set · seed {report.seed} · {report.verdict()}\n{what}"
 
 
 def _panel_title(ax: Axes, title: str, passed: bool) -> None:

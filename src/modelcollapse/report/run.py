@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..events import ABSORPTION, EVENTS
 from ..statistics import empirical_cdf
 from ..views.run import (
     RunView,
@@ -66,12 +67,6 @@ DENSITY_CLIP = 3.0
 LOG_METRICS = frozenset({"var"})
 #: Sample texts shown for an n-gram run.
 SAMPLE_ROWS = 12
-
-EVENT_WORDS = {
-    "absorption_time": ("absorbed at 0 or 1", "absorption"),
-    "collapse_time": ("collapsed", "collapse"),
-    "fixation_time": ("fixed on a single token", "fixation"),
-}
 
 
 class _Run(RunView):
@@ -417,8 +412,9 @@ def event_charts(run: _Run) -> list[Chart]:
     """For each event of the family (not the coin's, drawn above): the fraction by generation."""
     replicates = run.result.replicates
     out = []
-    for column, (words, noun) in EVENT_WORDS.items():
-        if column not in replicates.columns or column == "absorption_time":
+    for event in EVENTS.values():
+        column, words, noun = event.column, event.happened, event.name
+        if column not in replicates.columns or event is ABSORPTION:
             continue
         fraction = empirical_cdf(replicates[column].to_numpy(dtype=float, na_value=np.nan),
                                  run.g)
@@ -426,16 +422,13 @@ def event_charts(run: _Run) -> list[Chart]:
         index = thin(run.g + 1)
         data = [line(t[index], fraction[index], f"{words} ({fraction[-1]:.1%} by t = {run.g:,})",
                      color=STYLE.main, width=2.4, shape="hv")]
-        exact = run.prediction.collapsed if (run.prediction is not None
-                                             and column == "collapse_time") else None
+        exact = (getattr(run.prediction, event.theory)
+                 if run.prediction is not None and event.theory else None)
         if exact is not None:
             data.append(line(t[index], np.asarray(exact.values)[index], exact.label,
                              color=STYLE.theory, width=1.8, dash="dash", shape="hv"))
-        definition = {
-            "collapse_time": f"the first generation at which {run.config.model.collapse_metric}"
-                             f" falls below {run.config.collapse_fraction:g} × the truth's",
-            "fixation_time": "the first generation with a single token left",
-        }.get(column, noun)
+        definition = "the " + event.definition.format(
+            metric=run.config.model.collapse_metric, fraction=f"{run.config.collapse_fraction:g}")
         out.append(Chart(f"event-{noun}", f"Fraction of replicates {words} by each generation",
                          figure(data, layout(GENERATION, "fraction of replicates",
                                              yaxis={"range": [-0.02, 1.02]})),
@@ -538,7 +531,7 @@ def run_page(result: Result, *, folder: Path, title: str | None = None) -> Page:
     title
         The page's heading (default: the folder's name).
     """
-    from ..runner.summary import format_summary
+    from ..views.text import format_summary
 
     run = _Run(result)
     config = run.config

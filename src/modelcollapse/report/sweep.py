@@ -36,7 +36,7 @@ from .page import Chart, Page, Preformatted, Section, Table, chart_text, typed
 
 if TYPE_CHECKING:
     from ..sweeps.reader import SweepResult
-    from ..views.sweep import _Sweep
+    from ..views.sweep import SweepView
 
 #: Cells drawn as lines in the per-metric charts (the first ones, in grid order).
 MAX_CELL_LINES = 40
@@ -111,12 +111,12 @@ def facts(sweep: SweepResult, folder: Path) -> list[tuple[str, str]]:
 # -- collapse speed ------------------------------------------------------------------------------
 
 
-def _view(sweep: SweepResult) -> _Sweep:
-    from ..views.sweep import _Sweep
+def _view(sweep: SweepResult) -> SweepView:
+    from ..views.sweep import SweepView
 
     skipped: list[Mapping[str, Any]] = [{**s["values"], "reason": s["reason"]}
                                         for s in sweep.skipped]
-    return _Sweep.of(sweep.summary, list(sweep.manifest["spec"]["grid"]), skipped, {})
+    return SweepView.of(sweep.summary, list(sweep.manifest["spec"]["grid"]), skipped, {})
 
 
 def _axis_spec(axis: Any) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def _axis_spec(axis: Any) -> dict[str, Any]:
             "ticktext": [chart_text(v) for v in axis.labels]}
 
 
-def speed_charts(view: _Sweep) -> list[Chart]:
+def speed_charts(view: SweepView) -> list[Chart]:
     """Collapse speed across the grid: lines for one varying option, heatmaps for more."""
     varying = [a for a in view.axes if len(a.keys) > 1]
     if not varying or view.event is None:
@@ -137,7 +137,7 @@ def speed_charts(view: _Sweep) -> list[Chart]:
     return _speed_heatmaps(view, varying)
 
 
-def _speed_lines(view: _Sweep, axis: Any) -> list[Chart]:
+def _speed_lines(view: SweepView, axis: Any) -> list[Chart]:
     i = view.axes.index(axis)
     order = sorted(range(len(view.keys)), key=lambda r: axis.keys.index(view.keys[r][i]))
     x = [axis.position(view.keys[r][i]) if axis.scale != "categorical"
@@ -146,7 +146,8 @@ def _speed_lines(view: _Sweep, axis: Any) -> list[Chart]:
     def col(stat: str, exact: bool = False) -> np.ndarray:
         return finite(view.ev(stat, exact=exact)[order])
 
-    verb, noun = view.verb, view.event
+    assert view.event is not None
+    verb, noun, event = view.verb, view.event.name, view.event
     mean, se = col("time_mean"), col("time_se")
     time_data = [
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": typed(mean),
@@ -190,7 +191,7 @@ def _speed_lines(view: _Sweep, axis: Any) -> list[Chart]:
     positive = mean[np.isfinite(mean) & (mean > 0)]
     log_y = positive.size > 1 and math.log10(positive.max() / positive.min()) > 1.5
     return [
-        Chart("speed-time", f"How long until the models {noun_verb(noun)}, against {axis.name}",
+        Chart("speed-time", f"How long until the models {event.plural_verb}, against {axis.name}",
               figure(time_data, layout(title, f"{noun} time T (generations)", log_y=log_y,
                                        xaxis=x_axis, hovermode="x unified")),
               f"{_definition(view)} The mean is over the replicates whose {noun} came within "
@@ -206,23 +207,16 @@ def _speed_lines(view: _Sweep, axis: Any) -> list[Chart]:
     ]
 
 
-def noun_verb(noun: str | None) -> str:
-    return {"absorption": "are absorbed", "collapse": "collapse",
-            "fixation": "fix on one token"}.get(str(noun), "collapse")
-
-
-def _definition(view: _Sweep) -> str:
-    from ..views.sweep import EVENTS
-
+def _definition(view: SweepView) -> str:
     if view.event is None:
         return ""
     c = view.constant("collapse-fraction")
-    text = EVENTS[view.event][1].format(c="c" if c is None else show_value(c),
-                                        m=view.collapse_metric())
+    text = view.event.defined(metric=view.collapse_metric(),
+                              fraction="c" if c is None else show_value(c))
     return text[0].upper() + text[1:] + "."
 
 
-def _speed_heatmaps(view: _Sweep, varying: list[Any]) -> list[Chart]:
+def _speed_heatmaps(view: SweepView, varying: list[Any]) -> list[Chart]:
     xa, ya, rest = varying[0], varying[1], varying[2:]
     ix, iy = view.axes.index(xa), view.axes.index(ya)
     rest_index = [view.axes.index(a) for a in rest]
@@ -280,7 +274,9 @@ def _speed_heatmaps(view: _Sweep, varying: list[Any]) -> list[Chart]:
                          plot_bgcolor="#ececec", margin={"t": 45})
         if what == "time":
             charts.append(Chart(
-                "speed-time", f"Median {view.event} time across the grid", figure(data, layout_),
+                "speed-time",
+                f"Median {view.event.name if view.event else 'event'} time across the grid",
+                figure(data, layout_),
                 f"{_definition(view)} Each cell shows the simulated median and, beneath, "
                 "theory's exact median where it has one; “> G” means fewer than half the "
                 "replicates got there within the run."
@@ -332,7 +328,7 @@ def _heat_cell(what: str, r: int, stats: dict[str, np.ndarray], exact: dict[str,
 # -- each cell over generations ------------------------------------------------------------------
 
 
-def event_charts(sweep: SweepResult, view: _Sweep) -> list[Chart]:
+def event_charts(sweep: SweepResult, view: SweepView) -> list[Chart]:
     """The fraction of each cell's replicates with the event by generation t (from replicates/)."""
     import pyarrow.parquet as pq
 
@@ -341,7 +337,7 @@ def event_charts(sweep: SweepResult, view: _Sweep) -> list[Chart]:
 
     if view.event is None:
         return []
-    column = f"{view.event}_time"
+    column = view.event.column
     cells = sweep.manifest["cells"][:MAX_CELL_LINES]
     folder = SweepFolder(sweep.path)
     data = []
@@ -454,7 +450,7 @@ def _trajectories(rows: Any, n_gen: int) -> np.ndarray:
 # -- tables --------------------------------------------------------------------------------------
 
 
-def cells_table(sweep: SweepResult, view: _Sweep | None) -> Table:
+def cells_table(sweep: SweepResult, view: SweepView | None) -> Table:
     """One row per cell: grid values, then how often and how fast it collapsed (or, before the
     sweep is complete, its progress)."""
     grid = list(sweep.manifest["spec"]["grid"])
@@ -468,7 +464,7 @@ def cells_table(sweep: SweepResult, view: _Sweep | None) -> Table:
                      numeric={n, n + 1}, sortable=True,
                      caption="The sweep is not complete: each cell's progress.")
     frame = view.frame
-    event, verb = view.event, view.verb
+    event, verb = (view.event.name if view.event else None), view.verb
     metric = view.collapse_metric()
     head = [*grid, "replicates"]
     stats: list[tuple[str, np.ndarray, float]] = []
@@ -557,7 +553,8 @@ def sweep_page(sweep: SweepResult, *, folder: Path, title: str | None = None) ->
     sections = []
     if view is not None:
         charts = speed_charts(view)
-        paragraphs = ([f"How often and how fast the models {noun_verb(view.event)} in each cell "
+        paragraphs = ([f"How often and how fast the models "
+                       f"{view.event.plural_verb if view.event else 'collapse'} in each cell "
                        "of the grid, with theory's exact values in magenta where it has them."]
                       if charts else ["No grid option varies, or the family has no collapse "
                                       "event: see the table of cells."])

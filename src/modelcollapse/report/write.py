@@ -15,11 +15,11 @@ whole.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..results.folders import atomic_write
 
 #: The report's file name inside a run or sweep folder.
 FILE_NAME = "report.html"
@@ -77,8 +77,6 @@ def write_report(path: Path | str, *, title: str | None = None,
     >>> mc.write_report("runs/coin-demo")                                        # doctest: +SKIP
     PosixPath('runs/coin-demo/report.html')
     """
-    from ..results.run import load
-
     folder = Path(path)
     if not folder.is_dir():
         raise ConfigError("DIR", "must be a run or sweep folder; there is no such folder",
@@ -103,25 +101,21 @@ def write_report(path: Path | str, *, title: str | None = None,
     import pyarrow as pa
 
     try:
-        result = load(folder)
         if kind == "sweep":
+            from ..sweeps.reader import load_sweep
             from .sweep import sweep_page
 
-            page = sweep_page(result, folder=folder, title=title)
+            page = sweep_page(load_sweep(folder), folder=folder, title=title)
         else:
+            from ..results.run import open_run
             from .run import run_page
 
-            page = run_page(result, folder=folder, title=title)
+            page = run_page(open_run(folder), folder=folder, title=title)
     except (OSError, pa.ArrowException) as err:  # a table deleted or damaged after the run
         raise ConfigError("DIR", f"could not be read: {type(err).__name__}: {err}",
                           str(folder)) from None
     page.footer += f" · made {datetime.now().strftime('%Y-%m-%d %H:%M')}"
     from .page import render
 
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(render(page, bundle), encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    text = render(page, bundle)
+    return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -1,19 +1,35 @@
-"""TODO docstring (modelcollapse.results)."""
+"""Writing result folders: where they go, how they appear whole, and the optional figures step.
+
+Every command that writes a folder (``run``, ``verify``, ``collapse-speed``) writes it through a
+:class:`PartialFolder`: everything goes into a hidden ``.<name>.partial-<pid>`` folder beside the
+target, which is renamed into place in one step when complete and removed when anything fails
+(an exception, Ctrl-C, SIGTERM). So a folder without ``.partial`` in its name is always
+complete. Single files that must never be seen half-written (a manifest rewritten while a sweep
+runs, a sweep's unit tables, ``summary.parquet``, ``report.html``) go through
+:func:`atomic_write`.
+
+The figures of a folder are drawn by a function the caller passes in (the runtime never imports
+a plotting library); :func:`draw_figures` runs it so that a figure that fails costs the figure,
+never the results: it warns and records the error in the manifest.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import warnings
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigError
 
-if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for (start-up time)
-    pass
+#: Draws a folder's figures into the folder given; returns the files written.
+DrawFigures = Callable[[Path], Iterable[Path | str]]
 
 
 def _json_default(value: Any) -> Any:
@@ -28,11 +44,35 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON atomically (temporary file, then rename)."""
+def atomic_write(path: Path, write: Callable[[Path], object], *, sync: bool = False) -> Path:
+    """Write a file through ``write(temporary_path)``, then rename it to ``path`` in one step.
+
+    Parameters
+    ----------
+    path
+        The file to publish.
+    write
+        Writes the whole file to the path it is given (a hidden name beside ``path``).
+    sync
+        Flush the bytes to disk before the rename, so that a crash of the machine cannot publish
+        a file whose contents are lost (for files that many hours of work depend on).
+    """
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default, allow_nan=True) + "\n")
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        if sync:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as indented JSON, atomically (:func:`atomic_write`)."""
+    text = json.dumps(data, indent=2, default=_json_default, allow_nan=True) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def stamped_folder(root: Path | str, name: str, *, reuse_empty: bool = False) -> Path:
@@ -59,9 +99,92 @@ def free_folder(base: Path, *, reuse_empty: bool = False) -> Path:
 
 
 def prepare_output(path: Path | str) -> Path:
-    """Check that ``path`` can receive a run; refuse a non-empty existing folder."""
+    """Check that ``path`` can receive a results folder; refuse a non-empty existing folder."""
     path = Path(path)
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ConfigError("out", "must be a new or empty folder; it already holds files",
                           str(path))
     return path
+
+
+class PartialFolder:
+    """A results folder written under a hidden name and published whole by one rename.
+
+    Parameters
+    ----------
+    path
+        The folder to publish (new or empty: :func:`prepare_output`).
+
+    Examples
+    --------
+    >>> with PartialFolder(path) as folder:                        # doctest: +SKIP
+    ...     (folder.tmp / "table.csv").write_text("a,b\\n1,2\\n")
+    ...     folder.publish()                                       # path now holds table.csv
+
+    Leaving the ``with`` block by an exception before :meth:`publish` removes everything written.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = prepare_output(path)
+        self.tmp = self.path.parent / f".{self.path.name}.partial-{os.getpid()}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)  # left by a killed process with our pid
+        self.tmp.mkdir()
+        self.published = False
+
+    def publish(self, *, beside_if_taken: bool = False) -> Path:
+        """Rename the hidden folder to :attr:`path`; return where it went.
+
+        ``beside_if_taken``: if :attr:`path` received files meanwhile (another command chose the
+        same folder), publish to the first free ``…-2``, ``…-3`` beside it instead of failing, so
+        that finished work is never thrown away.
+        """
+        try:
+            os.replace(self.tmp, self.path)
+        except OSError:
+            if not beside_if_taken:
+                raise
+            self.path = free_folder(self.path, reuse_empty=True)
+            os.replace(self.tmp, self.path)
+        self.published = True
+        return self.path
+
+    def abort(self) -> None:
+        """Remove everything written so far."""
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> PartialFolder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None or not self.published:
+            self.abort()
+
+
+def draw_figures(draw: DrawFigures | None, folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """The figures step of a results folder: draw, and on failure warn and record, never raise.
+
+    Parameters
+    ----------
+    draw
+        Writes the figures into the folder it is given and returns their paths; ``None``: no
+        figures were asked for.
+    folder
+        Where they go (the folder being written).
+    manifest
+        Receives ``figures_error`` (``"TypeError: ..."``) when drawing fails.
+
+    Returns
+    -------
+    list of str
+        The file names written (empty if none were asked for or drawing failed).
+    """
+    if draw is None:
+        return []
+    try:
+        return [Path(p).name for p in draw(folder)]
+    except Exception as err:  # the results matter more than their pictures
+        warnings.warn(f"figures were not written: {type(err).__name__}: {err}",
+                      RuntimeWarning, stacklevel=3)
+        manifest["figures_error"] = f"{type(err).__name__}: {err}"
+        return []

@@ -1,10 +1,31 @@
-"""TODO docstring (modelcollapse.results)."""
+"""A run's folder: written block by block as the run goes, published whole, read back lazily.
+
+A run folder holds
+
+``manifest.json``
+    config, seed, stream key, versions, argv, start/end and wall time, summary, file list;
+``metrics.parquet``
+    the tidy long table ``replicate (int32), metric (dictionary string), generation (int32),
+    value (float64)``, sorted by replicate, metric, generation (:mod:`modelcollapse.results.
+    tables`). No NaN; ``inf`` only where the metric is mathematically infinite (``kl`` of a
+    fitted normal whose variance is exactly 0);
+``replicates.parquet``
+    one row per replicate: event times (:mod:`modelcollapse.events`; missing where the event did
+    not happen within the run) and each metric's final value as ``final_<metric>``;
+``samples.parquet`` (text families)
+    ``replicate, generation, text``: a sample of each generation's model for the first few
+    replicates, so a reader can watch the language degrade;
+``*.png``
+    figures.
+
+:class:`RunWriter` streams the tables into a :class:`~modelcollapse.results.folders.
+PartialFolder`, the manifest last, so a folder that looks finished is finished;
+:class:`Result` reads one back (or holds an in-memory run) with its tables as DataFrames.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..config import RunConfig
-from .folders import prepare_output, write_json
+from .folders import PartialFolder, write_json
 from .tables import (
     Columns,
     join_columns,
@@ -28,18 +49,11 @@ from .tables import (
 if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for (start-up time)
     import pandas as pd
 
-
+#: The files of a run folder.
 MANIFEST = "manifest.json"
-
-
 METRICS = "metrics.parquet"
-
-
 REPLICATES = "replicates.parquet"
-
-
 SAMPLES = "samples.parquet"
-
 
 #: Rows buffered before a Parquet row group is written.
 ROW_GROUP = 1 << 20
@@ -57,26 +71,22 @@ class RunWriter:
     """
 
     def __init__(self, path: Path | str, config: RunConfig) -> None:
-        self.path = prepare_output(path)
+        self._partial = PartialFolder(path)
+        self.path = self._partial.path
         self.config = config
         self.names = list(config.model.metric_names)
-        self.tmp = self.path.parent / f".{self.path.name}.partial-{os.getpid()}"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.tmp.exists():
-            shutil.rmtree(self.tmp)
-        self.tmp.mkdir()
         # Dictionary-encode only the metric names: the numeric columns compress as well without
         # it and write about a third faster (10⁹-row runs are write-bound).
-        self._writer = pq.ParquetWriter(self.tmp / METRICS, metrics_schema(), compression="zstd",
-                                        use_dictionary=["metric"])
+        self._writer = pq.ParquetWriter(self.folder / METRICS, metrics_schema(),
+                                        compression="zstd", use_dictionary=["metric"])
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         self._replicates: list[Columns] = []
 
     @property
     def folder(self) -> Path:
-        """Where files go until the run is published (plots are written here too)."""
-        return self.tmp
+        """Where files go until the run is published (figures are drawn here too)."""
+        return self._partial.tmp
 
     def prepare(self, metrics: dict[str, np.ndarray],
                 first_replicate: int) -> tuple[pa.Table, Columns]:
@@ -105,31 +115,30 @@ class RunWriter:
 
     def write_samples(self, excerpts: dict[int, list[str]]) -> str:
         """Write the first replicates' sample texts (``samples.parquet``); return the name."""
-        pq.write_table(samples_table(excerpts), self.tmp / SAMPLES)
+        pq.write_table(samples_table(excerpts), self.folder / SAMPLES)
         return SAMPLES
 
     def finish(self, manifest: dict[str, Any]) -> Path:
         """Write the remaining rows, the replicate table and the manifest; publish the folder."""
         self._flush()
         self._writer.close()
-        pq.write_table(replicate_table(self.replicates()), self.tmp / REPLICATES)
-        write_json(self.tmp / MANIFEST, manifest)
-        os.replace(self.tmp, self.path)
-        return self.path
+        pq.write_table(replicate_table(self.replicates()), self.folder / REPLICATES)
+        write_json(self.folder / MANIFEST, manifest)
+        return self._partial.publish()
 
     def abort(self) -> None:
         """Remove everything written so far."""
         try:
             self._writer.close()
         finally:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            self._partial.abort()
 
 
 class Result:
     """A finished run: its manifest and its tables as pandas DataFrames.
 
     Returned by :func:`modelcollapse.run` and :func:`modelcollapse.simulate` and by
-    :func:`load`. Tables are read from disk lazily.
+    :func:`modelcollapse.load`. Tables are read from disk lazily.
 
     Attributes
     ----------
@@ -223,27 +232,23 @@ class Result:
         return f"<Result {RunConfig.from_dict(self.manifest['config']).describe()}{where}>"
 
 
-def load(path: Path | str) -> Any:
-    """Open a run folder written by ``modelcollapse run``, or a sweep folder.
+def open_run(path: Path | str) -> Result:
+    """The :class:`Result` of a run folder written by ``modelcollapse run``.
 
-    Returns a :class:`Result` for a run and a :class:`~modelcollapse.sweep.SweepResult` for a
-    sweep (``modelcollapse sweep``), complete or not.
-
-    Examples
-    --------
-    >>> import modelcollapse as mc
-    >>> result = mc.load("runs/gmm-20261121-101500")              # doctest: +SKIP
-    >>> var = result.metrics.query("metric == 'var'")                # doctest: +SKIP
-    >>> var.groupby("generation").value.median()                      # doctest: +SKIP
+    Raises
+    ------
+    FileNotFoundError
+        When the folder has no manifest (not a run, or an interrupted one).
     """
     path = Path(path)
+    manifest = read_manifest(path)
+    return Result(manifest, path=path)
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The ``manifest.json`` of a results folder (of any kind)."""
     manifest_file = path / MANIFEST
     if not manifest_file.is_file():
         hint = " (it looks like an interrupted run)" if ".partial" in path.name else ""
         raise FileNotFoundError(f"{path} is not a finished modelcollapse run: no {MANIFEST}{hint}")
-    manifest = json.loads(manifest_file.read_text())
-    if manifest.get("kind") == "sweep":
-        from ..sweeps.reader import SweepResult  # the sweep driver imports this module
-
-        return SweepResult(path, manifest)
-    return Result(manifest, path=path)
+    return json.loads(manifest_file.read_text())

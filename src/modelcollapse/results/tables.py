@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..config import RunConfig
+from ..events import INTEGER_COLUMNS
 
 if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for (start-up time)
     import pandas as pd
@@ -79,8 +80,6 @@ def long_table(metrics: dict[str, np.ndarray], names: Iterable[str],
                                 schema=metrics_schema())
 
 
-#: Columns of the per-replicate table holding event generations (nullable integers).
-EVENT_COLUMNS = ("absorption_time", "absorbed_at", "collapse_time", "fixation_time")
 
 
 def replicate_columns(config: RunConfig, metrics: dict[str, np.ndarray],
@@ -104,7 +103,7 @@ def replicate_table(columns: Columns) -> pa.Table:
     """The per-replicate columns as an Arrow table, event times as nullable integers."""
     arrays = []
     for name, values in columns.items():
-        if name in EVENT_COLUMNS:
+        if name in INTEGER_COLUMNS:
             missing = np.isnan(values)
             arrays.append(arrow_array(np.where(missing, 0, values).astype(np.int64), missing))
         else:

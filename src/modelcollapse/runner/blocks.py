@@ -21,9 +21,9 @@ import numpy as np
 
 from ..config import RunConfig
 from ..errors import ConfigError
-from ..families.base import check_int
 from ..loop import BlockResult, simulate_block
 from ..seeding import block_rng
+from ..validation import check_int
 
 #: Called with the number of replicate-generations just completed.
 ProgressCallback = Callable[[int], None]

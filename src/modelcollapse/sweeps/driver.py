@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
-from ..results.folders import free_folder
+from ..errors import ConfigError, SweepFailed, SweepInterrupted
+from ..results.folders import draw_figures, free_folder
 from ..runner.provenance import environment, now
 from ..seeding import STREAM_VERSION, draw_seed
 from .executors import Executor, make_executor
@@ -24,35 +24,8 @@ if TYPE_CHECKING:
 
 
 Log = Callable[[str], None]
-
-
-class SweepInterrupted(KeyboardInterrupt):
-    """The sweep was stopped (Ctrl-C, SIGTERM); finished units are kept.
-
-    Attributes
-    ----------
-    path
-        The sweep folder.
-    finished, total
-        Work units finished (including earlier runs) and in all.
-    """
-
-    def __init__(self, path: Path, finished: int, total: int) -> None:
-        super().__init__(f"{finished} of {total} work units finished")
-        self.path = path
-        self.finished = finished
-        self.total = total
-
-
-class SweepFailed(RuntimeError):
-    """A work unit failed (or kept killing its workers); finished units are kept."""
-
-    def __init__(self, path: Path, finished: int, total: int, error: BaseException) -> None:
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.path = path
-        self.finished = finished
-        self.total = total
-        self.error = error
+#: Draws a complete sweep's figures: ``(plan, summary, folder) -> files written``.
+SweepFigures = Callable[[SweepPlan, "pd.DataFrame", Path], Iterable[Path | str]]
 
 
 def default_folder(spec: SweepSpec, root: Path | str = "runs") -> Path:
@@ -74,8 +47,9 @@ def _choose_folder(spec: SweepSpec, out: Path | str | None, force: bool) -> Path
 def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str | None = None,
           seed: int | None = None, workers: int | None = None, scheduler: str | None = None,
           dask_local: int | None = None, executor: Executor | None = None, force: bool = False,
-          plots: bool | None = None, progress: bool = False, argv: list[str] | None = None,
-          log: Log | None = None, report: bool = False) -> SweepResult:
+          plots: bool | None = None, figures: SweepFigures | None = None,
+          progress: bool = False, argv: list[str] | None = None,
+          log: Log | None = None) -> SweepResult:
     """Run (or resume) a sweep and write its folder.
 
     Parameters
@@ -96,22 +70,22 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
         Run on the Dask cluster at this address, or on a new local Dask cluster of this many
         workers (needs ``pip install 'modelcollapse[dask]'``).
     executor
-        Any object with ``imap_unordered`` and ``close`` (:mod:`modelcollapse.executors`),
-        instead of the three options above.
+        Any object with ``imap_unordered`` and ``close`` (:mod:`modelcollapse.sweeps.
+        executors`), instead of the three options above.
     force
         Start a new folder (``…-2``) if ``out`` holds files.
     plots
-        Write ``sweep.png`` (default: ``[experiment] plots``, else true).
+        Draw the figures (default: ``[experiment] plots``, else true).
+    figures
+        Draws the figures of a complete sweep into its folder: ``figures(plan, summary,
+        folder)`` returns the files written (:func:`modelcollapse.sweep` passes ``sweep.png``).
+        A failure warns and is recorded in the manifest; the tables are kept.
     progress
         A progress bar over work units, with ETA, on standard error.
     argv
         The command line to record.
     log
         Receives one-line messages (the folder, the executor, resumption); default silent.
-    report
-        When the sweep is complete, also write the interactive ``report.html`` into its folder
-        (:func:`modelcollapse.write_report`; needs ``pip install 'modelcollapse[report]'``,
-        checked before anything runs).
 
     Returns
     -------
@@ -126,10 +100,6 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
     """
     say = log or (lambda line: None)
     spec = as_spec(spec)
-    if report:
-        from ..report.write import check_available
-
-        check_available()
     settings = spec.output_settings()
     plots = settings.get("plots", True) if plots is None else plots
     workers = settings.get("workers") if workers is None else workers
@@ -189,13 +159,8 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
     finally:
         if runner is not None and executor is None:
             runner.close(cancel=not completed)
-    _finish(sweep_plan, folder, manifest, session, plots=plots, t0=t0)
-    result = SweepResult(path, manifest)
-    if report:
-        from ..report.write import write_report
-
-        write_report(path)
-    return result
+    _finish(sweep_plan, folder, manifest, session, figures=figures if plots else None, t0=t0)
+    return SweepResult(path, manifest)
 
 
 def _run_units(todo: list[UnitTask], runner: Executor, folder: SweepFolder,
@@ -284,27 +249,12 @@ def _new_manifest(sweep_plan: SweepPlan, *, seed_drawn: bool, argv: list[str] | 
 
 
 def _finish(sweep_plan: SweepPlan, folder: SweepFolder, manifest: dict[str, Any],
-            session: dict[str, Any], *, plots: bool, t0: float) -> None:
-    """Write the summary (and the figure) from the unit files, then mark the sweep complete."""
+            session: dict[str, Any], *, figures: SweepFigures | None, t0: float) -> None:
+    """Write the summary (and the figures) from the unit files, then mark the sweep complete."""
     frame = summarize_sweep(sweep_plan, folder)
     folder.write_summary(frame)
-    figures: list[str] = []
-    if plots:
-        try:
-            from ..plots.sweep import plot_sweep
-
-            paths = plot_sweep(frame, axes=sweep_plan.spec.axes(), folder=folder.path,
-                               skipped=[{**s.values, "reason": s.reason}
-                                        for s in sweep_plan.skipped],
-                               title=f"sweep {sweep_plan.spec.name}")
-            figures = [p.name for p in paths]
-        except Exception as err:  # the tables matter more than the figure
-            import warnings
-
-            warnings.warn(f"the sweep figure was not written: {type(err).__name__}: {err}",
-                          RuntimeWarning, stacklevel=3)
-            manifest["figures_error"] = f"{type(err).__name__}: {err}"
-    manifest["files"]["figures"] = figures
+    draw = None if figures is None else (lambda path: figures(sweep_plan, frame, path))
+    manifest["files"]["figures"] = draw_figures(draw, folder.path, manifest)
     manifest["status"] = "complete"
     manifest["finished"] = now()
     session.update({"finished": manifest["finished"],

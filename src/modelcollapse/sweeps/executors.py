@@ -160,7 +160,7 @@ def _import_distributed() -> Any:
 
 
 def _worker_version() -> str:
-    from .. import __version__
+    from ..version import __version__
 
     return __version__
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..config import RunConfig
+from ..events import EVENTS
 from .grid import column_name, show_value
 from .store import SUMMARY, SweepFolder, unit_name
 
@@ -109,8 +110,8 @@ class SweepResult:
         """
         frame = self.summary
         keys = [column_name(k) for k in self.manifest["spec"]["grid"]]
-        events = [e for e, verb in EVENTS.items() if f"{verb}_by_end" in frame.columns]
-        verb = EVENTS[events[0]] if len(events) == 1 else "event"
+        events = [e for e in EVENTS.values() if e.share_column in frame.columns]
+        verb = events[0].participle if len(events) == 1 else "event"
         head = "".join(f"{k:>10}" for k in keys) + (
             f"{'R':>8}{verb + ' %':>13}{'exact %':>9}{'mean time ± SE':>20}{'exact':>8}"
             f"{'median':>8}")
@@ -121,19 +122,18 @@ class SweepResult:
             return None if value is None or pd_isna(value) else float(value)
 
         for _, row in frame.head(max_rows).iterrows():
-            event = next((e for e in events if get(row, f"{EVENTS[e]}_by_end") is not None),
-                         None)
+            event = next((e for e in events if get(row, e.share_column) is not None), None)
             text = ("".join(f"{show_value(row[k]):>10}" for k in keys)
                     + f"{int(row['replicates']):>8}")
             if event is None:
                 lines.append(text + f"{'–':>13}")
                 continue
-            done = EVENTS[event]
-            frac, se = get(row, f"{done}_by_end"), get(row, f"{done}_by_end_se")
-            exact = get(row, f"exact_{done}_by_end")
-            mean, mean_se = get(row, f"{event}_time_mean"), get(row, f"{event}_time_se")
-            exact_mean = get(row, f"exact_{event}_time_mean")
-            median = get(row, f"{event}_time_median")
+            share, time = event.share_column, event.column
+            frac, se = get(row, share), get(row, f"{share}_se")
+            exact = get(row, f"exact_{share}")
+            mean, mean_se = get(row, f"{time}_mean"), get(row, f"{time}_se")
+            exact_mean = get(row, f"exact_{time}_mean")
+            median = get(row, f"{time}_median")
             shown = f"{100 * frac:.1f} ± {100 * (se or 0):.1f}" if frac is not None else "–"
             text += f"{shown:>13}{_pct(exact):>9}"
             time_text = "–" if mean is None else (
@@ -160,10 +160,6 @@ class SweepResult:
     def __repr__(self) -> str:
         return (f"<SweepResult {self.manifest.get('name')}: {len(self.manifest['cells'])} cells, "
                 f"{self.manifest.get('status')} at {self.path}>")
-
-
-#: Per-replicate event of each family's summary columns → how the table names it.
-EVENTS = {"absorption": "absorbed", "collapse": "collapsed", "fixation": "fixed"}
 
 
 def pd_isna(value: Any) -> bool:

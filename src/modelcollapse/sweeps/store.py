@@ -22,7 +22,6 @@ temporary files, which the next run removes; readers skip hidden files.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ConfigError
-from ..results.folders import write_json
+from ..results.folders import atomic_write, write_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,18 +99,12 @@ class SweepFolder:
         return table.sort_by("replicate")
 
     def write_summary(self, frame: pd.DataFrame) -> None:
-        tmp = self.path / f".{SUMMARY}.tmp-{os.getpid()}"
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, self.path / SUMMARY)
+        atomic_write(self.path / SUMMARY, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _write_atomic(path: Path, data: pa.Buffer | bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(memoryview(data))
-        handle.flush()
-        os.fsync(handle.fileno())  # the rename must not publish a file whose bytes are lost
-    os.replace(tmp, path)
+    # Synced: the rename must not publish a file whose bytes a crash of the machine loses.
+    atomic_write(path, lambda tmp: tmp.write_bytes(memoryview(data)), sync=True)
 
 
 def check_resumable(folder: SweepFolder, manifest: dict[str, Any], *, spec: dict[str, Any],

@@ -80,6 +80,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..config import RunConfig
+from ..events import ABSORBED_AT, ABSORPTION, Event, as_event, event_in
 from ..runner.summary import _column
 
 if TYPE_CHECKING:
@@ -93,27 +94,12 @@ Row = dict[str, float | int | None]
 #: Quantile levels and their column suffixes.
 QUANTILES = ((0.05, "q05"), (0.5, "median"), (0.95, "q95"))
 
-#: Event-time column of the per-replicate table → the event's name in the summary.
-EVENTS = {"absorption_time": "absorption", "collapse_time": "collapse",
-          "fixation_time": "fixation"}
-
-#: Event → its participle, the stem of the share columns (``collapsed_by_end``).
-VERBS = {"absorption": "absorbed", "collapse": "collapsed", "fixation": "fixed"}
-
 #: Summary columns holding whole generations (written as nullable integers); every other
 #: statistic of :func:`cell_summary` is a float.
 INTEGER_COLUMN = re.compile(r"^(replicates|(exact_)?[a-z]+_time_(q05|median|q95))$")
 _FLOAT_COLUMN = re.compile(
     r"^(final_\w+_(q05|median|q95|mean|se|exact)"
     r"|(exact_)?[a-z]+_(by_end|by_end_se|time_mean|time_se)|absorbed_at_1_by_end)$")
-
-
-def event_of(replicates: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The event-time column present in ``replicates`` and the event's name, or ``None``."""
-    for column, event in EVENTS.items():
-        if column in replicates:
-            return column, event
-    return None
 
 
 def cell_summary(config: RunConfig, replicates: Mapping[str, Any]) -> Row:
@@ -153,14 +139,13 @@ def cell_summary(config: RunConfig, replicates: Mapping[str, Any]) -> Row:
     prediction = _prediction(config)
     for name in _final_metrics(config):
         row.update(_final_stats(name, _column(replicates, f"final_{name}"), prediction))
-    found = event_of(replicates)
-    if found is not None:
-        column, event = found
-        times = _column(replicates, column)
+    event = event_in(replicates)
+    if event is not None:
+        times = _column(replicates, event.column)
         row.update(event_stats(event, times))
         row.update(exact_event_stats(event, _event_cdf(event, prediction)))
-        if column == "absorption_time" and "absorbed_at" in replicates:
-            at = _column(replicates, "absorbed_at")
+        if event is ABSORPTION and ABSORBED_AT in replicates:
+            at = _column(replicates, ABSORBED_AT)
             row["absorbed_at_1_by_end"] = (float(np.count_nonzero(at == 1.0)) / at.size
                                              if at.size else None)
     return row
@@ -255,13 +240,13 @@ def _number(value: Any) -> float | None:
 # -- event times -----------------------------------------------------------------------------
 
 
-def event_stats(event: str, times: np.ndarray) -> Row:
+def event_stats(event: Event | str, times: np.ndarray) -> Row:
     """Simulated statistics of one event's times (NaN = did not happen within the run).
 
     Parameters
     ----------
     event
-        The event's name, used as the column prefix.
+        The event, or its name (its name and participle prefix the columns).
     times
         One event generation per replicate, NaN where censored at ``G``.
 
@@ -271,9 +256,10 @@ def event_stats(event: str, times: np.ndarray) -> Row:
         ``<verb>_by_end``, ``<verb>_by_end_se`` and ``<event>_time_mean``, ``_time_se``,
         ``_time_q05``, ``_time_median``, ``_time_q95`` (see the module docstring).
     """
+    event = as_event(event)
     total = times.size
     happened = np.sort(times[~np.isnan(times)])
-    share = f"{VERBS.get(event, event)}_by_end"
+    share = event.share_column
     out: Row = {}
     if total:
         fraction = happened.size / total
@@ -282,10 +268,10 @@ def event_stats(event: str, times: np.ndarray) -> Row:
         out[f"{share}_se"] = math.sqrt(fraction * (1.0 - fraction) / total)
     else:
         out[share] = out[f"{share}_se"] = None
-    out[f"{event}_time_mean"] = float(happened.mean()) if happened.size else None
-    out[f"{event}_time_se"] = _standard_error(happened)
+    out[f"{event.column}_mean"] = float(happened.mean()) if happened.size else None
+    out[f"{event.column}_se"] = _standard_error(happened)
     for q, suffix in QUANTILES:
-        out[f"{event}_time_{suffix}"] = censored_quantile(happened, total, q)
+        out[f"{event.column}_{suffix}"] = censored_quantile(happened, total, q)
     return out
 
 
@@ -314,21 +300,21 @@ def censored_quantile(happened: np.ndarray, total: int, q: float) -> int | None:
     return int(happened[rank - 1])
 
 
-def _event_cdf(event: str, prediction: Prediction | None) -> np.ndarray | None:
+def _event_cdf(event: Event, prediction: Prediction | None) -> np.ndarray | None:
     """Theory's ``P(T ≤ t)``, ``t = 0..G``, for this event, where it has one."""
-    if prediction is None:
+    if prediction is None or event.theory is None:
         return None
-    curve = {"absorption": prediction.absorbed, "collapse": prediction.collapsed}.get(event)
+    curve = getattr(prediction, event.theory)
     return None if curve is None else np.asarray(curve.values, dtype=float)
 
 
-def exact_event_stats(event: str, cdf: np.ndarray | None) -> Row:
+def exact_event_stats(event: Event | str, cdf: np.ndarray | None) -> Row:
     """Theory's ``P(T ≤ G)``, ``E[T | T ≤ G]`` and median of ``T`` from its cdf.
 
     Parameters
     ----------
     event
-        The event's name.
+        The event, or its name.
     cdf
         ``F(t) = P(T ≤ t)`` for ``t = 0..G``, or ``None`` (every value is then ``None``).
 
@@ -339,8 +325,9 @@ def exact_event_stats(event: str, cdf: np.ndarray | None) -> Row:
         ``exact_<event>_time_mean = Σ_t t (F(t) − F(t−1)) / F(G)`` (``None`` if ``F(G) = 0``);
         ``exact_<event>_time_median = min{t : F(t) ≥ ½}`` (``None`` if ``F(G) < ½``).
     """
-    keys = [f"exact_{VERBS.get(event, event)}_by_end", f"exact_{event}_time_mean",
-            f"exact_{event}_time_median"]
+    event = as_event(event)
+    keys = [f"exact_{event.share_column}", f"exact_{event.column}_mean",
+            f"exact_{event.column}_median"]
     out: Row = dict.fromkeys(keys)
     if cdf is None or cdf.size == 0 or not np.isfinite(cdf).all():
         return out

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import stats
 
 from .coin import coin_mix_law, coin_mix_transition_matrix
-from .pieces import Pieces
+from .assembly import Pieces
 
 
 def categorical_expected_support_one(q: np.ndarray, n_samples: int) -> float:

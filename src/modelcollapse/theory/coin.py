@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse, special, stats
 
-from .pieces import Pieces
+from .assembly import Pieces
 
 
 def coin_transition_matrix(k: int) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pieces import Pieces
+from .assembly import Pieces
 
 
 def variance_moments(var0: float, n_samples: int, n_generations: int, parts: Pieces, *,

@@ -33,10 +33,21 @@ from typing import Any
 
 import numpy as np
 
-from .. import theory
 from ..config import RunConfig
 from ..families import GMM, Categorical, Coin, Gaussian
 from ..policies import Mix, Replace
+from .categorical import categorical_expected_support
+from .coin import (
+    coin_absorption_time,
+    coin_absorption_time_diffusion,
+    coin_accumulate_hitting_probability,
+    coin_fixation_probability,
+    coin_hitting_cdf,
+    coin_mix_law,
+    coin_mix_stationary,
+)
+from .moments import proportion_moments, variance_moments
+from .assembly import Pieces, pieces
 
 #: Largest ``k`` (coin) or ``N`` (categorical) for which a ``(k + 1)``-state chain is propagated.
 CHAIN_MAX = 2000
@@ -103,7 +114,7 @@ class Prediction:
         """The exact curves of ``metric`` (empty when theory has none)."""
         return self.curves.get(metric, [])
 
-    def summary(self) -> dict[str, Any]:
+    def digest(self) -> dict[str, Any]:
         """JSON-able digest: the metrics covered, the facts and the notes."""
         return {"metrics": sorted(self.curves), "absorbed": self.absorbed is not None,
                 "collapsed": self.collapsed is not None,
@@ -186,18 +197,18 @@ def _law_quantiles(law: np.ndarray, values: np.ndarray, q: float) -> np.ndarray:
 def _coin(config: RunConfig, out: Prediction) -> None:
     p0, k, g = float(config.model.truth()), config.n_samples, config.n_generations
     policy = config.data_policy
-    parts = theory.pieces(policy, k)
+    parts = pieces(policy, k)
     t = np.arange(g + 1)
     if parts.kind == "mix":
         if _chain_affordable(k + 1, g):
-            law = theory.coin_mix_law(p0, k, g, parts)
+            law = coin_mix_law(p0, k, g, parts)
             p = np.arange(k + 1) / k
             mean = np.concatenate([[p0], law @ p])
             lower = np.concatenate([[p0], _law_quantiles(law, p, 0.05)])
             upper = np.concatenate([[p0], _law_quantiles(law, p, 0.95)])
             out.curves["p"] = [TheoryCurve("exact E p_t", mean, lower, upper,
                                            "exact 5–95% of p_t")]
-            cdf = theory.coin_hitting_cdf(p0, k, g, parts)
+            cdf = coin_hitting_cdf(p0, k, g, parts)
             label = ("exact P(absorbed by t)" if parts.real == 0
                      else "exact P(p̂ has touched 0 or 1 by t)")
             out.absorbed = TheoryCurve(label, cdf)
@@ -207,21 +218,21 @@ def _coin(config: RunConfig, out: Prediction) -> None:
                              f"generations, more than this package propagates "
                              f"(k ≤ {CHAIN_MAX}); E p_t and sd p_t are exact")
         if isinstance(policy, Replace) or parts.real == 0:
-            out.facts["fixation probability P(p → 1)"] = theory.coin_fixation_probability(p0)
+            out.facts["fixation probability P(p → 1)"] = coin_fixation_probability(p0)
         if isinstance(policy, Replace) and 1 < k <= CHAIN_MAX:
-            law_t = theory.coin_absorption_time(p0, k, horizon=1)
+            law_t = coin_absorption_time(p0, k, horizon=1)
             out.facts["mean absorption time"] = law_t.mean
             out.facts["sd of absorption time"] = float(np.sqrt(law_t.var))
             out.facts["mean absorption time, diffusion approximation (not exact)"] = \
-                theory.coin_absorption_time_diffusion(p0, k)
+                coin_absorption_time_diffusion(p0, k)
         if parts.real > 0 and k <= CHAIN_MAX:
-            _, mean_p, var_p = theory.coin_mix_stationary(p0, k, parts)
+            _, mean_p, var_p = coin_mix_stationary(p0, k, parts)
             out.facts["stationary E p"] = mean_p
             out.facts["stationary Var p"] = var_p
     else:
         _coin_moments(p0, k, g, parts, out)
         if parts.kind == "accumulate":
-            touched = theory.coin_accumulate_hitting_probability(p0, k)
+            touched = coin_accumulate_hitting_probability(p0, k)
             out.absorbed = TheoryCurve("exact P(absorbed by t)", np.where(t >= 1, touched, 0.0))
             out.facts["P(ever absorbed)"] = touched
         else:
@@ -229,8 +240,8 @@ def _coin(config: RunConfig, out: Prediction) -> None:
                              "(the fitted subsample forgets the pool's composition)")
 
 
-def _coin_moments(p0: float, k: int, g: int, parts: theory.Pieces, out: Prediction) -> None:
-    mean, square = theory.proportion_moments(p0, k, g, parts)
+def _coin_moments(p0: float, k: int, g: int, parts: Pieces, out: Prediction) -> None:
+    mean, square = proportion_moments(p0, k, g, parts)
     sd = np.sqrt(np.maximum(square[:, 0] - mean[:, 0] ** 2, 0.0))
     out.curves["p"] = [TheoryCurve("exact E p_t", mean[:, 0], mean[:, 0] - 2 * sd,
                                    mean[:, 0] + 2 * sd, "exact E p_t ± 2 sd")]
@@ -242,14 +253,14 @@ def _coin_moments(p0: float, k: int, g: int, parts: theory.Pieces, out: Predicti
 def _categorical(config: RunConfig, out: Prediction) -> None:
     q = config.model.truth()
     n, g = config.n_samples, config.n_generations
-    parts = theory.pieces(config.data_policy, n)
+    parts = pieces(config.data_policy, n)
     square = np.zeros(g + 1)
     for start in range(0, q.size, 4096):  # chunks bound the [G + 1, V] moment arrays
-        square += theory.proportion_moments(q[start:start + 4096], n, g, parts)[1].sum(axis=1)
+        square += proportion_moments(q[start:start + 4096], n, g, parts)[1].sum(axis=1)
     out.curves["gini_simpson"] = [TheoryCurve("exact E Gini–Simpson", 1.0 - square)]
     copies = 1 if parts.real == 0 or parts.kind != "mix" else np.unique(q).size
     if parts.kind == "accumulate" or (parts.kind == "mix" and _chain_affordable(n + 1, g, copies)):
-        support = theory.categorical_expected_support(q, n, g, parts)
+        support = categorical_expected_support(q, n, g, parts)
         out.curves["support"] = [TheoryCurve("exact E support_t", support)]
     elif parts.kind == "mix":
         out.notes.append(f"categorical: exact E support_t needs {copies} chain(s) of {n + 1} "
@@ -268,8 +279,8 @@ def _categorical(config: RunConfig, out: Prediction) -> None:
 def _continuous(config: RunConfig, out: Prediction, *, var0: float, mean0: float,
                 divisor: str) -> None:
     n, g = config.n_samples, config.n_generations
-    parts = theory.pieces(config.data_policy, n)
-    mean_var, offset2 = theory.variance_moments(var0, n, g, parts, divisor=divisor)
+    parts = pieces(config.data_policy, n)
+    mean_var, offset2 = variance_moments(var0, n, g, parts, divisor=divisor)
     name = "exact E var_t"
     if isinstance(config.model, GMM):
         name += " (mixture-variance identity)"
@@ -286,18 +297,19 @@ def _continuous(config: RunConfig, out: Prediction, *, var0: float, mean0: float
                          "variance, so E var_t is exact to about 1e-6")
 
 
-def _stationary_var(var0: float, n: int, parts: theory.Pieces, divisor: str) -> float | None:
+def _stationary_var(var0: float, n: int, parts: Pieces, divisor: str) -> float | None:
     """``lim E var_t`` where it exists: fresh data each generation, or MLE accumulation."""
+    from . import gaussian  # with scipy.stats: imported only for the continuous families
     if parts.kind == "accumulate" and parts.real == 0 and divisor == "mle":
-        return theory.gaussian_accumulate_limit_var(var0, n)
+        return gaussian.gaussian_accumulate_limit_var(var0, n)
     if parts.real == 0:
         return None  # replace and mix without fresh data: E var_t → 0 (MLE) or stays (unbiased)
     if parts.kind == "mix" and parts.carry == 0 and divisor == "mle":
-        return theory.gaussian_mix_stationary_var(var0, n, parts.real / n)
+        return gaussian.gaussian_mix_stationary_var(var0, n, parts.real / n)
     # Otherwise iterate the exact recursion until it settles (geometric convergence).
     horizon = 1000
     while horizon <= STATIONARY_HORIZON:
-        values = theory.variance_moments(var0, n, horizon, parts, divisor=divisor)[0]
+        values = variance_moments(var0, n, horizon, parts, divisor=divisor)[0]
         if abs(values[-1] - values[-2]) <= 1e-12 * abs(values[-1]):
             return float(values[-1])
         horizon *= 4
@@ -305,6 +317,8 @@ def _stationary_var(var0: float, n: int, parts: theory.Pieces, divisor: str) -> 
 
 
 def _gaussian_replace(config: RunConfig, out: Prediction) -> None:
+    from . import gaussian  # with scipy.stats: imported only for the continuous families
+
     model: Gaussian = config.model  # type: ignore[assignment]
     var0, n, g, est = float(model.std) ** 2, config.n_samples, config.n_generations, \
         model.estimator
@@ -314,23 +328,23 @@ def _gaussian_replace(config: RunConfig, out: Prediction) -> None:
         return
     t = np.arange(g + 1)
     if n > 1:
-        log_mean = theory.gaussian_expected_log_var(var0, n, t, est)
-        log_sd = np.sqrt(theory.gaussian_var_log_var(n, t))
+        log_mean = gaussian.gaussian_expected_log_var(var0, n, t, est)
+        log_sd = np.sqrt(gaussian.gaussian_var_log_var(n, t))
         out.curves["var"].append(TheoryCurve(
             "exact exp E log var_t (typical path)", np.exp(log_mean),
             np.exp(log_mean - 1.645 * log_sd), np.exp(log_mean + 1.645 * log_sd),
             "≈ 5–95%: log-normal with the exact mean and sd of log var_t"))
-    out.curves["w2"] = [TheoryCurve("exact √E W2²_t",
-                                    np.sqrt(theory.gaussian_expected_w2_squared(var0, n, t, est)))]
+    w2_squared = gaussian.gaussian_expected_w2_squared(var0, n, t, est)
+    out.curves["w2"] = [TheoryCurve("exact √E W2²_t", np.sqrt(w2_squared))]
     if n > 3:
-        out.curves["kl"] = [TheoryCurve("exact E KL_t", theory.gaussian_expected_kl(var0, n, t,
-                                                                                    est))]
+        out.curves["kl"] = [TheoryCurve("exact E KL_t",
+                                        gaussian.gaussian_expected_kl(var0, n, t, est))]
     else:
         out.notes.append("gaussian: E KL_t is infinite for N ≤ 3")
     out.notes.append("gaussian: tail_mass has no closed form")
     if g <= COLLAPSE_LAW_MAX_GENERATIONS:
-        cdf = theory.gaussian_collapse_time_cdf(n, g, collapse_fraction=config.collapse_fraction,
-                                                estimator=est)
+        cdf = gaussian.gaussian_collapse_time_cdf(
+            n, g, collapse_fraction=config.collapse_fraction, estimator=est)
         out.collapsed = TheoryCurve("exact P(collapsed by t)", cdf)
         out.facts["P(collapsed within the run)"] = float(cdf[-1])
         if cdf[-1] >= 0.5:
@@ -339,5 +353,5 @@ def _gaussian_replace(config: RunConfig, out: Prediction) -> None:
         out.notes.append(f"gaussian: the collapse-time law is computed for runs of up to "
                          f"{COLLAPSE_LAW_MAX_GENERATIONS} generations")
     out.facts["E log var per generation"] = float(
-        theory.gaussian_expected_log_var(1.0, n, 1, est)) if n > 1 else float("-inf")
+        gaussian.gaussian_expected_log_var(1.0, n, 1, est)) if n > 1 else float("-inf")
 

@@ -180,7 +180,7 @@ def metric_label(metric: str) -> tuple[str, str]:
 
 def theory_pieces_real(config: RunConfig) -> int:
     """Fresh samples of the truth per generation under the run's policy."""
-    from ..theory.pieces import pieces
+    from ..theory.assembly import pieces
 
     return pieces(config.data_policy, config.n_samples).real
 

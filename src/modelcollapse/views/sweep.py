@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..sweeps.summary import VERBS
+from ..events import COLLAPSE, Event, event_of_summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,15 +17,6 @@ if TYPE_CHECKING:
 
 #: A numeric axis whose positive values span more than this many decades is drawn on a log scale.
 LOG_DECADES = 1.0
-
-
-#: Event → (past participle, what it is).
-EVENTS = {
-    "absorption": ("absorbed", "absorption time T = first generation with p̂ = 0 or 1"),
-    "collapse": ("collapsed", "collapse time T = first generation with {m} < {c} × the "
-                              "truth's"),
-    "fixation": ("fixed", "fixation time T = first generation with a single token left"),
-}
 
 
 #: Axis labels of the common options (others are labelled by their name).
@@ -73,9 +64,9 @@ def _spelling(name: str, present: Iterable[Any]) -> str | None:
     return None
 
 
-def _label(key: Any) -> str:
+def value_label(key: Any) -> str:
     if isinstance(key, tuple):
-        return ", ".join(_label(k) for k in key)
+        return ", ".join(value_label(k) for k in key)
     if isinstance(key, float):
         if key.is_integer() and abs(key) >= 1e4:
             return f"{key:,.0f}"
@@ -84,7 +75,7 @@ def _label(key: Any) -> str:
 
 
 @dataclass
-class _Axis:
+class Axis:
     """One grid option: its values in drawing order and where they are drawn."""
 
     name: str
@@ -93,7 +84,7 @@ class _Axis:
     scale: str  # "log", "linear" or "categorical"
 
     @classmethod
-    def of(cls, name: str, seen: list[Any]) -> _Axis:
+    def of(cls, name: str, seen: list[Any]) -> Axis:
         keys = list(dict.fromkeys(k for k in seen if k is not None))
         if any(k is None for k in seen):
             keys.append(None)
@@ -122,7 +113,7 @@ class _Axis:
 
     @property
     def labels(self) -> list[str]:
-        return [_label(k) for k in self.keys]
+        return [value_label(k) for k in self.keys]
 
     @property
     def title(self) -> str:
@@ -130,19 +121,19 @@ class _Axis:
 
 
 @dataclass
-class _Sweep:
+class SweepView:
     """The summary's columns as float arrays, with each row's position on every axis."""
 
     frame: pd.DataFrame
-    axes: list[_Axis]
+    axes: list[Axis]
     keys: list[tuple[Any, ...]]          # each row's key on every axis
     invalid: dict[tuple[Any, ...], str]  # skipped cells' keys → reason
-    event: str | None
+    event: Event | None
     constants: dict[str, Any]
 
     @classmethod
     def of(cls, frame: pd.DataFrame, names: list[str], skipped: list[Mapping[str, Any]],
-           constants: dict[str, Any]) -> _Sweep:
+           constants: dict[str, Any]) -> SweepView:
         # An option's column may be spelled as the option (``top-p``) or with ``_``
         # (``top_p``, as sweeps write them); skipped cells' values likewise.
         columns = [_spelling(name, frame.columns) for name in names]
@@ -154,11 +145,11 @@ class _Sweep:
                     for i in range(len(frame))]
         skip_keys = [tuple(_key(s.get(_spelling(name, s) or name)) for name in names)
                      for s in skipped]
-        axes = [_Axis.of(name, [k[i] for k in row_keys + skip_keys])
+        axes = [Axis.of(name, [k[i] for k in row_keys + skip_keys])
                 for i, name in enumerate(names)]
         invalid = {k: str(s.get("reason", "invalid")) for k, s in zip(skip_keys, skipped,
                                                                        strict=True)}
-        event = next((e for e in EVENTS if f"{VERBS[e]}_by_end_se" in frame.columns), None)
+        event = event_of_summary(frame.columns)
         return cls(frame, axes, row_keys, invalid, event, constants)
 
     def column(self, name: str) -> np.ndarray:
@@ -175,8 +166,8 @@ class _Sweep:
         (the ``<verb>_by_end`` columns) or a time statistic (``"time_mean"``, ...)."""
         if self.event is None:
             return np.full(len(self.frame), np.nan)
-        stem = (VERBS[self.event] + stat.replace("fraction", "_by_end")
-                if stat.startswith("fraction") else f"{self.event}_{stat}")
+        stem = (self.event.share_column + stat.removeprefix("fraction")
+                if stat.startswith("fraction") else f"{self.event.name}_{stat}")
         return self.column(f"{'exact_' if exact else ''}{stem}")
 
     def constant(self, name: str) -> Any:
@@ -202,7 +193,7 @@ class _Sweep:
 
     @property
     def verb(self) -> str:
-        return EVENTS[self.event][0] if self.event else "affected"
+        return self.event.participle if self.event else "affected"
 
     def collapse_metric(self) -> str:
         """The metric whose fall defines collapse (``var``; ``tail_share`` for the n-gram)."""
@@ -217,7 +208,7 @@ class _Sweep:
         """Title and subtitle: family, constants, cells, the event's definition."""
         names = " × ".join(a.name for a in self.axes)
         family = self.constant("family")
-        noun = self.event or "collapse"
+        noun = self.event.name if self.event else "collapse"
         shown = {"gmm": "GMM", "ngram": "N-gram"}.get(str(family), str(family).capitalize())
         what = (f"{shown}: {noun}" if family else noun.capitalize()) \
             + f" speed across the grid of {names}"
@@ -231,19 +222,19 @@ class _Sweep:
         for name, symbol in (("samples", "N"), ("generations", "G")):
             value = self.constant(name)
             if value is not None:
-                parts.append(f"{symbol} = {_label(_key(value))}")
+                parts.append(f"{symbol} = {value_label(_key(value))}")
         r = self.constant("replicates")
         if r is not None:
-            parts.append(f"R = {_label(_key(r))} replicates per cell")
+            parts.append(f"R = {value_label(_key(r))} replicates per cell")
         invalid = f", {len(self.invalid)} invalid" if self.invalid else ""
         parts.append(f"{len(self.frame)} cells{invalid}")
         lines = [" · ".join(parts)]
         if self.event is not None:
             c = self.constant("collapse-fraction")
-            c_text = "c" if c is None else _label(_key(c))
-            unknown = c is None and self.event == "collapse" and "collapse-fraction" not in [
+            c_text = "c" if c is None else value_label(_key(c))
+            unknown = c is None and self.event is COLLAPSE and "collapse-fraction" not in [
                 a.name for a in self.axes]
-            lines.append(EVENTS[self.event][1].format(c=c_text, m=self.collapse_metric())
+            lines.append(self.event.defined(metric=self.collapse_metric(), fraction=c_text)
                          + (" (c = collapse-fraction, default 0.5)" if unknown else ""))
         else:
             lines.append("no event-time columns in the summary")

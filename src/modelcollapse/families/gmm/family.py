@@ -17,12 +17,10 @@ import numpy as np
 from ...errors import ConfigError
 from ...policies import Policy
 from ...training_sets import Samples
+from ...validation import check_choice, check_float, check_int
 from .. import FAMILIES
-from ..base import Family, check_choice, check_float, check_int, option
+from ..base import Family, option
 from ..discrete import block_for
-from . import em
-from .metrics import mixture_metrics
-from .sampling import sample_block
 
 #: EM tolerances, iteration caps and starts when the user gives none (per backend: the
 #: scikit-learn backend keeps scikit-learn's own defaults, so it is the classic fitter).
@@ -189,13 +187,21 @@ class GMM(Family):
 
     # -- sample and fit ----------------------------------------------------------------------
 
+    # The compiled kernels (em, sampling, metrics) are imported where they are called: numba
+    # costs a third of a second to import, and a command that never fits a GMM (``--help``, a
+    # coin run) should not pay it.
+
     def sample(self, params, n, rng, *, stats):
+        from .sampling import sample_block
+
         params = np.ascontiguousarray(params)
         out = np.empty((params.shape[0], n))
         sample_block(rng, params[:, 0], params[:, 1], np.sqrt(params[:, 2]), n, out)
         return Samples(out)
 
     def fit(self, data, *, rng, previous):
+        from . import em
+
         x = np.ascontiguousarray(data.values, dtype=float)
         if self.backend == "sklearn":
             params, iterations = self._fit_sklearn(x, rng, previous)
@@ -235,7 +241,9 @@ class GMM(Family):
         return np.take_along_axis(params, order[:, None, :], axis=2), iterations
 
     def kernels(self) -> tuple[Any, ...]:
+        from . import em
         from . import metrics as mixtures
+        from .sampling import sample_block
 
         fit = em.fit_block_warm if self.init == "warm" else em.fit_block
         return (sample_block, fit, mixtures._mixture_metrics, mixtures._build_tail_table)
@@ -243,6 +251,8 @@ class GMM(Family):
     # -- metrics -----------------------------------------------------------------------------
 
     def metrics(self, params, info=None):
+        from .metrics import mixture_metrics
+
         w, mu, var = params[..., 0, :], params[..., 1, :], params[..., 2, :]
         sd = np.sqrt(var)
         out = mixture_metrics(w, mu, sd, (self.weights, self.means, self.stds))

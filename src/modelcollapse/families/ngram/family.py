@@ -11,13 +11,13 @@ import numpy as np
 from ...errors import ConfigError
 from ...policies import Policy
 from ...training_sets import Sequences
+from ...validation import check_choice, check_float, check_int
 from .. import FAMILIES
-from ..base import Family, check_choice, check_float, check_int, option
+from ..base import Family, option
 from ..discrete import block_for
 from . import corpora
 from .language import Language, corpus_language, synthetic_language
 from .model import conditional_probs, decode, ngram_counts, sequence_lengths, starts_of
-from .sampling import _generate, generate
 
 SMOOTHINGS = ("mle", "add-k", "kn")
 
@@ -204,6 +204,8 @@ class NGram(Family):
         return block_for(max(n_samples, lang.n_contexts * lang.vocab), budget=1 << 16, cap=64)
 
     def kernels(self) -> tuple[Any, ...]:
+        from .sampling import _generate  # numba: imported when text is generated (start-up)
+
         return (_generate,)
 
     # -- the loop's operations -----------------------------------------------------------------
@@ -235,6 +237,8 @@ class NGram(Family):
         return out
 
     def sample(self, params, n, rng, *, stats):
+        from .sampling import generate  # numba: imported when text is generated (start-up)
+
         params = np.asarray(params, dtype=float)
         rows = params.shape[0]
         lengths = sequence_lengths(n, self.length)

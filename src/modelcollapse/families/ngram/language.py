@@ -13,7 +13,6 @@ from ...training_sets import Sequences
 from ..categorical import zipf_probabilities
 from . import corpora
 from .model import context_ids, ngram_counts, sequence_lengths, starts_of
-from .sampling import generate
 
 #: Held-out share of a corpus (its end).
 HELDOUT_SHARE = 0.1
@@ -134,6 +133,8 @@ def synthetic_language(vocab: int, zipf: float, order: int, density: float, trut
         allowed[:, 0] = True  # every context can continue
         probs = weights * rng.exponential(size=(n_ctx, vocab)) * allowed
         probs /= probs.sum(axis=1, keepdims=True)
+    from .sampling import generate  # numba: imported when a language is built (start-up)
+
     freq = occupancy(probs, length)
     lengths = sequence_lengths(heldout, length)
     text = generate(probs[None], lengths, np.random.default_rng([truth_seed, 1]), 1)

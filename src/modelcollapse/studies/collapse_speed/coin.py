@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 
 from ... import theory
-from ...api import simulate
 from ...config import RunConfig
 from ...errors import ConfigError
 from ...families import Coin
-from ...families.base import check_float, check_int
+from ...runner.driver import simulate
 from ...statistics import censored_quantile, empirical_cdf
-from ..common import Log, _log_seed, _quiet, _seed
+from ...validation import check_float, check_int
+from ..common import Log, log_seed, quiet, resolve_seed
 
 #: Tosses per generation compared by default.
 DEFAULT_KS = (1, 2, 5, 10, 100, 1000)
@@ -190,7 +190,7 @@ def _num(x: float) -> str:
 def coin_speed(*, p0: float = 0.5, ks: Sequence[int] = DEFAULT_KS,
                n_replicates: int = COIN_REPLICATES, seed: int | None = None,
                workers: int | None = None, progress: bool = False,
-               log: Log = _quiet) -> CoinSpeed:
+               log: Log = quiet) -> CoinSpeed:
     """Simulate the coin's absorption time for each ``k`` and compare with the exact chain.
 
     Parameters
@@ -224,8 +224,8 @@ def coin_speed(*, p0: float = 0.5, ks: Sequence[int] = DEFAULT_KS,
                      what="a probability strictly between 0 and 1")
     ks = _check_ks(ks)
     n_replicates = check_int("n_replicates", n_replicates, minimum=2)
-    seed, drawn = _seed(seed)
-    _log_seed(log, seed, drawn)
+    seed, drawn = resolve_seed(seed)
+    log_seed(log, seed, drawn)
     rows, times, exacts, configs = [], {}, {}, []
     for k in ks:
         started = time.perf_counter()

@@ -24,32 +24,25 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from ...api import simulate
 from ...config import RunConfig
 from ...errors import ConfigError
 from ...families import NGram
-from ...families.base import check_float, check_int
 from ...policies import Mix, Policy, Replace
-from ...seeding import draw_seed
+from ...runner.driver import simulate
+from ...validation import check_float, check_int
+from ..common import Log, log_seed, quiet, resolve_seed
 
 #: Nucleus thresholds and real fractions compared by default.
 DEFAULT_TOP_PS = (1.0, 0.95, 0.9, 0.8)
 DEFAULT_REALS = (0.0, 0.1)
 #: Default sizes: about two minutes on two cores.
 NGRAM_DEFAULTS = {"n_samples": 10_000, "n_generations": 30, "n_replicates": 400}
-
-Log = Callable[[str], None]
-
-
-def _quiet(message: str) -> None:
-    """The default ``log``: say nothing."""
-
 
 @dataclass
 class TruncationCell:
@@ -206,7 +199,7 @@ def truncation_speed(family: NGram | None = None, *, top_ps: Sequence[float] = D
                      n_replicates: int | None = None, collapse_fraction: float = 0.5,
                      smoothing: str | None = None, seed: int | None = None,
                      workers: int | None = None, progress: bool = False,
-                     log: Log = _quiet) -> TruncationSpeed:
+                     log: Log = quiet) -> TruncationSpeed:
     """The tail's decline for every (top-p, real fraction) pair.
 
     Parameters
@@ -247,9 +240,8 @@ def truncation_speed(family: NGram | None = None, *, top_ps: Sequence[float] = D
     collapse_fraction = check_float("collapse_fraction", collapse_fraction, low=0.0, high=1.0,
                                     low_open=True, high_open=True,
                                     what="a number between 0 and 1 (exclusive)")
-    drawn = seed is None
-    seed = draw_seed() if seed is None else check_int("seed", seed, minimum=0)
-    log(f"seed {seed}" + (" (drawn; pass --seed to repeat)" if drawn else ""))
+    seed, drawn = resolve_seed(seed)
+    log_seed(log, seed, drawn)
     truth = family.metrics(family.truth()[None])
     tail0, support0 = float(truth["tail_share"][0]), float(truth["support"][0])
     cells, configs = [], []

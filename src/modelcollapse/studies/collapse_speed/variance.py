@@ -11,14 +11,14 @@ from typing import Any
 import numpy as np
 
 from ... import theory
-from ...api import simulate
 from ...config import RunConfig
 from ...errors import ConfigError
 from ...families import GMM, Family, Gaussian, get_family
-from ...families.base import check_float, check_int
 from ...policies import Mix, Policy, Replace
+from ...runner.driver import simulate
 from ...statistics import censored_quantile, empirical_cdf, law_quantile
-from ..common import Log, _log_seed, _quiet, _seed
+from ...validation import check_float, check_int
+from ..common import Log, log_seed, quiet, resolve_seed
 
 #: Fractions of fresh real data compared by default.
 DEFAULT_REAL_FRACTIONS = (0.0, 0.01, 0.05, 0.1, 0.5)
@@ -258,7 +258,7 @@ def variance_speed(family: str | Family = "gaussian", *,
                    n_samples: int | None = None, n_generations: int | None = None,
                    n_replicates: int | None = None, collapse_fraction: float = 0.5,
                    seed: int | None = None, workers: int | None = None, progress: bool = False,
-                   log: Log = _quiet) -> VarianceSpeed:
+                   log: Log = quiet) -> VarianceSpeed:
     """Collapse time of the variance against the fraction of fresh real data.
 
     Parameters
@@ -292,8 +292,8 @@ def variance_speed(family: str | Family = "gaussian", *,
     n_replicates = defaults["n_replicates"] if n_replicates is None else n_replicates
     n_replicates = check_int("n_replicates", n_replicates, minimum=2)
     fractions = _check_fractions(real_fractions)
-    seed, drawn = _seed(seed)
-    _log_seed(log, seed, drawn)
+    seed, drawn = resolve_seed(seed)
+    log_seed(log, seed, drawn)
     # Validates n_samples, n_generations, collapse_fraction and the family's own constraints.
     probe = RunConfig(family=model, n_samples=n_samples, n_generations=n_generations,
                       n_replicates=n_replicates, seed=seed, collapse_fraction=collapse_fraction)

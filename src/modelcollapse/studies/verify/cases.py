@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ...api import simulate
 from ...checks import Check
 from ...config import RunConfig
 from ...families import GMM
 from ...policies import Policy
+from ...runner.driver import simulate
 
 if TYPE_CHECKING:
 

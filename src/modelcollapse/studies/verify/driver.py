@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import os
-import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ...checks import ALPHA, critical_z, with_bonferroni
 from ...errors import ConfigError
 from ...families import GMM
-from ...results.folders import prepare_output, stamped_folder, write_json
-from ...runner.provenance import environment, now
+from ...results.folders import prepare_output, stamped_folder
+from ...runner.provenance import now
+from ..output import write_study
 from .cases import CASES, Case, case_seed, select_cases
 from .report import CaseReport, Report
 
-if TYPE_CHECKING:
-
-    pass
-
+#: Draws the figures of a verification: ``(report, folder) -> files written``.
+VerifyFigures = Callable[[Report, Path], Iterable[Path | str]]
 
 #: The default seed, so that ``modelcollapse verify`` gives the same numbers on every machine.
 DEFAULT_SEED = 20261121
@@ -62,7 +58,7 @@ def run_cases(cases: Sequence[Case], *, quick: bool, seed: int, alpha: float = A
 
 
 def verify(*, quick: bool = False, seed: int = DEFAULT_SEED, out: Path | str | None = None,
-           save: bool = True, plots: bool = True, alpha: float = ALPHA,
+           save: bool = True, figures: VerifyFigures | None = None, alpha: float = ALPHA,
            progress: Callable[[str], None] | None = None,
            on_start: Callable[[list[Case]], None] | None = None,
            argv: list[str] | None = None) -> Report:
@@ -78,8 +74,9 @@ def verify(*, quick: bool = False, seed: int = DEFAULT_SEED, out: Path | str | N
         The folder (new or empty); default ``runs/verify-<timestamp>``.
     save
         Write the folder at all (``False``: in memory only).
-    plots
-        Write the PNG figures into the folder.
+    figures
+        Draws the figures into the folder from the report (``None``: none;
+        :func:`modelcollapse.api.verify` passes the QQ and trajectory plots).
     alpha
         Family-wise false-alarm rate; each sub-check is two-sided at ``alpha / M``.
     progress
@@ -93,7 +90,7 @@ def verify(*, quick: bool = False, seed: int = DEFAULT_SEED, out: Path | str | N
     Returns
     -------
     Report
-        ``report.passed``, ``report.table()``, ``report.summary()``, ``report.exit_status``.
+        ``report.passed``, ``report.table()``, ``report.verdict()``, ``report.exit_status``.
 
     Raises
     ------
@@ -116,55 +113,31 @@ def verify(*, quick: bool = False, seed: int = DEFAULT_SEED, out: Path | str | N
                     reports, left_out=[c.name for c in CASES if c not in cases])
     report.wall_seconds = time.perf_counter() - t0
     if path is not None:
-        _write_folder(report, path, plots=plots, started=started, argv=argv, t0=t0)
+        draw = None if figures is None else (lambda folder: figures(report, folder))
+
+        def summary(names: list[str]) -> dict[str, Any]:
+            report.figures = names
+            return _summary(report, started=started)
+
+        report.path, _ = write_study(path, tables={CHECKS_FILE: _check_rows(report)},
+                                     summary_file=SUMMARY_FILE, summary=summary, figures=draw,
+                                     started=started, t0=t0, argv=argv)
+        report.wall_seconds = time.perf_counter() - t0
     return report
 
 
 CHECKS_FILE = "checks.csv"
-
-
 SUMMARY_FILE = "verify.json"
 
 
-def _write_folder(report: Report, path: Path, *, plots: bool, started: str,
-                  argv: list[str] | None, t0: float) -> None:
-    """Write everything into a hidden partial folder, then rename it into place (as a run does)."""
-    tmp = path.parent / f".{path.name}.partial-{os.getpid()}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        _write_checks(report, tmp / CHECKS_FILE)
-        figures_error = None
-        if plots:
-            try:
-                from ...plots.verify import write_figures
-
-                report.figures = [p.name for p in write_figures(report, tmp)]
-            except Exception as err:  # a figure must never hide the verdict
-                figures_error = f"{type(err).__name__}: {err}"
-        report.wall_seconds = time.perf_counter() - t0
-        write_json(tmp / SUMMARY_FILE, _summary(report, started=started, argv=argv,
-                                                figures_error=figures_error))
-        os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    report.path = path
+def _check_rows(report: Report) -> list[dict[str, Any]]:
+    return [{"case": name, "check": c.name, "exact": c.exact, "simulated": c.simulated,
+             "se": c.se, "z": c.z, "critical": c.critical, "passed": c.passed}
+            for name, c in report.checks]
 
 
-def _write_checks(report: Report, file: Path) -> None:
-    with file.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["case", "check", "exact", "simulated", "se", "z", "critical", "passed"])
-        for name, c in report.checks:
-            writer.writerow([name, c.name, repr(c.exact), repr(c.simulated), repr(c.se),
-                             repr(c.z), repr(c.critical), c.passed])
-
-
-def _summary(report: Report, *, started: str, argv: list[str] | None,
-             figures_error: str | None) -> dict[str, Any]:
-    summary: dict[str, Any] = {
+def _summary(report: Report, *, started: str) -> dict[str, Any]:
+    return {
         "kind": "verify",
         "format": 1,
         "set": report.set_name,
@@ -182,10 +155,4 @@ def _summary(report: Report, *, started: str, argv: list[str] | None,
         "left_out": report.left_out,
         "files": {"checks": CHECKS_FILE, "figures": report.figures},
         "started": started,
-        "finished": now(),
-        "wall_seconds": round(report.wall_seconds, 3),
-        **environment(argv),
     }
-    if figures_error is not None:
-        summary["figures_error"] = figures_error
-    return summary

@@ -94,7 +94,7 @@ class Report:
     def set_name(self) -> str:
         return "quick" if self.quick else "full"
 
-    def summary(self) -> str:
+    def verdict(self) -> str:
         """``"N of M checks passed (critical |z| = …, α = 1e-3 Bonferroni over M)"``."""
         return (f"{self.n_passed} of {self.n_checks} checks passed (critical |z| = "
                 f"{self.critical:.2f}, α = {_alpha_text(self.alpha)} Bonferroni over "
