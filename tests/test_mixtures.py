@@ -22,7 +22,6 @@ FITTED = {
     "one point": ([0.5, 0.5], [0.3, 0.3], [1e-3, 1e-3]),
 }
 
-
 #: A "table" that sends every quantile to the exact solver (its only knot is +inf).
 NO_TABLE = (np.array([np.inf]), np.array([0.0]), np.array([0.0])) * 2
 

@@ -1,4 +1,14 @@
-"""TODO docstring (modelcollapse.plots)."""
+"""What every figure shares: the header, the grid of panels, the legend, notes, lines and scales.
+
+:func:`new_figure` makes a figure with a left-aligned title and a grey subtitle above a grid of
+panels, sized from the wrapped subtitle; :func:`figure_legend` puts one legend below all panels in
+as many rows as its width needs; :func:`add_note` writes a small remark inside a panel;
+:func:`save_figure` writes a PNG at :data:`DPI`. Many thin lines are drawn as one
+:class:`~matplotlib.collections.LineCollection` (:func:`draw_lines`), which keeps a 500-replicate
+figure fast; :func:`on_scale` and :func:`set_data_limits` place exact zeros and infinities on a
+log axis. :class:`FigureRun` is a run as the run figures read it (at most :data:`MAX_LINES`
+replicates).
+"""
 
 from __future__ import annotations
 
@@ -36,12 +46,11 @@ MAX_LINES = 500
 #: Resolution of every PNG.
 DPI = 150
 
-
 #: Narrowest figure, in inches (room for the title and the subtitle).
 MIN_WIDTH = 8.0
 
 
-def _style_axes(ax: Axes, *, integer_x: bool = True) -> None:
+def style_axes(ax: Axes, *, integer_x: bool = True) -> None:
     """Grid, spines and tick sizes, set on the axes themselves (independent of ``rcParams``)."""
     ax.grid(True, color=STYLE.grid, linewidth=0.6, alpha=0.8)
     ax.set_axisbelow(True)
@@ -52,12 +61,12 @@ def _style_axes(ax: Axes, *, integer_x: bool = True) -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _line_alpha(n_lines: int) -> float:
+def line_alpha(n_lines: int) -> float:
     """Opacity of one of ``n_lines`` overlapping thin lines: dense fans stay readable."""
     return float(np.clip(1.2 / math.sqrt(max(n_lines, 1)), 0.04, 0.6))
 
 
-def _note(ax: Axes, text: str, *, loc: str = "lower left") -> None:
+def add_note(ax: Axes, text: str, *, loc: str = "lower left") -> None:
     """A small grey remark inside a panel (clipping, floors, left-out values)."""
     x, ha = (0.02, "left") if "left" in loc else (0.98, "right")
     y, va = (0.03, "bottom") if "lower" in loc else (0.97, "top")
@@ -66,7 +75,7 @@ def _note(ax: Axes, text: str, *, loc: str = "lower left") -> None:
                                      "edgecolor": "none", "alpha": 0.8})
 
 
-def _new_figure(title: str, subtitle: str, *, panel_size: tuple[float, float],
+def new_figure(title: str, subtitle: str, *, panel_size: tuple[float, float],
                 nrows: int = 1, ncols: int = 1, sharey: bool = False) -> tuple[Figure, np.ndarray]:
     """A figure with a left-aligned title and grey subtitle above a grid of panels.
 
@@ -90,11 +99,11 @@ def _new_figure(title: str, subtitle: str, *, panel_size: tuple[float, float],
              fontsize=STYLE.subtitle_size, color=STYLE.muted, linespacing=1.35)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=sharey)
     for ax in axes.flat:
-        _style_axes(ax)
+        style_axes(ax)
     return fig, axes.ravel()
 
 
-def _figure_legend(fig: Figure, handles: Sequence[Any]) -> None:
+def figure_legend(fig: Figure, handles: Sequence[Any]) -> None:
     """One legend for the whole figure, below the panels, in as many rows as its width needs."""
     handles = list(handles)
     # Rough width of one entry in inches: its marker and padding, then ~0.068 in per character
@@ -115,12 +124,12 @@ def save_figure(fig: Figure, path: Path) -> Path:
     return path
 
 
-class _Run(RunView):
+class FigureRun(RunView):
     """The parts of a :class:`Result` every figure needs, read once (at most
     :data:`MAX_LINES` replicates)."""
 
     @classmethod
-    def of(cls, result: Result) -> _Run:
+    def of(cls, result: Result) -> FigureRun:
         return cls(result, MAX_LINES)
 
     def subtitle(self, replicates: str | None = None) -> str:
@@ -140,7 +149,7 @@ def _segments(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.stack([x, np.where(np.isfinite(y), y, np.nan)], axis=-1)
 
 
-def _draw_lines(ax: Axes, x: np.ndarray, y: np.ndarray, *, color: Any, alpha: float,
+def draw_lines(ax: Axes, x: np.ndarray, y: np.ndarray, *, color: Any, alpha: float,
                 linewidth: float = 0.6, zorder: float = 1.0) -> LineCollection:
     """Draw every row of ``y`` against ``x`` as one collection (fast for thousands of lines)."""
     lines = LineCollection(list(_segments(x, y)), colors=color, linewidths=linewidth, alpha=alpha,
@@ -149,7 +158,7 @@ def _draw_lines(ax: Axes, x: np.ndarray, y: np.ndarray, *, color: Any, alpha: fl
     return lines
 
 
-def _set_data_limits(ax: Axes, x: np.ndarray, values: np.ndarray, scale: str) -> None:
+def set_data_limits(ax: Axes, x: np.ndarray, values: np.ndarray, scale: str) -> None:
     """Limits from the data (collections added without autoscaling)."""
     ax.set_xlim(float(x[0]), float(x[-1]) if x[-1] > x[0] else float(x[0]) + 1.0)
     finite = values[np.isfinite(values)]
@@ -168,13 +177,13 @@ def _set_data_limits(ax: Axes, x: np.ndarray, values: np.ndarray, scale: str) ->
         ax.set_ylim(low - pad, high + pad)
 
 
-def _apply_scale(ax: Axes, scale: str, floor: float | None, what: str) -> None:
+def apply_scale(ax: Axes, scale: str, floor: float | None, what: str) -> None:
     ax.set_yscale(scale)
     if floor is not None:
-        _note(ax, f"{what} below {floor:.2g} (incl. exact 0) drawn at {floor:.2g}")
+        add_note(ax, f"{what} below {floor:.2g} (incl. exact 0) drawn at {floor:.2g}")
 
 
-def _on_scale(values: np.ndarray, scale: str, floor: float | None) -> np.ndarray:
+def on_scale(values: np.ndarray, scale: str, floor: float | None) -> np.ndarray:
     """Values as drawn: on a log axis, non-positive ones would vanish, so they sit at the floor."""
     if scale != "log":
         return values
@@ -182,7 +191,7 @@ def _on_scale(values: np.ndarray, scale: str, floor: float | None) -> np.ndarray
     return np.where(np.isfinite(values), np.maximum(values, lowest), values)
 
 
-def _nonfinite_name(values: np.ndarray) -> str:
+def nonfinite_name(values: np.ndarray) -> str:
     if np.isposinf(values).all():
         return "∞"
     if np.isneginf(values).all():
@@ -190,13 +199,13 @@ def _nonfinite_name(values: np.ndarray) -> str:
     return "±∞ or NaN"
 
 
-def _truth_line(ax: Axes, value: float, label: str) -> Line2D | None:
+def truth_line(ax: Axes, value: float, label: str) -> Line2D | None:
     """Dashed horizontal reference at the truth's value (skipped when not finite)."""
     if not np.isfinite(value):
         return None
     return ax.axhline(value, color=STYLE.truth, lw=1.1, ls=(0, (5, 3)), zorder=4, label=label)
 
 
-def _grid_shape(n: int, max_cols: int) -> tuple[int, int]:
+def grid_shape(n: int, max_cols: int) -> tuple[int, int]:
     ncols = min(n, max_cols) if n != 4 else 2
     return math.ceil(n / ncols), ncols

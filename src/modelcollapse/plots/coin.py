@@ -1,4 +1,11 @@
-"""TODO docstring (modelcollapse.plots)."""
+"""Figures of the coin: every rollout's p̂, and the fraction absorbed by each generation.
+
+:func:`paths_figure` (``paths.png``) colours each rollout by where it ends (fixed at 1, fixed at 0,
+still drifting) beside theory's ``E p_t`` and exact 5–95% band; :func:`absorbed_figure`
+(``absorbed.png``) draws the fraction of all rollouts absorbed by each generation beside theory's
+exact law, from the per-replicate table (so every rollout counts, even when only a few hundred
+trajectories are kept). :class:`Curve` adds labelled lines to the latter.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,15 @@ from ..views.run import (
     theory_pieces_real,
 )
 from ..views.style import STYLE
-from .canvas import _draw_lines, _figure_legend, _line_alpha, _new_figure, _note, _Run, _truth_line
+from .canvas import (
+    FigureRun,
+    add_note,
+    draw_lines,
+    figure_legend,
+    line_alpha,
+    new_figure,
+    truth_line,
+)
 from .metrics import draw_theory
 
 if TYPE_CHECKING:
@@ -33,7 +48,7 @@ def paths_figure(result: Result) -> Figure:
     generation. The truth ``p0`` is a dashed line; theory's ``E p_t`` and its exact 5–95% band
     (from the law of ``p_t``) are overlaid.
     """
-    run = _Run.of(result)
+    run = FigureRun.of(result)
     p = run.traj("p")
     n, g = p.shape[0], p.shape[1] - 1
     t = np.arange(g + 1, dtype=float)
@@ -44,25 +59,25 @@ def paths_figure(result: Result) -> Figure:
                (final != 0.0) & (final != 1.0)),
               ("fixed at 0" if sticky else "at 0", STYLE.at_zero, final == 0.0),
               ("fixed at 1" if sticky else "at 1", STYLE.at_one, final == 1.0))
-    fig, axes = _new_figure("Coin rollouts: the estimated p̂ refitted generation after generation",
+    fig, axes = new_figure("Coin rollouts: the estimated p̂ refitted generation after generation",
                             run.subtitle(), panel_size=(8.0, 4.4))
     ax = axes[0]
-    alpha = _line_alpha(n)
+    alpha = line_alpha(n)
     handles: list[Any] = []
     for label, color, keep in groups:
         count = int(keep.sum())
         if count:
-            _draw_lines(ax, t, p[keep], color=color, alpha=alpha, linewidth=0.9)
+            draw_lines(ax, t, p[keep], color=color, alpha=alpha, linewidth=0.9)
         handles.append(Line2D([], [], color=color, lw=1.5,
                               label=f"{label} at t = {g:,}: {count:,} of {n:,}"))
     p0 = float(run.config.model.truth())
-    handles.append(_truth_line(ax, p0, f"truth p0 = {p0:g}"))
+    handles.append(truth_line(ax, p0, f"truth p0 = {p0:g}"))
     ax.set_xlim(0, max(g, 1))
     ax.set_ylim(-0.03, 1.03)
     handles += draw_theory(ax, run.theory("p"), what="p̂")
     ax.set_xlabel("generation t (fits since the truth)", fontsize=STYLE.label_size)
     ax.set_ylabel("p̂ = heads / tosses (probability)", fontsize=STYLE.label_size)
-    _figure_legend(fig, [h for h in handles if h is not None])
+    figure_legend(fig, [h for h in handles if h is not None])
     return fig
 
 
@@ -130,14 +145,14 @@ def absorbed_figure(result: Result, *, extra: Sequence[Curve] = ()) -> Figure:
     hundred trajectories were kept. Theory's exact ``P(absorbed by t)`` is overlaid when
     :func:`modelcollapse.predict` has it; ``extra`` curves are overlaid with their labels.
     """
-    run = _Run.of(result)
+    run = FigureRun.of(result)
     replicates = result.replicates
     g = int(run.config.n_generations)
     # With fresh tosses every generation p̂ can touch 0 or 1 and leave again.
     sticky = theory_pieces_real(run.config) == 0
     title = ("Coin rollouts absorbed at p̂ = 0 or 1 by each generation" if sticky else
              "Coin rollouts whose p̂ has touched 0 or 1 (fresh tosses: it can leave)")
-    fig, axes = _new_figure(title,
+    fig, axes = new_figure(title,
                             run.subtitle(replicates_text(len(replicates), len(replicates))),
                             panel_size=(8.0, 4.2))
     exact = run.prediction.absorbed if run.prediction is not None else None
@@ -148,6 +163,6 @@ def absorbed_figure(result: Result, *, extra: Sequence[Curve] = ()) -> Figure:
                         "drawstyle": "steps-post"}), *extra]
     lines = draw_absorbed(axes[0], replicates, g, extra=extra, sticky=sticky)
     if exact is None:
-        _note(axes[0], "no exact law of the absorption time for this policy", loc="upper left")
-    _figure_legend(fig, lines)
+        add_note(axes[0], "no exact law of the absorption time for this policy", loc="upper left")
+    figure_legend(fig, lines)
     return fig

@@ -1,4 +1,10 @@
-"""TODO docstring (modelcollapse.plots)."""
+"""Fan charts of a run's metrics against generation, with theory's exact curves (``metrics.png``).
+
+:func:`draw_fan` draws, on one panel, the median across replicates, the 50% and 90% bands and a
+few individual replicates (or every replicate, thinly); :func:`draw_theory` overlays the exact
+curves of :func:`modelcollapse.predict` without moving the panel's limits; :func:`metrics_figure`
+is one panel per key metric of the family.
+"""
 
 from __future__ import annotations
 
@@ -17,18 +23,18 @@ from ..views.run import (
 )
 from ..views.style import STYLE
 from .canvas import (
-    _apply_scale,
-    _draw_lines,
-    _figure_legend,
-    _grid_shape,
-    _line_alpha,
-    _new_figure,
-    _nonfinite_name,
-    _note,
-    _on_scale,
-    _Run,
-    _set_data_limits,
-    _truth_line,
+    FigureRun,
+    add_note,
+    apply_scale,
+    draw_lines,
+    figure_legend,
+    grid_shape,
+    line_alpha,
+    new_figure,
+    nonfinite_name,
+    on_scale,
+    set_data_limits,
+    truth_line,
 )
 
 if TYPE_CHECKING:
@@ -42,7 +48,6 @@ if TYPE_CHECKING:
 
 #: Individual replicates drawn over a fan chart's bands.
 FAN_EXAMPLES = 5
-
 
 #: Metrics drawn with the log rule (:func:`choose_scale`); the others always on a linear axis.
 LOG_METRICS = frozenset({"var"})
@@ -79,13 +84,13 @@ def draw_fan(ax: Axes, values: np.ndarray, *, color: str = STYLE.main, log_rule:
     t = np.arange(values.shape[1], dtype=float)
     scale, floor = choose_scale(values) if log_rule else ("linear", None)
     percents = [5.0, 50.0, 95.0] if all_lines else [5.0, 25.0, 50.0, 75.0, 95.0]
-    bands = _on_scale(quantile_bands(values, percents), scale, floor)
-    shown = _on_scale(values, scale, floor)
+    bands = on_scale(quantile_bands(values, percents), scale, floor)
+    shown = on_scale(values, scale, floor)
     handles: list[Any] = []
     n = values.shape[0]
     k = n if all_lines else min(examples, n)
     if all_lines:
-        _draw_lines(ax, t, shown, color=color, alpha=_line_alpha(n), linewidth=0.6)
+        draw_lines(ax, t, shown, color=color, alpha=line_alpha(n), linewidth=0.6)
         handles.append(Line2D([], [], color=color, alpha=0.5, lw=0.8,
                               label=f"each replicate ({n:,})"))
         ax.fill_between(t, bands[0], bands[2], color=color, alpha=0.18, lw=0, zorder=2)
@@ -96,19 +101,19 @@ def draw_fan(ax: Axes, values: np.ndarray, *, color: str = STYLE.main, log_rule:
         handles += [Patch(color=color, alpha=0.16, label="90% of replicates (5–95%)"),
                     Patch(color=color, alpha=0.40, label="50% of replicates (25–75%)")]
         if k:
-            _draw_lines(ax, t, shown[:k], color=STYLE.example, alpha=0.55, linewidth=0.6,
+            draw_lines(ax, t, shown[:k], color=STYLE.example, alpha=0.55, linewidth=0.6,
                         zorder=2)
             handles.append(Line2D([], [], color=STYLE.example, alpha=0.55, lw=0.8,
                                   label=f"{k} individual replicate" + ("s" if k > 1 else "")))
     median = bands[len(percents) // 2]
     ax.plot(t, median, color=color, lw=2.0, zorder=3, solid_capstyle="round")
     handles.append(Line2D([], [], color=color, lw=2.0, label="median"))
-    _set_data_limits(ax, t, np.concatenate([bands.ravel(), shown[:k].ravel()]), scale)
-    _apply_scale(ax, scale, floor, what)
+    set_data_limits(ax, t, np.concatenate([bands.ravel(), shown[:k].ravel()]), scale)
+    apply_scale(ax, scale, floor, what)
     bad = ~np.isfinite(values[:, -1])
     if bad.any():
-        _note(ax, f"{int(bad.sum()):,} of {n:,} replicates have {what} = "
-                  f"{_nonfinite_name(values[:, -1][bad])} at t = {values.shape[1] - 1:,}; "
+        add_note(ax, f"{int(bad.sum()):,} of {n:,} replicates have {what} = "
+                  f"{nonfinite_name(values[:, -1][bad])} at t = {values.shape[1] - 1:,}; "
                   "bands use finite values only", loc="upper right")
     return handles
 
@@ -138,13 +143,13 @@ def draw_theory(ax: Axes, curves: Sequence[TheoryCurve], *, what: str = "it") ->
         outside = np.isfinite(curve.values) & ((curve.values > high) | (curve.values < low))
         if outside.any():
             last = int(np.flatnonzero(np.isfinite(curve.values))[-1])
-            _note(ax, f"{curve.label} leaves the panel (reaches {curve.values[last]:.3g} at "
+            add_note(ax, f"{curve.label} leaves the panel (reaches {curve.values[last]:.3g} at "
                       f"t = {last:,}: rare paths dominate the mean of {what})", loc="upper left")
     ax.set_ylim(low, high)
     return handles
 
 
-def _no_theory_note(ax: Axes, run: _Run, metric: str) -> None:
+def _no_theory_note(ax: Axes, run: FigureRun, metric: str) -> None:
     if run.prediction is not None and not run.theory(metric):
         # A right-hand title stays clear of the data wherever the curves run.
         ax.set_title("no exact result", loc="right", fontsize=STYLE.note_size,
@@ -158,10 +163,10 @@ def metrics_figure(result: Result) -> Figure:
     thin lines, the truth's value (generation 0) as a dashed line, and theory's exact curves where
     :func:`modelcollapse.predict` has them (a note where it has none).
     """
-    run = _Run.of(result)
+    run = FigureRun.of(result)
     keys = list(run.config.model.key_metrics)
-    nrows, ncols = _grid_shape(len(keys), 3)
-    fig, axes = _new_figure(
+    nrows, ncols = grid_shape(len(keys), 3)
+    fig, axes = new_figure(
         f"How the fitted {run.config.model.name} drifts over generations",
         run.subtitle(), panel_size=(4.6, 3.1), nrows=nrows, ncols=ncols)
     handles: list[Any] = []
@@ -171,7 +176,7 @@ def metrics_figure(result: Result) -> Figure:
         values = run.traj(metric)
         title, label = metric_label(metric)
         handles = draw_fan(ax, values, log_rule=metric in LOG_METRICS, what=metric)
-        truth = _truth_line(ax, float(values[0, 0]) if values.size else np.nan,
+        truth = truth_line(ax, float(values[0, 0]) if values.size else np.nan,
                             "truth (generation 0)")
         theory = draw_theory(ax, run.theory(metric), what=metric)
         _no_theory_note(ax, run, metric)
@@ -184,5 +189,5 @@ def metrics_figure(result: Result) -> Figure:
             handles = [*handles, truth]
     for ax in axes[len(keys):]:
         ax.set_visible(False)
-    _figure_legend(fig, handles + theory_handles)
+    figure_legend(fig, handles + theory_handles)
     return fig

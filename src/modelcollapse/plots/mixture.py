@@ -1,4 +1,11 @@
-"""TODO docstring (modelcollapse.plots)."""
+"""Figures of the Gaussian mixture: each component's variance, and the fitted densities.
+
+:func:`variance_figure` (``variance.png``) draws every replicate's fitted variance of each
+component against generation, with its median and 5–95% band and the true variance;
+:func:`density_figure` (``density.png``) draws the true density beside every replicate's fitted
+mixture after the first and the last generation, with a needle-thin collapsed component drawn on
+its own grid of points rather than stepped over.
+"""
 
 from __future__ import annotations
 
@@ -17,16 +24,16 @@ from ..views.run import (
 )
 from ..views.style import STYLE
 from .canvas import (
-    _draw_lines,
-    _figure_legend,
-    _grid_shape,
-    _line_alpha,
-    _new_figure,
-    _note,
-    _on_scale,
-    _Run,
-    _set_data_limits,
-    _truth_line,
+    FigureRun,
+    add_note,
+    draw_lines,
+    figure_legend,
+    grid_shape,
+    line_alpha,
+    new_figure,
+    on_scale,
+    set_data_limits,
+    truth_line,
 )
 
 if TYPE_CHECKING:
@@ -36,7 +43,6 @@ if TYPE_CHECKING:
 
 #: Fitted densities higher than this multiple of the truth's peak are clipped in ``density.png``.
 DENSITY_CLIP = 3.0
-
 
 #: ``density.png`` spans the x where some density exceeds this fraction of the truth's peak.
 DENSITY_VISIBLE = 2e-3
@@ -49,27 +55,27 @@ def variance_figure(result: Result) -> Figure:
     median, the 5–95% band, and the true variance as a dashed line. All panels share a y-axis,
     logarithmic when the variances span more than :data:`LOG_DECADES` decades.
     """
-    run = _Run.of(result)
+    run = FigureRun.of(result)
     model: Any = run.config.model
     k = int(model.n_components)
     var = np.stack([np.square(run.traj(f"std_{i}")) for i in range(k)])  # [K, R, G + 1]
     scale, floor = choose_scale(var)
-    nrows, ncols = _grid_shape(k, 3)
-    fig, axes = _new_figure(
+    nrows, ncols = grid_shape(k, 3)
+    fig, axes = new_figure(
         "Fitted variance σ² of each mixture component, generation by generation",
         run.subtitle(), panel_size=(4.8, 3.3), nrows=nrows, ncols=ncols, sharey=True)
     t = np.arange(var.shape[2], dtype=float)
     handles: list[Any] = []
     for i, ax in zip(range(k), axes, strict=False):
         color = STYLE.components[i % len(STYLE.components)]
-        values = _on_scale(var[i], scale, floor)
+        values = on_scale(var[i], scale, floor)
         n = values.shape[0]
-        _draw_lines(ax, t, values, color=color, alpha=_line_alpha(n), linewidth=0.6)
-        band = _on_scale(quantile_bands(var[i], [5.0, 50.0, 95.0]), scale, floor)
+        draw_lines(ax, t, values, color=color, alpha=line_alpha(n), linewidth=0.6)
+        band = on_scale(quantile_bands(var[i], [5.0, 50.0, 95.0]), scale, floor)
         ax.fill_between(t, band[0], band[2], color=color, alpha=0.2, lw=0, zorder=2)
         ax.plot(t, band[1], color=color, lw=2.2, zorder=3, solid_capstyle="round")
         true_var = float(model.stds[i]) ** 2
-        _truth_line(ax, true_var, "truth")
+        truth_line(ax, true_var, "truth")
         ax.set_title(f"Component {i}: truth N({model.means[i]:g}, {model.stds[i]:g}²), "
                      f"weight {model.weights[i]:g}", fontsize=STYLE.label_size + 1, loc="left")
         ax.set_xlabel("generation t (fits since the truth)", fontsize=STYLE.label_size)
@@ -81,12 +87,12 @@ def variance_figure(result: Result) -> Figure:
                    Patch(color="#555555", alpha=0.25, label="5–95% of replicates"),
                    Line2D([], [], color=STYLE.truth, lw=1.1, ls=(0, (5, 3)),
                           label="true variance")]
-    _set_data_limits(axes[0], t, np.append(_on_scale(var, scale, floor).ravel(),
+    set_data_limits(axes[0], t, np.append(on_scale(var, scale, floor).ravel(),
                                            np.square(model.stds)), scale)
     for i, ax in enumerate(axes[:k]):
         ax.set_yscale(scale)
         if floor is not None and i == 0:
-            _note(ax, f"σ² below {floor:.2g} drawn at {floor:.2g}")
+            add_note(ax, f"σ² below {floor:.2g} drawn at {floor:.2g}")
     if run.prediction is not None:
         # Theory covers the mixture's total variance (metrics.png), not a component's.
         for ax in axes[:k]:
@@ -95,7 +101,7 @@ def variance_figure(result: Result) -> Figure:
         ax.set_xlim(0, max(t[-1], 1))
     for ax in axes[k:]:
         ax.set_visible(False)
-    _figure_legend(fig, handles)
+    figure_legend(fig, handles)
     return fig
 
 
@@ -106,7 +112,7 @@ def density_figure(result: Result) -> Figure:
     line (coloured per replicate when there are at most ten). Spikes of collapsed components are
     clipped at :data:`DENSITY_CLIP` times the truth's peak, and the panel says so.
     """
-    run = _Run.of(result)
+    run = FigureRun.of(result)
     model: Any = run.config.model
     k = int(model.n_components)
     g = run.n_generations
@@ -143,7 +149,7 @@ def density_figure(result: Result) -> Figure:
     titles = {1: "after the first fit (t = 1)", g: f"after the last generation (t = {g:,})"}
     if g == 1:
         titles = {1: "after the first and only fit (t = 1)"}
-    fig, axes = _new_figure(
+    fig, axes = new_figure(
         "True mixture density and the fitted densities, first vs last generation",
         run.subtitle(), panel_size=(5.2, 3.6), ncols=len(generations), sharey=True)
     n = run.shown
@@ -168,7 +174,7 @@ def density_figure(result: Result) -> Figure:
         top = max(top, min(highest, cap))
         lines = LineCollection(list(np.stack([x, np.minimum(y, 2 * cap)], axis=-1)),
                                colors=colors, linewidths=0.8,
-                               alpha=0.8 if n <= 10 else _line_alpha(n), zorder=2)
+                               alpha=0.8 if n <= 10 else line_alpha(n), zorder=2)
         ax.add_collection(lines, autolim=False)
         xs = np.sort(np.concatenate([base, mu0]))
         ax.plot(xs, mixture_density(xs, w0, mu0, sd0), color=STYLE.truth, lw=2.4, zorder=3)
@@ -186,6 +192,6 @@ def density_figure(result: Result) -> Figure:
     fitted_label = (f"fitted mixture, one colour per replicate ({n:,})" if n <= 10
                     else f"fitted mixture, one line per replicate ({n:,})")
     fitted_color = STYLE.components[0] if n <= 10 else STYLE.main
-    _figure_legend(fig, [Line2D([], [], color=STYLE.truth, lw=2.4, label="truth"),
+    figure_legend(fig, [Line2D([], [], color=STYLE.truth, lw=2.4, label="truth"),
                          Line2D([], [], color=fitted_color, lw=0.8, label=fitted_label)])
     return fig

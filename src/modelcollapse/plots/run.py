@@ -1,4 +1,9 @@
-"""TODO docstring (modelcollapse.plots)."""
+"""A run's PNG figures: :func:`plot_run` writes them into the run's folder.
+
+``metrics.png`` for every family, then the family's own (:data:`FAMILY_FIGURES`): ``variance.png``
+and ``density.png`` for ``gmm``, ``paths.png`` and ``absorbed.png`` for ``coin``. A new family's
+figures are registered here.
+"""
 
 from __future__ import annotations
 

@@ -34,12 +34,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from ..statistics import empirical_cdf
 from ..studies.collapse_speed.coin import CoinSpeed, diffusion_survival
 from ..studies.collapse_speed.truncation import TruncationSpeed
 from ..studies.collapse_speed.variance import VarianceSpeed
+from ..views.studies import absorption_curves
 from ..views.style import STYLE
-from .canvas import _figure_legend, _new_figure, _note, _style_axes, save_figure
+from .canvas import add_note, figure_legend, new_figure, save_figure, style_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -96,7 +96,7 @@ def coin_speed_figure(result: CoinSpeed) -> Figure:
                 f"(policy replace) · {result.n_replicates:,} rollouts per k · seed {result.seed}\n"
                 f"each k simulated until the exact probability of not being absorbed is below "
                 f"1e-6 (horizons {horizons} generations)")
-    fig, axes = _new_figure("How fast does the coin collapse? Mean absorption time grows in "
+    fig, axes = new_figure("How fast does the coin collapse? Mean absorption time grows in "
                             "proportion to k", subtitle, panel_size=(5.4, 4.9), ncols=2)
     # Left column: the log–log panel over a short panel of ratios to the exact value.
     spec = axes[0].get_subplotspec()
@@ -105,7 +105,7 @@ def coin_speed_figure(result: CoinSpeed) -> Figure:
     ax = fig.add_subplot(inner[0])
     ratio = fig.add_subplot(inner[1], sharex=ax)
     for a in (ax, ratio):
-        _style_axes(a, integer_x=False)
+        style_axes(a, integer_x=False)
 
     grid = np.geomspace(ks.min() / 1.4, ks.max() * 1.4, 200)
     p = result.p0
@@ -146,12 +146,12 @@ def coin_speed_figure(result: CoinSpeed) -> Figure:
     ratio.set_xlabel("k (tosses per generation)", fontsize=STYLE.label_size)
     _plain_log_ticks(ratio, "x")
     ratio.set_xlim(grid[0], grid[-1])
-    _note(ratio, "dashed: diffusion ÷ exact (too long at small k)\n"
+    add_note(ratio, "dashed: diffusion ÷ exact (too long at small k)\n"
                  "dots: simulated ÷ exact, ± 2 SE", loc="upper right")
 
     # Right: P(absorbed by t) against t/k.
     cdf_ax = axes[1]
-    _style_axes(cdf_ax, integer_x=False)
+    style_axes(cdf_ax, integer_x=False)
     tau = np.linspace(0, CDF_SPAN, 600)
     (limit,) = cdf_ax.plot(tau, 1 - diffusion_survival(p, tau), color=STYLE.truth, lw=1.2,
                            zorder=5, label="diffusion limit k → ∞ (Kimura 1955)")
@@ -159,11 +159,9 @@ def coin_speed_figure(result: CoinSpeed) -> Figure:
     for k in _pick_cdf_ks([r.k for r in rows]):
         row = next(r for r in rows if r.k == k)
         last = min(row.horizon, math.ceil(CDF_SPAN * k))
-        t = np.arange(last + 1)
-        sim = empirical_cdf(result.times[k], row.horizon)[: last + 1]
-        exact_cdf = result.exact[k].cdf[: last + 1]
-        cdf_ax.step(t / k, sim, where="post", color=colors[k], lw=4.0, alpha=0.35, zorder=3)
-        cdf_ax.step(t / k, exact_cdf, where="post", color=colors[k], lw=1.1, ls=(0, (4, 2)),
+        scaled, sim, exact_cdf = absorption_curves(result, k, last)
+        cdf_ax.step(scaled, sim, where="post", color=colors[k], lw=4.0, alpha=0.35, zorder=3)
+        cdf_ax.step(scaled, exact_cdf, where="post", color=colors[k], lw=1.1, ls=(0, (4, 2)),
                     zorder=4)
         handles.append(Patch(color=colors[k], label=f"k = {k:,}"))
     handles += [Line2D([], [], color="#777777", lw=4.0, alpha=0.45,
@@ -206,11 +204,11 @@ def variance_speed_figure(result: VarianceSpeed) -> Figure:
                 f"(var₀ = {result.var0:g})")
     if result.family.name == "gmm":
         subtitle += "; var is the fitted mixture's total variance"
-    fig, (left, right) = _new_figure(
+    fig, (left, right) = new_figure(
         f"{name}: generations until the variance falls below {half} the truth's, "
         "against the fraction of fresh real data", subtitle, panel_size=(5.6, 4.6), ncols=2)
-    _style_axes(left, integer_x=False)
-    _style_axes(right, integer_x=False)
+    style_axes(left, integer_x=False)
+    style_axes(right, integer_x=False)
     time_handles = _draw_times(left, result, colors)
     _draw_variance(right, result, colors)
 
@@ -227,7 +225,7 @@ def variance_speed_figure(result: VarianceSpeed) -> Figure:
                        label="exact E var_t (→ stationary level)"),
                 Line2D([], [], color=STYLE.truth, lw=1.0, ls=":",
                        label=f"collapse threshold {c:g} var₀")]
-    _figure_legend(fig, handles)
+    figure_legend(fig, handles)
     return fig
 
 
@@ -375,11 +373,11 @@ def truncation_speed_figure(result: TruncationSpeed) -> Figure:
                 f"tail = the truth's rarest 10% of token types, {result.tail0:.2%} of its text; "
                 "lines: mean over replicates, bands ± 2 SE. Generation 1 is fitted to real text, "
                 "so truncation first shows at t = 2")
-    fig, (left, right) = _new_figure(
+    fig, (left, right) = new_figure(
         "How fast a language model loses its rare words: decoding truncation against fresh "
         "real text", subtitle, panel_size=(5.8, 4.4), ncols=2)
     for ax in (left, right):
-        _style_axes(ax)
+        style_axes(ax)
     for cell in result.cells:
         color, style = colors[cell.top_p], styles[cell.real]
         for ax, mean, se in ((left, cell.tail, cell.tail_se),
@@ -407,7 +405,7 @@ def truncation_speed_figure(result: TruncationSpeed) -> Figure:
     handles += [Line2D([], [], color=STYLE.truth, lw=1.0, ls="--", label="truth"),
                 Line2D([], [], color=STYLE.truth, lw=1.0, ls=":",
                        label=f"half-life threshold {c:g}")]
-    _figure_legend(fig, handles)
+    figure_legend(fig, handles)
     return fig
 
 

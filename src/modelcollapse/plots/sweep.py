@@ -10,9 +10,16 @@ from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import matplotlib as mpl
 import numpy as np
+from matplotlib.colors import LogNorm, Normalize, to_rgb
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import NullFormatter, NullLocator, PercentFormatter
 
+from ..views.style import STYLE
 from ..views.sweep import Axis, SweepView, value_label
+from .canvas import add_note, figure_legend, new_figure, save_figure, style_axes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,24 +31,18 @@ if TYPE_CHECKING:
 #: Most combinations of the remaining options drawn with three or more axes.
 MAX_PANELS = 12
 
-
 #: The figure's file name.
 FILE_NAME = "sweep.png"
-
 
 #: Heatmap colours: dark red is fast or frequent collapse in both panels; a median beyond the
 #: run is pale blue (safe for now), cells without data white, invalid cells hatched grey.
 TIME_CMAP = "YlOrRd_r"
 
-
 FRACTION_CMAP = "OrRd"
-
 
 BEYOND = "#d6e6f4"
 
-
 INVALID = "#ececec"
-
 
 NO_DATA = "#ffffff"
 
@@ -84,7 +85,6 @@ def plot_sweep(summary: pd.DataFrame, *, axes: Sequence[str], folder: Path | str
     skipped = list(skipped)
     if not axes or (len(summary) == 0 and not skipped):
         return []
-    from .canvas import save_figure
 
     fig = sweep_figure(summary, axes=axes, skipped=skipped, title=title, constants=constants)
     folder = Path(folder)
@@ -105,16 +105,11 @@ def sweep_figure(summary: pd.DataFrame, *, axes: Sequence[str],
 
 
 def _line_figure(sweep: SweepView, title: str) -> Figure:
-    from matplotlib.lines import Line2D
-
-    from . import STYLE
-    from .canvas import _figure_legend, _new_figure, _note
-
     axis = sweep.axes[0]
     head, subtitle = sweep.header(title)
     subtitle += ("\nsimulated mean: over the replicates whose event happened within G, an "
                  "estimate of E[T | T ≤ G]; magenta: exact, where theory has it")
-    fig, (left, right) = _new_figure(head, subtitle, panel_size=(5.6, 4.4), ncols=2)
+    fig, (left, right) = new_figure(head, subtitle, panel_size=(5.6, 4.4), ncols=2)
     x = np.array([axis.position(k[0]) for k in sweep.keys], dtype=float)
     order = np.argsort(x, kind="stable")
     x = x[order]
@@ -181,7 +176,7 @@ def _line_figure(sweep: SweepView, title: str) -> Figure:
         left.set_ylim(0, beyond_y * 1.1)
     if not has.any():
         # Low: the top of the panel holds the "> G" markers of exactly this case.
-        _note(left, f"no replicate {verb} within G in any cell", loc="lower left")
+        add_note(left, f"no replicate {verb} within G in any cell", loc="lower left")
     left.set_ylabel(f"mean {event} time (generations)", fontsize=STYLE.label_size)
     left.set_title(f"When: {event} time", fontsize=STYLE.label_size + 1, loc="left")
 
@@ -212,25 +207,18 @@ def _line_figure(sweep: SweepView, title: str) -> Figure:
         _x_axis(ax, axis)
         _mark_invalid_1d(ax, sweep, axis, handles)
     if no_theory:
-        _note(right, "no exact law of T for this family or policy", loc="upper left")
-    _figure_legend(fig, list(handles.values()))
+        add_note(right, "no exact law of T for this family or policy", loc="upper left")
+    figure_legend(fig, list(handles.values()))
     return fig
 
 
 def _percent() -> Any:
-    from matplotlib.ticker import PercentFormatter
-
     return PercentFormatter(xmax=1.0, decimals=0)
 
 
 def _x_axis(ax: Axes, axis: Axis) -> None:
     """Ticks at the grid's values, labelled as the user wrote them."""
-    from matplotlib.ticker import NullFormatter, NullLocator
-
-    from . import STYLE
-    from .canvas import _style_axes
-
-    _style_axes(ax, integer_x=False)
+    style_axes(ax, integer_x=False)
     positions = axis.positions
     if axis.scale == "log":
         ax.set_xscale("log")
@@ -254,8 +242,6 @@ def _x_axis(ax: Axes, axis: Axis) -> None:
 
 def _mark_invalid_1d(ax: Axes, sweep: SweepView, axis: Axis, handles: dict[str, Any]) -> None:
     """A grey cross at the foot of the panel for each invalid value, its reason in the legend."""
-    from matplotlib.lines import Line2D
-
     for key, reason in sweep.invalid.items():
         ax.plot([axis.position(key[0])], [0.03], marker="X", ms=8, color="#9a9a9a", lw=0,
                 transform=ax.get_xaxis_transform(), zorder=6, clip_on=False)
@@ -290,12 +276,6 @@ def _panels(sweep: SweepView) -> list[tuple[tuple[Any, ...], _Grid]]:
 
 
 def _heatmap_figure(sweep: SweepView, title: str) -> Figure:
-    from matplotlib.colors import LogNorm, Normalize
-    from matplotlib.patches import Patch
-
-    from . import STYLE
-    from .canvas import _figure_legend, _new_figure
-
     xa, ya = sweep.axes[:2]
     panels = _panels(sweep)
     shown = panels[:MAX_PANELS]
@@ -313,7 +293,7 @@ def _heatmap_figure(sweep: SweepView, title: str) -> Figure:
     nx, ny = len(xa.keys), len(ya.keys)
     width = max(3.4, 0.62 * nx + 1.9)
     height = max(2.7, 0.46 * ny + 1.35)
-    fig, flat = _new_figure(head, subtitle, panel_size=(width, height), nrows=nrows,
+    fig, flat = new_figure(head, subtitle, panel_size=(width, height), nrows=nrows,
                             ncols=2 * per_row)
     if per_row > 1:  # room between a panel's right-hand title and its neighbour's left one
         fig.get_layout_engine().set(wspace=0.06)  # type: ignore[call-arg, union-attr]
@@ -386,14 +366,12 @@ def _heatmap_figure(sweep: SweepView, title: str) -> Figure:
         handles.append(Patch(facecolor=INVALID, edgecolor="#8a8a8a", hatch="///", lw=0.5,
                              label=f"invalid: {reason}"))
     if handles:
-        _figure_legend(fig, handles)
+        figure_legend(fig, handles)
     return fig
 
 
 def _heat_axes(ax: Axes, xa: Axis, ya: Axis, *, label_x: bool, label_y: bool,
                ticks_y: bool) -> None:
-    from . import STYLE
-
     ax.grid(False)
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
@@ -415,11 +393,6 @@ def _heat_axes(ax: Axes, xa: Axis, ya: Axis, *, label_x: bool, label_y: bool,
 def _heatmap(ax: Axes, sweep: SweepView, grid: _Grid, what: str, cmap_name: str,
              norm: Normalize, font: float, two_lines: bool, used: set[str]) -> Any:
     """Fill one panel's cells; return the mappable for the colour bar."""
-    import matplotlib as mpl
-    from matplotlib.patches import Rectangle
-
-    from . import STYLE
-
     cmap: Colormap = mpl.colormaps[cmap_name]
     nx, ny = len(sweep.axes[0].keys), len(sweep.axes[1].keys)
     image = np.full((ny, nx), np.nan)
@@ -487,8 +460,6 @@ def _format(value: float, what: str) -> str:
 
 def _ink(rgba: Any) -> str:
     """Black or white, whichever reads better on the cell's colour (relative luminance)."""
-    from matplotlib.colors import to_rgb
-
     r, g, b = to_rgb(rgba)
     return "#111111" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
 

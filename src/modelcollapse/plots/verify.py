@@ -1,15 +1,28 @@
-"""TODO docstring (modelcollapse.verify)."""
+"""The figures of ``modelcollapse verify``: simulated against exact laws and curves.
+
+:func:`write_figures` writes ``qq.png`` (each case's simulated quantiles against the exact law's)
+and one ``trajectories-<family>.png`` per family (the simulated mean ± 2 SE against the exact
+curve over the generations); the panels of a case with a failing check get a red title. The
+points come from :mod:`modelcollapse.views.studies`.
+"""
 
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import AutoLocator
 
-from ..studies.verify.cases import QQ, QQ_LEVELS, Series
+from ..studies.verify.cases import QQ, Series
 from ..studies.verify.report import Report
+from ..views.studies import qq_points
+from ..views.style import STYLE
+from .canvas import add_note, figure_legend, new_figure, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -22,8 +35,6 @@ FAIL_COLOUR = "#b91c1c"
 
 def write_figures(report: Report, folder: Path) -> list[Path]:
     """``qq.png`` and one ``trajectories-<family>.png`` per family, into ``folder``."""
-    from .canvas import save_figure  # matplotlib only when figures are wanted
-
     paths = []
     qq = [(panel, r.passed) for r in report.cases for panel in r.outcome.qq]
     if qq:
@@ -45,10 +56,6 @@ def _subtitle(report: Report, what: str) -> str:
 
 
 def _panel_title(ax: Axes, title: str, passed: bool) -> None:
-    import textwrap
-
-    from . import STYLE
-
     text = "\n".join(textwrap.wrap(title if passed else f"FAIL · {title}", 60))
     ax.set_title(text, loc="left", fontsize=STYLE.label_size,
                  color=STYLE.truth if passed else FAIL_COLOUR)
@@ -60,14 +67,8 @@ def _grid(n: int) -> tuple[int, int]:
 
 
 def _trajectory_figure(report: Report, family: str, series: list[tuple[Series, bool]]) -> Any:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    from . import STYLE
-    from .canvas import _figure_legend, _new_figure, _note
-
     nrows, ncols = _grid(len(series))
-    fig, axes = _new_figure(
+    fig, axes = new_figure(
         f"modelcollapse verify: {family}, simulated against exact theory",
         _subtitle(report, "Band: simulated mean ± 2 standard errors over the replicates; black "
                           "line: the exact value from modelcollapse.theory."),
@@ -84,7 +85,7 @@ def _trajectory_figure(report: Report, family: str, series: list[tuple[Series, b
         ax.set_xlabel("generation t", fontsize=STYLE.label_size)
         ax.set_ylabel(s.ylabel, fontsize=STYLE.label_size)
         if s.note:
-            _note(ax, s.note, loc="upper right")
+            add_note(ax, s.note, loc="upper right")
     for ax in axes[len(series):]:
         ax.set_visible(False)
     handles: list[Any] = [
@@ -95,19 +96,13 @@ def _trajectory_figure(report: Report, family: str, series: list[tuple[Series, b
     if any(s.limit is not None for s, _ in series):
         handles.append(Line2D([], [], color=STYLE.muted, linestyle="--",
                               label="exact long-run value (stationary or limit)"))
-    _figure_legend(fig, handles)
+    figure_legend(fig, handles)
     return fig
 
 
 def _qq_figure(report: Report, panels: list[tuple[QQ, bool]]) -> Any:
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import AutoLocator
-
-    from . import STYLE
-    from .canvas import _figure_legend, _new_figure, _note
-
     nrows, ncols = _grid(len(panels))
-    fig, axes = _new_figure(
+    fig, axes = new_figure(
         "modelcollapse verify: simulated against exact laws (QQ)",
         _subtitle(report, "Each point: a quantile of the simulated values (y) against the same "
                           "quantile of the exact law (x), at levels 0.001 … 0.999; for a "
@@ -115,10 +110,7 @@ def _qq_figure(report: Report, panels: list[tuple[QQ, bool]]) -> Any:
                           "line y = x when the laws agree."),
         panel_size=(4.4, 3.6), nrows=nrows, ncols=ncols)
     for ax, (panel, passed) in zip(axes, panels, strict=False):
-        levels = QQ_LEVELS if panel.levels is None else panel.levels
-        exact = np.asarray(panel.exact_quantile(levels), dtype=float)
-        simulated = np.quantile(panel.simulated[np.isfinite(panel.simulated)], levels,
-                                method="inverted_cdf")
+        exact, simulated = qq_points(panel)
         low, high = min(exact.min(), simulated.min()), max(exact.max(), simulated.max())
         ax.plot([low, high], [low, high], color=STYLE.truth, linewidth=1.2)
         ax.plot(exact, simulated, linestyle="none", marker="o", markersize=3.5,
@@ -127,10 +119,10 @@ def _qq_figure(report: Report, panels: list[tuple[QQ, bool]]) -> Any:
         _panel_title(ax, panel.title, passed)
         ax.set_xlabel(f"exact quantile of {panel.label}", fontsize=STYLE.label_size)
         ax.set_ylabel(f"simulated quantile of {panel.label}", fontsize=STYLE.label_size)
-        _note(ax, f"{panel.simulated.size:,} replicates", loc="lower right")
+        add_note(ax, f"{panel.simulated.size:,} replicates", loc="lower right")
     for ax in axes[len(panels):]:
         ax.set_visible(False)
-    _figure_legend(fig, [
+    figure_legend(fig, [
         Line2D([], [], linestyle="none", marker="o", color=STYLE.main, label="simulated quantile"),
         Line2D([], [], color=STYLE.truth, linewidth=1.2, label="exact (y = x)"),
     ])

@@ -28,9 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..statistics import empirical_cdf
 from ..sweeps.grid import column_name, show_value
+from ..sweeps.store import SweepFolder
 from ..views.run import _plural, metric_label, quantile_bands
 from ..views.style import STYLE
+from ..views.sweep import SweepView
 from .figures import GENERATION, dropdown, figure, finite, layout, line, thin
 from .page import Chart, Page, Preformatted, Section, Table, chart_text, typed
 
@@ -112,8 +115,6 @@ def facts(sweep: SweepResult, folder: Path) -> list[tuple[str, str]]:
 
 
 def _view(sweep: SweepResult) -> SweepView:
-    from ..views.sweep import SweepView
-
     skipped: list[Mapping[str, Any]] = [{**s["values"], "reason": s["reason"]}
                                         for s in sweep.skipped]
     return SweepView.of(sweep.summary, list(sweep.manifest["spec"]["grid"]), skipped, {})
@@ -296,7 +297,6 @@ def _speed_heatmaps(view: SweepView, varying: list[Any]) -> list[Chart]:
 def _heat_cell(what: str, r: int, stats: dict[str, np.ndarray], exact: dict[str, np.ndarray],
                horizon: np.ndarray, verb: str) -> tuple[float, str, str]:
     """A heatmap cell's colour value, its text, and its hover text."""
-
     def num(x: float) -> str:
         return "–" if not math.isfinite(x) else f"{x:.3g}"
 
@@ -331,9 +331,6 @@ def _heat_cell(what: str, r: int, stats: dict[str, np.ndarray], exact: dict[str,
 def event_charts(sweep: SweepResult, view: SweepView) -> list[Chart]:
     """The fraction of each cell's replicates with the event by generation t (from replicates/)."""
     import pyarrow.parquet as pq
-
-    from ..statistics import empirical_cdf
-    from ..sweeps.store import SweepFolder
 
     if view.event is None:
         return []
@@ -371,8 +368,6 @@ def cell_metric_charts(sweep: SweepResult) -> list[Chart]:
     legend), from the finished work units."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
-
-    from ..sweeps.store import SweepFolder
 
     cells = sweep.manifest["cells"]
     if not cells:
@@ -507,8 +502,6 @@ def skipped_table(sweep: SweepResult) -> Table | None:
 
 
 def files_section(sweep: SweepResult, folder: Path) -> Section:
-    from ..sweeps.store import SweepFolder
-
     store = SweepFolder(folder)
     n_metrics = len(list(store.metrics_dir.glob("*.parquet"))) if store.metrics_dir.is_dir() \
         else 0

@@ -20,6 +20,11 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..results.folders import atomic_write
+from ..results.run import open_run
+from ..sweeps.reader import load_sweep
+from .page import render
+from .run import run_page
+from .sweep import sweep_page
 
 #: The report's file name inside a run or sweep folder.
 FILE_NAME = "report.html"
@@ -102,20 +107,15 @@ def write_report(path: Path | str, *, title: str | None = None,
 
     try:
         if kind == "sweep":
-            from ..sweeps.reader import load_sweep
-            from .sweep import sweep_page
 
             page = sweep_page(load_sweep(folder), folder=folder, title=title)
         else:
-            from ..results.run import open_run
-            from .run import run_page
 
             page = run_page(open_run(folder), folder=folder, title=title)
     except (OSError, pa.ArrowException) as err:  # a table deleted or damaged after the run
         raise ConfigError("DIR", f"could not be read: {type(err).__name__}: {err}",
                           str(folder)) from None
     page.footer += f" · made {datetime.now().strftime('%Y-%m-%d %H:%M')}"
-    from .page import render
 
     text = render(page, bundle)
     return atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for (star
 #: "did not happen within the run", written to Parquet as nullable integers.
 Columns = dict[str, np.ndarray]
 
-
 # Arrow arrays are built from raw buffers: pa.array() on numpy arrays or lists imports pandas
 # to check for pandas objects, which would add 0.2 s to every run's start-up.
 _ARROW_TYPES = {np.dtype(np.int8): pa.int8(), np.dtype(np.int32): pa.int32(),

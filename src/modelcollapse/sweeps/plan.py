@@ -22,15 +22,12 @@ if TYPE_CHECKING:
 #: Target work per unit, in estimated nanoseconds of one core (:func:`generation_cost`).
 UNIT_WORK = 1e9
 
-
 #: Nanoseconds per metric per replicate-generation: computing it, and building, compressing and
 #: writing its row of the metrics table.
 METRIC_NS = 90.0
 
-
 #: Upper bound on a cell's units (bigger cells get bigger units).
 MAX_UNITS_PER_CELL = 4096
-
 
 #: Seconds per unit of work.
 SECONDS_PER_WORK = 1e-9

@@ -62,6 +62,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time: __getattr__
+    from .assembly import Pieces, pieces
     from .categorical import (
         categorical_expected_gini_simpson,
         categorical_expected_support,
@@ -98,7 +99,6 @@ if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time
         gaussian_var_mean,
     )
     from .moments import proportion_moments, variance_moments
-    from .assembly import Pieces, pieces
     from .prediction import Prediction, TheoryCurve, predict
 
 #: Every public name of the theory modules → its module.

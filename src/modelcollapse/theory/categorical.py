@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .coin import coin_mix_law, coin_mix_transition_matrix
 from .assembly import Pieces
+from .coin import coin_mix_law, coin_mix_transition_matrix
 
 
 def categorical_expected_support_one(q: np.ndarray, n_samples: int) -> float:

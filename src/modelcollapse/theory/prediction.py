@@ -36,6 +36,7 @@ import numpy as np
 from ..config import RunConfig
 from ..families import GMM, Categorical, Coin, Gaussian
 from ..policies import Mix, Replace
+from .assembly import Pieces, pieces
 from .categorical import categorical_expected_support
 from .coin import (
     coin_absorption_time,
@@ -47,7 +48,6 @@ from .coin import (
     coin_mix_stationary,
 )
 from .moments import proportion_moments, variance_moments
-from .assembly import Pieces, pieces
 
 #: Largest ``k`` (coin) or ``N`` (categorical) for which a ``(k + 1)``-state chain is propagated.
 CHAIN_MAX = 2000

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 #: A metric whose positive values span more than this many decades is drawn on a log axis.
 LOG_DECADES = 2.0
 
-
 #: The lowest value a log axis shows; smaller values (exact zeros, underflow) are drawn here.
 LOG_FLOOR = 1e-300
 

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 #: A numeric axis whose positive values span more than this many decades is drawn on a log scale.
 LOG_DECADES = 1.0
 
-
 #: Axis labels of the common options (others are labelled by their name).
 AXIS_LABELS = {
     "samples": "samples (N per generation)",

@@ -1,4 +1,4 @@
-"""Distances and tail masses of 1-D Gaussian mixtures, by deterministic quadrature.
+"""The mixture family's metrics: distances and tail mass of 1-D Gaussian mixtures, by quadrature.
 
 A mixture is three arrays ``w, mu, sd`` of length ``K``. Nothing here is estimated by sampling;
 the quadrature error is below 1e-7 relative for the default truth whatever the fitted mixture
@@ -21,6 +21,10 @@ Kullback–Leibler
     ``KL(G ‖ F) = ∫ g (log g − log f) dx`` by composite Gauss–Legendre over the truth's
     components ± 10 standard deviations, with panels broken around every fitted component so that a
     collapsed (spike-like) component is integrated, not stepped over.
+
+The kernels call one another (the W2 integral needs the truth's quantile function, the tail tables
+need Halley's iteration), so they share one file: numba's on-disk cache is invalidated per source
+file (see :mod:`modelcollapse.families.gmm.em`).
 """
 
 from __future__ import annotations

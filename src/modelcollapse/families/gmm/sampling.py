@@ -1,4 +1,9 @@
-"""TODO docstring (modelcollapse.em)."""
+"""Draws from a block of fitted 1-D Gaussian mixtures (a numba kernel).
+
+:func:`sample_block` draws each row's component counts as a multinomial (a chain of binomials)
+and then each component's normals with numpy's own ziggurat generator compiled by numba, from the
+block's generator, so the draws are the same numbers on every machine.
+"""
 
 from __future__ import annotations
 

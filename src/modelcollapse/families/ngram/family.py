@@ -1,4 +1,74 @@
-"""TODO docstring (modelcollapse.families.ngram)."""
+"""n-gram language models that are trained on text they generated, with decoding strategies.
+
+An order-``n`` model predicts each token from the ``n − 1`` tokens before it. Text is a set of
+sequences of length ``L`` (``--length``); each sequence starts from a context of ``n − 1``
+beginning-of-sequence symbols (BOS), so the model learns how sequences begin, as a language model
+trained on documents does. ``n = 1`` is the unigram, the :mod:`categorical` family in text form.
+
+Truth (generation 0), one of
+
+* a synthetic language (default): a random sparse Markov chain of order ``n − 1`` over ``V``
+  tokens whose frequencies are Zipfian. For every context ``h`` each token ``v`` may follow
+  with probability ``density`` (token 0 always may), and
+  ``q(v | h) ∝ v^(−s) g_{h,v}`` on the allowed tokens, ``g ~ Exponential(1)``: contexts differ,
+  the marginal keeps the Zipf shape. For ``n = 1`` the truth is exactly Zipf(``s``), as in
+  ``categorical``. The chain is drawn from ``--truth-seed`` and its law is known exactly;
+* a text corpus (``--corpus FILE`` or ``--corpus demo``, see :mod:`modelcollapse.corpora`): the
+  last 10% of the text is held out for perplexity and never trained on; the truth is the rest.
+  Fresh "real" data are ``L``-token chunks of it at uniformly random positions.
+
+Fit: n-gram counts (a vectorised ``bincount`` of integer n-gram ids), smoothed by ``mle``,
+``add-k`` or interpolated Kneser–Ney (``kn``, the default). Generation: token by token from the
+smoothed model after decoding: temperature ``T``, then top-k, then top-p (nucleus) truncation,
+renormalised. The truth's own samples are never decoded: real text is real text.
+
+Metrics (per generation; "text t" is training set ``t``, the text model ``t`` was fitted to, which
+under ``replace`` is what model ``t − 1`` generated; generation 0 describes the truth):
+
+``perplexity``
+    ``exp(−(1/M) Σ_i log p̂_t(w_i | h_i))`` over the ``M`` held-out tokens, under model ``t``
+    with the chosen smoothing (without decoding). Under ``mle`` it is ``inf`` as soon as a
+    held-out n-gram has probability 0 in the model (mathematically infinite, and recorded so);
+    under ``add-k`` and ``kn`` every probability is positive and it stays finite. For the
+    synthetic truth, generation 0 is the truth's own perplexity on the held-out text, whose
+    logarithm estimates the truth's entropy rate.
+``kl_rate`` (synthetic truth only)
+    The KL divergence rate of the truth to model ``t`` per token of a length-``L`` sequence:
+    ``(1/L) KL(P_truth(x_1..L) ‖ P_t(x_1..L)) = Σ_h F(h) Σ_w q(w|h) log(q(w|h) / p̂_t(w|h))``,
+    ``F(h)`` the truth's average context occupancy over the ``L`` positions (exact, by forward
+    propagation of the chain; no sampling). 0 at generation 0; ``inf`` under ``mle`` once a
+    possible transition has probability 0. Not defined for a corpus (whose law is unknown), so
+    corpus runs do not have this metric.
+``support``
+    Token types that occur in text ``t`` (for ``mle`` and ``n = 1``: the model's support, as in
+    ``categorical``). Generation 0: types of positive probability.
+``types_2`` (``n ≥ 2``)
+    Distinct bigrams (two consecutive tokens, BOS excluded) in text ``t``.
+``entropy``
+    Entropy (nats) of the unigram frequencies of text ``t`` (as ``categorical``'s entropy).
+``tail_share``
+    The share of the tokens of text ``t`` that belong to the truth's tail: the ``⌈V/10⌉`` types
+    of smallest probability under the truth (ties: the later id). For the synthetic truth,
+    "probability" is the exact expected frequency in length-``L`` sequences, and generation 0 is
+    its exact expectation; for a corpus, frequency in the training text. Its decline is the tail
+    disappearing; ``collapse_time`` is the first generation at which it falls below
+    ``--collapse-fraction`` (½) of the truth's.
+
+Parameters of a model are its training text's n-gram frequencies, ``[1/N_t, c(h, w)/N_t ...]``
+(``N_t`` tokens): the counts are a sufficient statistic for every smoothing, and the frequencies
+have the same scale as the truth's, whose first entry is 0 (synthetic: exact expected
+frequencies) or ``−1/N`` (corpus: its training text's frequencies). Contexts are numbered in base
+``V + 1`` with BOS the digit ``V`` and the most recent token the lowest digit, so the next
+context is ``(h (V + 1) + w) mod (V + 1)^(n−1)`` and the all-BOS start is the last context.
+
+References
+----------
+.. [1] R. Kneser and H. Ney, "Improved backing-off for m-gram language modeling", ICASSP (1995);
+   S. F. Chen and J. Goodman, "An empirical study of smoothing techniques for language
+   modeling", Computer Speech & Language 13, 359–394 (1999) (interpolated Kneser–Ney).
+.. [2] A. Holtzman et al., "The curious case of neural text degeneration", ICLR (2020) (nucleus
+   sampling).
+"""
 
 from __future__ import annotations
 
@@ -21,14 +91,11 @@ from .model import conditional_probs, decode, ngram_counts, sequence_lengths, st
 
 SMOOTHINGS = ("mle", "add-k", "kn")
 
-
 #: Largest model table (contexts × tokens) per replicate: 4M probabilities, 32 MB.
 MAX_TABLE = 1 << 22
 
-
 #: Replicates whose sample texts are kept (see :meth:`NGram.excerpts`).
 EXCERPT_ROWS = 3
-
 
 #: Longest excerpt, in characters.
 EXCERPT_CHARS = 400

@@ -1,4 +1,13 @@
-"""TODO docstring (modelcollapse.families.ngram)."""
+"""The n-gram family's truth: a synthetic Zipfian language or a corpus, with its fixed tables.
+
+:func:`synthetic_language` draws a random sparse Markov chain of order ``n − 1`` over ``V``
+Zipfian tokens from ``--truth-seed`` and tabulates what the metrics need exactly: the chain's
+conditional probabilities, its expected context occupancy over a sequence of length ``L``
+(:func:`occupancy`, for the exact KL rate), the tail's token ids and a held-out text.
+:func:`corpus_language` does the same from a tokenised corpus (:mod:`~modelcollapse.families.
+ngram.corpora`): the last 10% held out, the rest the truth to draw real chunks from. Both are
+cached by their settings, so a family rebuilt many times builds its truth once.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +25,6 @@ from .model import context_ids, ngram_counts, sequence_lengths, starts_of
 
 #: Held-out share of a corpus (its end).
 HELDOUT_SHARE = 0.1
-
 
 #: Share of types counted as the tail.
 TAIL_SHARE = 0.1

@@ -1,4 +1,13 @@
-"""TODO docstring (modelcollapse.families.ngram)."""
+"""The n-gram model as pure functions on arrays: counting, smoothing, decoding.
+
+Text is a :class:`~modelcollapse.training_sets.Sequences` (token ids and a start mask). Every
+token's context (the ``n − 1`` tokens before it, BOS-padded at a sequence's start) is one integer
+in base ``V + 1`` (:func:`context_ids`); counting every (context, token) pair of a whole block is
+then one ``bincount`` (:func:`ngram_counts`). :func:`conditional_probs` turns counts into smoothed
+``p(w | h)`` (``mle`` with back-off, ``add-k``, interpolated Kneser–Ney) and :func:`decode` applies
+temperature, top-k and top-p to them. No loop over tokens in Python, no randomness here: drawing
+text from the result is :mod:`~modelcollapse.families.ngram.sampling`.
+"""
 
 from __future__ import annotations
 

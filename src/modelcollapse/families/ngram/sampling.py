@@ -1,4 +1,10 @@
-"""TODO docstring (modelcollapse.families.ngram)."""
+"""Generating text from an n-gram model: token sequences drawn by inversion (a numba kernel).
+
+:func:`generate` draws every uniform of a block from the block's generator at once, then the
+compiled :func:`_generate` walks each sequence from the all-BOS context, finding each next token
+by binary search in its context's cumulative distribution (a token of probability 0 is never
+chosen). It is kept apart from the counting so that nothing but generation imports numba.
+"""
 
 from __future__ import annotations
 

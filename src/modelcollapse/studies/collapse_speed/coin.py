@@ -22,16 +22,13 @@ from ..common import Log, log_seed, quiet, resolve_seed
 #: Tosses per generation compared by default.
 DEFAULT_KS = (1, 2, 5, 10, 100, 1000)
 
-
 #: Largest ``k``: the exact chain has ``k + 1`` states and is iterated about ``14 k`` times, and
 #: each rollout's trajectory (``14 k`` generations) is kept in memory.
 MAX_K = 1000
 
-
 #: Rollouts per ``k``. The coin's replicate blocks hold 4096 rollouts and are always drawn whole,
 #: so any count up to 4096 costs the same time.
 COIN_REPLICATES = 4000
-
 
 #: The coin's horizon is the first ``t`` with exact ``P(T > t)`` at most this.
 TAIL = 1e-6

@@ -23,14 +23,12 @@ from ..common import Log, log_seed, quiet, resolve_seed
 #: Fractions of fresh real data compared by default.
 DEFAULT_REAL_FRACTIONS = (0.0, 0.01, 0.05, 0.1, 0.5)
 
-
 #: Default sizes per family: the ``replace`` case collapses well within the horizon and each
 #: command takes about a minute or less on two cores.
 VARIANCE_DEFAULTS: dict[str, dict[str, int]] = {
     "gaussian": {"n_samples": 100, "n_generations": 1000, "n_replicates": 1000},
     "gmm": {"n_samples": 1000, "n_generations": 2000, "n_replicates": 100},
 }
-
 
 gaussian_collapse_time_cdf = theory.gaussian_collapse_time_cdf
 

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 #: Generations shown in the trajectory plots of long runs (the interesting part is early).
 PLOT_GENERATIONS = 40
 
-
 #: Probability levels of the QQ plots of continuous laws: a regular grid, plus the tails.
 QQ_LEVELS = np.concatenate([[1e-3, 3e-3], (np.arange(100) + 0.5) / 100, [0.997, 0.999]])
 

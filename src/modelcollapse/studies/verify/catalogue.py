@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 COIN_P0 = 0.3
 
-
 COIN_K = 10
 
 
@@ -145,7 +144,6 @@ def coin_accumulate(n_replicates: int, seed: int) -> Outcome:
 
 
 GAUSS_MEAN, GAUSS_STD = 1.0, 2.0  # var_0 = 4: a variance/std mix-up cannot hide behind 1 = 1²
-
 
 GAUSS_VAR = GAUSS_STD**2
 

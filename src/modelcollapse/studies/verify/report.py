@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 #: Exit statuses of the command: every check passed / some check failed.
 EXIT_PASSED = 0
 
-
 EXIT_FAILED = 1
 
 
