@@ -19,6 +19,7 @@ import pytest
 
 import modelcollapse as mc
 from modelcollapse.cli import main
+from modelcollapse.report import mixture as report_mixture
 from modelcollapse.report import run as report_run
 from modelcollapse.views.run import absorbed_fractions
 
@@ -179,15 +180,15 @@ def test_the_density_heatmap_holds_the_probability(runs):
     mass = np.nansum(z, axis=1) * step
     assert mass[0] == pytest.approx(1.0, abs=1e-3)
     assert np.all(mass <= 1.0 + 1e-4)
-    assert len(figure["layout"]["updatemenus"][0]["buttons"]) == report_run.DENSITY_REPLICATES
+    assert len(figure["layout"]["updatemenus"][0]["buttons"]) == report_mixture.DENSITY_REPLICATES
 
 
 def test_bin_density_keeps_a_needle_and_matches_the_density():
     centres = np.linspace(-5, 5, 201)
-    needle = report_run.bin_density(centres, np.array([[1.0]]), np.array([[0.0]]),
+    needle = report_mixture.bin_density(centres, np.array([[1.0]]), np.array([[0.0]]),
                                     np.array([[1e-6]]))
     assert needle[0].sum() * (centres[1] - centres[0]) == pytest.approx(1.0)
-    broad = report_run.bin_density(centres, np.array([[1.0]]), np.array([[0.0]]),
+    broad = report_mixture.bin_density(centres, np.array([[1.0]]), np.array([[0.0]]),
                                    np.array([[1.0]]))
     np.testing.assert_allclose(broad[0], np.exp(-centres**2 / 2) / np.sqrt(2 * np.pi),
                                atol=2e-4)

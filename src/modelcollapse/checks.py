@@ -11,7 +11,8 @@ family-wise false-alarm rate ``α``: each sub-check is two-sided at level ``α /
 (Bonferroni), which holds whatever the dependence between the checks. The tolerance of every
 check is therefore ``z_crit · SE``: derived from the simulation's own noise, never picked.
 
-Used by the ``modelcollapse verify`` command (:mod:`modelcollapse.verify`) and by the test suite.
+Used by the ``modelcollapse verify`` command (:mod:`modelcollapse.studies.verify`) and by the
+test suite.
 
 References
 ----------

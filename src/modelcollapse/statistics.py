@@ -1,4 +1,11 @@
-"""TODO docstring (modelcollapse.collapse_speed)."""
+"""Descriptive statistics of event times, shared by the studies, the sweeps and the figures.
+
+An event time (:mod:`modelcollapse.events`) is a generation, or ``NaN`` where the event did not
+happen within the run (censored at ``G``). Quantiles use the generalised inverse of the empirical
+distribution function (numpy's ``inverted_cdf``): ``Q(q) = min{t : F̂(t) ≥ q}``, which needs no
+value for a censored time beyond "later than ``G``" and is the same definition as the exact law's
+quantile (:func:`law_quantile`).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Sampling and fitting shared by the discrete families (coin, categorical).
 
-Both keep training sets as category counts (:class:`~modelcollapse.datasets.Counts`), which are
+Both keep training sets as category counts (:class:`~modelcollapse.training_sets.Counts`), which are
 exact sufficient statistics under every policy; the raw-token path (``shortcut=False``) exists to
 test that equality in distribution.
 """

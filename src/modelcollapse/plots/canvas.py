@@ -26,12 +26,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ..views.run import (
-    LOG_FLOOR,
-    RunView,
-    _plural,
-    replicates_text,
-)
+from ..views.run import LOG_FLOOR, RunView, plural, replicates_text
 from ..views.style import STYLE
 
 if TYPE_CHECKING:
@@ -41,7 +36,7 @@ if TYPE_CHECKING:
 
 
 #: Most replicates drawn as individual lines (a run keeps at most this many trajectories anyway,
-#: see :data:`modelcollapse.api.PLOT_REPLICATES`; a loaded run may hold more).
+#: see :data:`modelcollapse.runner.driver.PLOT_REPLICATES`; a loaded run may hold more).
 MAX_LINES = 500
 #: Resolution of every PNG.
 DPI = 150
@@ -138,8 +133,8 @@ class FigureRun(RunView):
         seed = "seed not recorded" if self.seed is None else f"seed {self.seed}"
         replicates = replicates or replicates_text(self.shown, self.total)
         return (f"{cfg.model.describe()}\n"
-                f"policy {cfg.data_policy.describe()} · N = {_plural(cfg.n_samples, 'sample')} "
-                f"per generation · {_plural(self.n_generations, 'generation')} · {replicates} · "
+                f"policy {cfg.data_policy.describe()} · N = {plural(cfg.n_samples, 'sample')} "
+                f"per generation · {plural(self.n_generations, 'generation')} · {replicates} · "
                 f"{seed}")
 
 

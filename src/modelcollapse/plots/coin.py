@@ -17,11 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..views.run import (
-    absorbed_fractions,
-    replicates_text,
-    theory_pieces_real,
-)
+from ..views.run import absorbed_fractions, replicates_text, theory_pieces_real
 from ..views.style import STYLE
 from .canvas import (
     FigureRun,

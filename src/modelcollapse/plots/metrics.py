@@ -16,11 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..views.run import (
-    choose_scale,
-    metric_label,
-    quantile_bands,
-)
+from ..views.run import choose_scale, metric_label, quantile_bands
 from ..views.style import STYLE
 from .canvas import (
     FigureRun,

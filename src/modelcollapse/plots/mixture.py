@@ -17,11 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from ..views.run import (
-    choose_scale,
-    mixture_density,
-    quantile_bands,
-)
+from ..views.run import choose_scale, mixture_density, quantile_bands
 from ..views.style import STYLE
 from .canvas import (
     FigureRun,

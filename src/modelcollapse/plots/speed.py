@@ -1,4 +1,4 @@
-"""Figures of the collapse-speed comparisons (:mod:`modelcollapse.collapse_speed`).
+"""Figures of the collapse-speed comparisons (:mod:`modelcollapse.studies.collapse_speed`).
 
 :func:`coin_speed_figure`
     Left: the coin's mean absorption time against ``k`` on log–log axes, simulated (± 2 SE),
@@ -19,8 +19,8 @@
     of types, relative to the truth's, against generation, one colour per top-p and one line
     style per fraction of real text (mean ± 2 SE); right, the token types still present.
 
-All use the look of :mod:`modelcollapse.plots` (its :data:`~modelcollapse.plots.STYLE`, header
-and Agg canvas: no display, nothing registered in pyplot).
+All use the look of :mod:`modelcollapse.plots.canvas` (:data:`~modelcollapse.views.style.STYLE`,
+header and Agg canvas: no display, nothing registered in pyplot).
 """
 
 from __future__ import annotations
@@ -344,7 +344,7 @@ def _draw_variance(ax: Axes, result: VarianceSpeed, colors: list[str]) -> None:
 
 
 def speed_figure(result: CoinSpeed | VarianceSpeed | TruncationSpeed) -> Figure:
-    """The figure of a :func:`~modelcollapse.collapse_speed.collapse_speed` result."""
+    """The figure of a :func:`~modelcollapse.studies.collapse_speed.collapse_speed` result."""
     if isinstance(result, CoinSpeed):
         return coin_speed_figure(result)
     if isinstance(result, TruncationSpeed):

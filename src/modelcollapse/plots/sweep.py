@@ -1,4 +1,27 @@
-"""TODO docstring (modelcollapse.sweep_plots)."""
+"""The figure of a sweep: how fast collapse comes, across the grid (``sweep.png``).
+
+:func:`plot_sweep` draws the sweep's summary table (:mod:`modelcollapse.sweeps.summary`, one row per
+cell, plus a column per grid option) against the options that vary:
+
+one axis
+    Left: the mean event time (absorption, collapse or fixation) ± 2 SE and the median, against
+    the option, with theory's ``E[T | T ≤ G]`` and median where it has them. Right: the fraction
+    of replicates whose event happened within the run ± 2 SE, with theory's ``P(T ≤ G)``.
+two axes
+    Two heatmaps over the grid: the median event time ("> G" where fewer than half the replicates
+    had the event) and the fraction within the run, each cell annotated with the simulated value
+    and, beneath, the exact one; invalid cells hatched, with their reason in the legend.
+three or more
+    The two heatmaps for each combination of the remaining options (at most
+    :data:`MAX_PANELS`), on shared colour scales.
+
+The simulated mean event time is over the replicates whose event happened within the run, so it
+estimates ``E[T | T ≤ G]``: theory's value beside it is that conditional mean, comparable at any
+``G`` (see :mod:`modelcollapse.sweeps.summary`).
+
+The summary is read through :class:`~modelcollapse.views.sweep.SweepView`, which the report's
+sweep page shares; the look is :mod:`modelcollapse.plots.canvas`'s (magenta is "exact").
+"""
 
 from __future__ import annotations
 
@@ -55,7 +78,7 @@ def plot_sweep(summary: pd.DataFrame, *, axes: Sequence[str], folder: Path | str
     Parameters
     ----------
     summary
-        One row per cell: the :func:`~modelcollapse.sweep_summary.cell_summary` columns (the
+        One row per cell: the :func:`~modelcollapse.sweeps.summary.cell_summary` columns (the
         event is found from the ``<verb>_by_end_se`` column), one column per grid option named
         as the option, ``-`` or ``_`` alike (``samples``, ``real``, ``top_p``, ...), and
         optionally ``family``, ``policy``, ``samples``, ``generations``, ``collapse_fraction``

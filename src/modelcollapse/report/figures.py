@@ -3,7 +3,7 @@
 Figures are plain dicts in Plotly's JSON schema (``{"data": [...], "layout": {...}}``), built
 here rather than through ``plotly.graph_objects``: the report needs only Plotly's JavaScript, and
 dicts with typed arrays stay small and fast for runs of thousands of generations. The colours are
-those of the PNG figures (:data:`modelcollapse.figure_data.STYLE`): blue for the simulation,
+those of the PNG figures (:data:`modelcollapse.views.style.STYLE`): blue for the simulation,
 magenta for exact theory, black for the truth.
 """
 

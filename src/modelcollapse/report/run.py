@@ -1,8 +1,8 @@
 """The report of one run: what was simulated, every metric over generations, the distribution's
 evolution, the events, theory's exact results, sample texts and the files.
 
-:func:`run_page` reads a finished run (:class:`~modelcollapse.results.Result`) and returns a
-:class:`~modelcollapse.report_page.Page`. Every chart is interactive (hover, zoom, legend
+:func:`run_page` reads a finished run (:class:`~modelcollapse.results.run.Result`) and returns a
+:class:`~modelcollapse.report.page.Page`. Every chart is interactive (hover, zoom, legend
 toggles):
 
 metrics
@@ -10,11 +10,9 @@ metrics
     value, theory's exact curves where :func:`modelcollapse.predict` has them, and the first
     :data:`REPLICATE_LINES` replicates, hidden until their legend entry is clicked.
 density (``gaussian``, ``gmm``)
-    A heatmap of one replicate's fitted density over x and generation, and the truth beside the
-    fitted densities at a few generations; a menu picks the replicate.
+    :mod:`modelcollapse.report.mixture`.
 coin
-    The rollouts coloured by where they end, the fraction absorbed by each generation beside the
-    exact absorption law, and the share of rollouts at each value of p̂ over generations.
+    :mod:`modelcollapse.report.coin`.
 events
     The fraction of replicates collapsed (or fixed on one token) by each generation, with the
     exact law where there is one.
@@ -34,57 +32,31 @@ import numpy as np
 from ..events import ABSORPTION, EVENTS
 from ..statistics import empirical_cdf
 from ..views.run import (
-    RunView,
-    _plural,
-    absorbed_fractions,
     choose_scale,
     metric_label,
-    mixture_density,
+    plural,
     quantile_bands,
-    theory_pieces_real,
 )
 from ..views.style import STYLE
-from .figures import GENERATION, band, dropdown, figure, layout, line, rgba, theory_traces, thin
-from .page import Chart, Page, Preformatted, Section, Table, typed
+from .coin import coin_charts
+from .figures import GENERATION, band, figure, layout, line, rgba, theory_traces, thin
+from .mixture import density_charts
+from .page import Chart, Page, Preformatted, Section, Table
+from .view import ReportRun
 
 if TYPE_CHECKING:
     from ..config import RunConfig
     from ..results.run import Result
 
-#: Replicates over which the bands and distributions are computed.
-BAND_REPLICATES = 10_000
+
 #: Replicates drawn as individual lines in the metric charts (on demand).
 REPLICATE_LINES = 20
-#: Coin rollouts drawn in the paths chart.
-PATHS = 200
-#: Replicates offered in the density charts' menus.
-DENSITY_REPLICATES = 5
-#: Rows (generations) and columns (x) of the density heatmap.
-HEAT_ROWS, HEAT_COLUMNS = 200, 200
-#: Fitted densities above this multiple of the truth's peak saturate the heatmap's colours.
-DENSITY_CLIP = 3.0
+
 #: Metrics drawn on a log axis when their values span decades (as in the PNG figures).
 LOG_METRICS = frozenset({"var"})
+
 #: Sample texts shown for an n-gram run.
 SAMPLE_ROWS = 12
-
-
-class _Run(RunView):
-    """A result's config, trajectories of the first :data:`BAND_REPLICATES` replicates (read
-    once) and prediction."""
-
-    def __init__(self, result: Result) -> None:
-        super().__init__(result, BAND_REPLICATES)
-        self.g = int(self.config.n_generations)
-
-    def over(self) -> str:
-        """"over all 100 replicates" or "over the first 10,000 of 10⁶ replicates"."""
-        if self.shown >= self.total:
-            return f"over all {_plural(self.total, 'replicate')}"
-        return f"over the first {self.shown:,} of {self.total:,} replicates"
-
-
-# -- the words -----------------------------------------------------------------------------------
 
 
 def policy_words(config: RunConfig) -> str:
@@ -123,8 +95,8 @@ def lede(config: RunConfig) -> list[str]:
         f"A {noun} is fitted to {config.n_samples:,} {unit} of a known truth "
         f"({model.describe()}). Each later generation is fitted to a training set made "
         f"{policy_words(config)}.",
-        f"This repeats for {_plural(config.n_generations, 'generation')} in "
-        f"{_plural(config.n_replicates, 'independent replicate')}, all drawn from seed "
+        f"This repeats for {plural(config.n_generations, 'generation')} in "
+        f"{plural(config.n_replicates, 'independent replicate')}, all drawn from seed "
         f"{config.seed}. The charts show how the fitted models drift away from the truth.",
     ]
 
@@ -146,17 +118,14 @@ def facts(result: Result, title_hint: str) -> list[tuple[str, str]]:
     out.append(("modelcollapse", str(versions.get("modelcollapse", "?"))))
     if m.get("started"):
         out.append(("ran", f"{m['started']} · {m.get('wall_seconds', 0):.1f} s on "
-                           f"{_plural(m.get('workers'), 'thread')}"))
+                           f"{plural(m.get('workers'), 'thread')}"))
     if m.get("argv"):
         out.append(("command", " ".join(map(str, m["argv"]))))
     out.append(("folder", title_hint))
     return out
 
 
-# -- charts --------------------------------------------------------------------------------------
-
-
-def metric_chart(run: _Run, metric: str) -> Chart:
+def metric_chart(run: ReportRun, metric: str) -> Chart:
     """Median, 50% and 90% bands, truth, theory and (on demand) replicates of one metric."""
     values = run.traj(metric)
     title, label = metric_label(metric)
@@ -192,223 +161,7 @@ def metric_chart(run: _Run, metric: str) -> Chart:
                  figure(data, layout(GENERATION, label, log_y=log)), caption)
 
 
-def _mixture_params(run: _Run, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weights, means and standard deviations ``[R, G + 1, K]`` of the first ``n`` replicates."""
-    model: Any = run.config.model
-    if model.name == "gaussian":
-        mean = run.traj("mean")[:n, :, None]
-        return np.ones_like(mean), mean, np.sqrt(np.maximum(run.traj("var")[:n, :, None], 0.0))
-    k = int(model.n_components)
-    return tuple(np.stack([run.traj(f"{name}_{i}")[:n] for i in range(k)], axis=-1)
-                 for name in ("weight", "mean", "std"))  # type: ignore[return-value]
-
-
-def _x_range(w: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> tuple[float, float]:
-    """Where the truth and the visible fitted components lie (± 4σ), not wider than 4 × the
-    truth's own span, so one exploding component does not flatten the rest."""
-    mu0, sd0 = mu[0, 0], sd[0, 0]
-    lo0, hi0 = float(np.min(mu0 - 4 * sd0)), float(np.max(mu0 + 4 * sd0))
-    visible = (w > 1e-3) & np.isfinite(mu) & np.isfinite(sd)
-    lo = min(lo0, float(np.min((mu - 4 * sd)[visible]))) if visible.any() else lo0
-    hi = max(hi0, float(np.max((mu + 4 * sd)[visible]))) if visible.any() else hi0
-    centre, span = (lo0 + hi0) / 2, hi0 - lo0
-    return max(lo, centre - 2 * span), min(hi, centre + 2 * span)
-
-
-def bin_density(centres: np.ndarray, weights: np.ndarray, means: np.ndarray,
-                stds: np.ndarray) -> np.ndarray:
-    """Mixtures' mean density over the bins centred on the evenly spaced ``centres``.
-
-    Each bin's probability mass ``Σ_k w_k [Φ((b − μ_k)/σ_k) − Φ((a − μ_k)/σ_k)]`` divided by its
-    width: unlike the density at the centres, it keeps a collapsed component, narrower than a
-    bin, visible as one bright bin.
-
-    Parameters
-    ----------
-    centres
-        ``[X]`` evenly spaced.
-    weights, means, stds
-        ``[T, K]``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``[T, X]``; NaN where a mixture is not finite.
-    """
-    from scipy.special import ndtr
-
-    step = centres[1] - centres[0]
-    edges = np.append(centres - step / 2, centres[-1] + step / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (edges[None, :, None] - means[:, None, :]) / stds[:, None, :]  # [T, X + 1, K]
-        cdf = (weights[:, None, :] * ndtr(z)).sum(axis=-1)
-    out = np.diff(cdf, axis=1) / step
-    out[~np.isfinite(out)] = np.nan
-    return out
-
-
-def density_charts(run: _Run) -> list[Chart]:
-    """The fitted density over x and generation (heatmap) and at a few generations (lines)."""
-    n = min(DENSITY_REPLICATES, run.shown)
-    w, mu, sd = _mixture_params(run, n)
-    lo, hi = _x_range(w, mu, sd)
-    x = np.linspace(lo, hi, HEAT_COLUMNS)
-    rows = thin(run.g + 1, HEAT_ROWS)
-    peak = float(mixture_density(x, w[0, 0], mu[0, 0], sd[0, 0]).max())
-    heat = []
-    for r in range(n):
-        z = bin_density(x, w[r, rows], mu[r, rows], sd[r, rows])
-        heat.append({"type": "heatmap", "x": typed(x), "y": typed(rows, "i4"),
-                     "z": typed(np.where(np.isfinite(z), z, np.nan), "f4"),
-                     "zmin": 0.0, "zmax": DENSITY_CLIP * peak, "zauto": False,
-                     "colorscale": "Viridis", "visible": r == 0, "name": f"replicate {r}",
-                     "colorbar": {"title": {"text": "density"}, "thickness": 14},
-                     "hovertemplate": "x = %{x:.3g}<br>t = %{y}<br>density %{z:.3g}"
-                                      "<extra></extra>"})
-    menus = [dropdown([str(r) for r in range(n)], [[i == r for i in range(n)] for r in range(n)],
-                      title="replicate ")] if n > 1 else []
-    heat_chart = Chart(
-        "density-heatmap", "The fitted density over x and generation",
-        figure(heat, layout("x (data units)", GENERATION, hovermode="closest", showlegend=False,
-                            updatemenus=menus, margin={"t": 40})),
-        f"Each row is one generation's fitted density of one replicate (pick it in the menu), "
-        f"averaged over each of {HEAT_COLUMNS} bins of x; colours saturate at {DENSITY_CLIP:g}× "
-        "the truth's peak. A component that collapses shows as a thin bright line, one that "
-        "widens as a fading smear.", height=520)
-
-    g = run.g
-    chosen = sorted({0, 1, g // 10, g // 4, g // 2, g} - {0}) if g >= 1 else [0]
-    palette = ["#9ecae1", "#6baed6", "#3182bd", "#08519c", "#08306b", "#041d44"][-len(chosen):]
-    offsets = np.array([-4, -3, -2, -1.5, -1, -0.5, -0.25, 0, 0.25, 0.5, 1, 1.5, 2, 3, 4.0])
-    data: list[dict[str, Any]] = []
-    visible = []
-    top = peak
-    for r in range(n):
-        for j, t in enumerate(chosen):
-            # The common grid plus points across each component: a needle is drawn, not skipped.
-            extra = (mu[r, t][:, None] + sd[r, t][:, None] * offsets).ravel()
-            xs = np.sort(np.concatenate([x, np.clip(extra[np.isfinite(extra)], lo, hi)]))
-            ys = np.minimum(mixture_density(xs, w[r, t], mu[r, t], sd[r, t]),
-                            2 * DENSITY_CLIP * peak)
-            top = max(top, float(np.nanmax(ys)) if np.isfinite(ys).any() else top)
-            data.append(line(xs, ys, f"t = {t:,}", color=palette[j % len(palette)], width=1.6,
-                             visible=r == 0, group=f"t{t}",
-                             hover=f"t = {t:,}: %{{y:.3g}}<extra></extra>"))
-            visible.append(r)
-    truth_x = np.sort(np.concatenate([x, mu[0, 0]]))
-    data.append(line(truth_x, mixture_density(truth_x, w[0, 0], mu[0, 0], sd[0, 0]), "truth",
-                     color=STYLE.truth, width=2.6, hover="truth: %{y:.3g}<extra></extra>"))
-    visible.append(-1)
-    menus = [dropdown([str(r) for r in range(n)],
-                      [[v in (r, -1) for v in visible] for r in range(n)],
-                      title="replicate ")] if n > 1 else []
-    # Needles of collapsed components would squash everything else: clip the axis, say so.
-    clipped = top > DENSITY_CLIP * peak
-    y_axis = {"range": [0, 1.05 * DENSITY_CLIP * peak]} if clipped else {}
-    lines_chart = Chart(
-        "density-lines", "The truth and the fitted density at selected generations",
-        figure(data, layout("x (data units)", "density (1 / data unit)", hovermode="x unified",
-                            updatemenus=menus, yaxis=y_axis)),
-        "The truth (black) and one replicate's fitted density after 1 fit and at 10%, 25%, 50% "
-        "and 100% of the run (light to dark). Pick the replicate in the menu; click a legend "
-        "entry to hide a generation."
-        + (f" The y axis stops at {DENSITY_CLIP:g}× the truth's peak; collapsed components go "
-           "higher (double-click the chart to see them in full)." if clipped else ""),
-        height=420)
-    return [heat_chart, lines_chart]
-
-
-def coin_charts(run: _Run) -> list[Chart]:
-    """The rollouts, the fraction absorbed by each generation and the law of p̂ over time."""
-    p = run.traj("p")
-    g = run.g
-    sticky = theory_pieces_real(run.config) == 0
-    shown = p[:PATHS]
-    index = thin(g + 1)
-    final = shown[:, -1]
-    groups = (("still drifting" if sticky else "inside (0, 1)", STYLE.drifting,
-               (final != 0.0) & (final != 1.0)),
-              ("fixed at 0" if sticky else "at 0", STYLE.at_zero, final == 0.0),
-              ("fixed at 1" if sticky else "at 1", STYLE.at_one, final == 1.0))
-    data: list[dict[str, Any]] = []
-    alpha = max(0.15, min(0.8, 6.0 / math.sqrt(max(shown.shape[0], 1))))
-    for label, color, keep in groups:
-        ids = np.flatnonzero(keep)
-        if not ids.size:
-            continue
-        # One trace per group, rollouts separated by a gap: 200 rollouts stay one SVG path each.
-        xs = np.concatenate([np.append(index, np.nan) for _ in ids])
-        ys = np.concatenate([np.append(shown[i, index], np.nan) for i in ids])
-        who = np.concatenate([np.full(index.size + 1, i) for i in ids])
-        data.append(line(xs, ys, f"{label} at t = {g:,}: {ids.size:,} of {shown.shape[0]:,}",
-                         color=rgba(color, alpha), width=1.0, customdata=typed(who, "i4"),
-                         hover="rollout %{customdata}: p̂ = %{y:.3g} at t = %{x}"
-                               "<extra></extra>", connectgaps=False))
-    p0 = float(run.config.model.truth())
-    data.append(line([0, g], [p0, p0], f"truth p0 = {p0:g}", color=STYLE.truth, width=1.2,
-                     dash="dash"))
-    data += theory_traces(run.theory("p"), index)
-    paths = Chart("coin-paths", "Every rollout's p̂, generation by generation",
-                  figure(data, layout(GENERATION, "p̂ = heads / tosses", hovermode="closest",
-                                      yaxis={"range": [-0.03, 1.03]})),
-                  f"The first {shown.shape[0]:,} of {run.total:,} rollouts, coloured by where "
-                  "they are at the last generation; theory's E p_t and exact 5–95% band in "
-                  "magenta. Hover a line to see which rollout it is.", height=440)
-
-    fractions = absorbed_fractions(run.result.replicates, g)
-    t = np.arange(g + 1)
-    words = ("absorbed at 0 or 1", "fixed at 1", "fixed at 0") if sticky else (
-        "touched 0 or 1", "touched 1 first", "touched 0 first")
-    data = [line(t[index], fractions[key][index], f"{label} ({fractions[key][-1]:.1%} by "
-                 f"t = {g:,})", color=color, width=w_, shape="hv")
-            for key, label, color, w_ in (("absorbed", words[0], STYLE.main, 2.6),
-                                          ("at 1", words[1], STYLE.at_one, 1.6),
-                                          ("at 0", words[2], STYLE.at_zero, 1.6))]
-    exact = run.prediction.absorbed if run.prediction is not None else None
-    if exact is not None:
-        data.append(line(t[index], np.asarray(exact.values)[index], exact.label,
-                         color=STYLE.theory, width=1.8, dash="dash", shape="hv"))
-    absorbed = Chart(
-        "coin-absorbed", "Fraction of rollouts absorbed by each generation" if sticky else
-        "Fraction of rollouts whose p̂ has touched 0 or 1",
-        figure(data, layout(GENERATION, "fraction of rollouts", yaxis={"range": [-0.02, 1.02]})),
-        f"From all {run.total:,} rollouts." + (" Theory's exact P(absorbed by t) is dashed "
-                                               "magenta." if exact is not None else
-                                               " Theory has no exact absorption law here."))
-    return [paths, absorbed, _coin_law(run, p)]
-
-
-def _coin_law(run: _Run, p: np.ndarray) -> Chart:
-    """A heatmap: the share of rollouts at each value of p̂, generation by generation."""
-    k = int(run.config.n_samples)
-    rows = thin(run.g + 1, HEAT_ROWS)
-    values = p[:, rows]
-    if k <= 200:
-        # p̂ takes the values j/k after the first fit (and p0 before): count each exactly.
-        levels = np.arange(k + 1) / k
-        bins = np.clip(np.rint(values * k), 0, k).astype(np.int64)
-        label = "p̂ = j / k"
-    else:
-        levels = (np.arange(101) + 0.5) / 101
-        bins = np.clip((values * 101).astype(np.int64), 0, 100)
-        label = "p̂ (101 bins)"
-    z = np.zeros((rows.size, levels.size))
-    for i in range(rows.size):
-        z[i] = np.bincount(bins[:, i], minlength=levels.size) / max(values.shape[0], 1)
-    interior = z[:, 1:-1]
-    top = float(interior.max()) if interior.size and interior.max() > 0 else 1.0
-    data = [{"type": "heatmap", "x": typed(levels), "y": typed(rows, "i4"), "z": typed(z, "f4"),
-             "zmin": 0.0, "zmax": top, "zauto": False, "colorscale": "Magma", "reversescale": True,
-             "colorbar": {"title": {"text": "share"}, "thickness": 14},
-             "hovertemplate": "p̂ = %{x:.3g}<br>t = %{y}<br>%{z:.1%} of rollouts<extra></extra>"}]
-    return Chart("coin-law", "Where the rollouts are: the share at each value of p̂",
-                 figure(data, layout(label, GENERATION, hovermode="closest", showlegend=False)),
-                 f"Each row is one generation, {run.over()}. The mass drains from the middle "
-                 "to the absorbing ends p̂ = 0 and p̂ = 1 (their colour saturates at the largest "
-                 "share of any inner value).", height=460)
-
-
-def event_charts(run: _Run) -> list[Chart]:
+def event_charts(run: ReportRun) -> list[Chart]:
     """For each event of the family (not the coin's, drawn above): the fraction by generation."""
     replicates = run.result.replicates
     out = []
@@ -438,10 +191,7 @@ def event_charts(run: _Run) -> list[Chart]:
     return out
 
 
-# -- the page ------------------------------------------------------------------------------------
-
-
-def theory_section(run: _Run) -> Section | None:
+def theory_section(run: ReportRun) -> Section | None:
     prediction = run.prediction
     if prediction is None:
         return None
@@ -533,7 +283,7 @@ def run_page(result: Result, *, folder: Path, title: str | None = None) -> Page:
     """
     from ..views.text import format_summary
 
-    run = _Run(result)
+    run = ReportRun(result)
     config = run.config
     sections = []
     summary = result.manifest.get("summary")

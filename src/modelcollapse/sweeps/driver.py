@@ -1,4 +1,11 @@
-"""TODO docstring (modelcollapse.sweep)."""
+"""Running (or resuming) a sweep and writing its folder, never losing finished work.
+
+:func:`sweep` plans the work units, refuses a folder that holds something else (or a different
+sweep), runs the units not yet done on an executor, writes each one as it arrives, stops cleanly
+on Ctrl-C, SIGTERM or a failed unit (:class:`~modelcollapse.errors.SweepInterrupted`,
+:class:`~modelcollapse.errors.SweepFailed`, the finished units kept), and, when every unit is
+done, writes ``summary.parquet`` and the figures it is given.
+"""
 
 from __future__ import annotations
 
@@ -264,7 +271,7 @@ def _finish(sweep_plan: SweepPlan, folder: SweepFolder, manifest: dict[str, Any]
 
 def summarize_sweep(sweep_plan: SweepPlan, folder: SweepFolder) -> pd.DataFrame:
     """One row per cell: the grid values, the run's sizes and the statistics of
-    :func:`modelcollapse.sweep_summary.cell_summary`."""
+    :func:`modelcollapse.sweeps.summary.cell_summary`."""
     from .summary import cell_summary, summary_frame
 
     rows = []

@@ -1,4 +1,10 @@
-"""TODO docstring (modelcollapse.sweep)."""
+"""What a sweep will do: its cells, the combinations skipped, and the work units of each cell.
+
+:func:`plan` expands a sweep (:mod:`modelcollapse.sweeps.grid`) and cuts each cell's replicates
+into units of whole replicate blocks, about a second of one core's work each
+(:func:`generation_cost`, a scheduling hint that never changes a number). :meth:`SweepPlan.format`
+is ``modelcollapse sweep --dry-run``'s listing.
+"""
 
 from __future__ import annotations
 

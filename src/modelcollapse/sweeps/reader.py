@@ -1,4 +1,8 @@
-"""TODO docstring (modelcollapse.sweep)."""
+"""Reading a sweep folder back: :class:`SweepResult`, complete or not.
+
+Its manifest, cells, summary and unit tables as pandas DataFrames, read lazily, and
+:meth:`SweepResult.table`, the text table ``modelcollapse sweep`` prints at the end.
+"""
 
 from __future__ import annotations
 

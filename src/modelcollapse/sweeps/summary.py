@@ -46,7 +46,7 @@ column                               type    meaning
 
 The ``exact_`` event columns exist for every family and are ``None`` where theory has no law of
 the event time: it has one for the coin (``replace``, ``mix``, ``accumulate``) and for the
-gaussian under ``replace`` (:attr:`modelcollapse.prediction.Prediction.absorbed` and
+gaussian under ``replace`` (:attr:`modelcollapse.theory.Prediction.absorbed` and
 ``.collapsed``), not for the gmm or categorical fixation.
 
 Notes
@@ -111,7 +111,7 @@ def cell_summary(config: RunConfig, replicates: Mapping[str, Any]) -> Row:
         The cell's configuration (for the key metrics and for theory).
     replicates
         The cell's per-replicate table: numpy columns as made by
-        :func:`modelcollapse.results.replicate_columns` (event times as floats, NaN where the
+        :func:`modelcollapse.results.tables.replicate_columns` (event times as floats, NaN where the
         event did not happen) or a DataFrame read from ``replicates.parquet`` (event times as
         nullable ``Int64``).
 
@@ -126,7 +126,7 @@ def cell_summary(config: RunConfig, replicates: Mapping[str, Any]) -> Row:
     Examples
     --------
     >>> import modelcollapse as mc
-    >>> from modelcollapse.results import replicate_columns
+    >>> from modelcollapse.results.tables import replicate_columns
     >>> cfg = mc.RunConfig("coin", n_samples=10, n_generations=8, n_replicates=200, seed=1)
     >>> result = mc.simulate(cfg)
     >>> row = cell_summary(cfg, result.replicates)

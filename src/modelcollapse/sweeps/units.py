@@ -1,4 +1,10 @@
-"""TODO docstring (modelcollapse.sweep)."""
+"""A sweep's work unit: a range of one cell's replicate blocks, simulated and encoded by a worker.
+
+:class:`UnitTask` is everything a worker needs (picklable, for processes and Dask); :func:`run_unit`
+simulates the blocks exactly as ``modelcollapse run`` does (same streams) and encodes the unit's
+metrics and per-replicate tables, with the cell id and grid values as constant columns, as
+Parquet bytes (:class:`UnitOutput`), so the machine that started the sweep only writes files.
+"""
 
 from __future__ import annotations
 

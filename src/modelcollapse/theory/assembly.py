@@ -1,4 +1,10 @@
-"""TODO docstring (modelcollapse.theory)."""
+"""How a policy assembles each training set: the sizes of its groups, which theory works with.
+
+A policy builds training set ``t`` from groups: ``m`` fresh draws of the truth, ``s`` draws of
+model ``t − 1`` and ``c`` samples carried over without replacement (:class:`Pieces`). Every
+exact result of :mod:`modelcollapse.theory` under a policy takes its :class:`Pieces`
+(:func:`pieces`).
+"""
 
 from __future__ import annotations
 

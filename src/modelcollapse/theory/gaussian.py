@@ -1,4 +1,19 @@
-"""TODO docstring (modelcollapse.theory)."""
+"""Exact results for the 1-D normal refitted to its own samples (and the GMM's total variance).
+
+Under ``replace`` the fitted variance is ``var_t = var_0 Π_{s≤t} χ²_{N−1,s}/D`` with ``D = N``
+(MLE) or ``N − 1`` (unbiased), independent of the fitted means, so its moments, its log's moments,
+``E sd_t``, ``E W2²_t`` and ``E KL_t`` have closed forms, and the collapse time (first ``t`` with
+``var_t < c var_0``) is the first passage of the random walk ``log var_t`` (computed numerically,
+:func:`gaussian_collapse_time_cdf`). Under ``mix`` without carry-over and under ``accumulate`` the
+stationary and limiting ``E var`` have closed forms too. Each function's docstring has its maths.
+
+References
+----------
+.. [1] I. Shumailov et al., "AI models collapse when trained on recursively generated data",
+   Nature 631, 755–759 (2024).
+.. [2] M. Gerstgrasser et al., "Is model collapse inevitable? Breaking the curse of recursion by
+   accumulating real and synthetic data", arXiv:2404.01413 (2024).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,13 @@
-"""TODO docstring (modelcollapse.theory)."""
+"""Exact first and second moments under every data policy, by linear recursions.
+
+A policy builds training set ``t`` from groups (:class:`~modelcollapse.theory.assembly.Pieces`):
+fresh draws of the truth, draws of model ``t − 1`` and samples carried over without replacement.
+Given the past the groups are independent, and the expectation of a pooled set's sum of squares,
+or of a token's count and its square, depends only on the groups' first two moments; both are
+therefore linear in the previous generation's moments. Iterating the map gives ``E var_t``,
+``E (mean_t − μ₀)²`` (:func:`variance_moments`), ``E q_t`` and ``E q_t²``
+(:func:`proportion_moments`) exactly, for every policy, with no simulation and no approximation.
+"""
 
 from __future__ import annotations
 

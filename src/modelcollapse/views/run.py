@@ -1,4 +1,11 @@
-"""TODO docstring (modelcollapse.figure_data)."""
+"""A run as the figures and the report read it, and the numbers both draw.
+
+:class:`RunView` reads each metric's trajectories of the first replicates once and computes
+theory's prediction once; :func:`quantile_bands` gives the bands across replicates,
+:func:`choose_scale` the log-or-linear rule, :func:`absorbed_fractions` the coin's absorbed
+fractions by generation, :func:`mixture_density` mixture densities, :func:`metric_label` each
+metric's title and axis label.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +34,11 @@ LOG_FLOOR = 1e-300
 def replicates_text(shown: int, total: int) -> str:
     """``"10 replicates"``, or ``"first 500 of 1,000,000 replicates"`` when only some are drawn."""
     if shown >= total:
-        return _plural(total, "replicate")
+        return plural(total, "replicate")
     return f"first {shown:,} of {total:,} replicates"
 
 
-def _plural(n: int | None, word: str) -> str:
+def plural(n: int | None, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 

@@ -1,4 +1,8 @@
-"""TODO docstring (modelcollapse.figure_data)."""
+"""The palette and sizes shared by every figure and the report, so the set reads as one family.
+
+Magenta (:attr:`Style.theory`) is "exact" everywhere; the coin's rollouts are orange at 1 and blue
+at 0; the fan charts are one blue.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""TODO docstring (modelcollapse.sweep_plots)."""
+"""A sweep's summary as its figure and its report read it: axes, event statistics, header.
+
+:class:`SweepView` reads ``summary.parquet`` (:mod:`modelcollapse.sweeps.summary`): each grid
+option becomes an :class:`Axis` (numeric on a linear or log scale, or categorical), each row gets
+its position on every axis, invalid combinations keep their reason, and the event (found from the
+summary's columns, :mod:`modelcollapse.events`) gives the statistics (:meth:`SweepView.ev`) and
+the header's definition. ``sweep.png`` (:mod:`modelcollapse.plots.sweep`) and the report's sweep
+page (:mod:`modelcollapse.report.grid`) both draw from it.
+"""
 
 from __future__ import annotations
 

@@ -69,9 +69,9 @@ class GMM(Family):
         ``"numba"`` (this package's EM) or ``"sklearn"`` (scikit-learn's ``GaussianMixture``, the
         classic fitter; needs the ``sklearn`` extra).
     accelerate
-        Accelerate EM with SQUAREM (:mod:`modelcollapse.em`): the same fixed point, reached to full
-        precision in a fraction of the steps. ``False`` runs plain EM, iteration for iteration as
-        scikit-learn does.
+        Accelerate EM with SQUAREM (:mod:`modelcollapse.families.gmm.em`): the same fixed point,
+        reached to full precision in a fraction of the steps. ``False`` runs plain EM,
+        iteration for iteration as scikit-learn does.
     var_floor
         Lower bound on every component's variance, so a collapsed component is recorded, never a
         crash. scikit-learn *adds* its ``reg_covar`` instead; the ``sklearn`` backend passes

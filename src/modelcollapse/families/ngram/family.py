@@ -13,9 +13,10 @@ Truth (generation 0), one of
   ``q(v | h) ∝ v^(−s) g_{h,v}`` on the allowed tokens, ``g ~ Exponential(1)``: contexts differ,
   the marginal keeps the Zipf shape. For ``n = 1`` the truth is exactly Zipf(``s``), as in
   ``categorical``. The chain is drawn from ``--truth-seed`` and its law is known exactly;
-* a text corpus (``--corpus FILE`` or ``--corpus demo``, see :mod:`modelcollapse.corpora`): the
-  last 10% of the text is held out for perplexity and never trained on; the truth is the rest.
-  Fresh "real" data are ``L``-token chunks of it at uniformly random positions.
+* a text corpus (``--corpus FILE`` or ``--corpus demo``, see
+  :mod:`modelcollapse.families.ngram.corpora`): the last 10% of the text is held out for
+  perplexity and never trained on; the truth is the rest. Fresh "real" data are ``L``-token
+  chunks of it at uniformly random positions.
 
 Fit: n-gram counts (a vectorised ``bincount`` of integer n-gram ids), smoothed by ``mle``,
 ``add-k`` or interpolated Kneser–Ney (``kn``, the default). Generation: token by token from the

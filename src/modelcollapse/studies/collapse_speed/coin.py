@@ -1,4 +1,11 @@
-"""TODO docstring (modelcollapse.collapse_speed)."""
+"""Collapse speed of the coin: the absorption time against ``k``, simulated beside the exact chain.
+
+:func:`coin_speed` simulates, for each ``k``, the coin refitted to its own ``k`` tosses under
+``replace`` until the exact probability of not being absorbed is below :data:`TAIL`, and compares
+the mean absorption time with the exact ``(k + 1)``-state Markov chain and Kimura's diffusion
+formula (see the package's docstring for the maths). :class:`CoinSpeed` holds the table and the
+curves.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""TODO docstring (modelcollapse.collapse_speed)."""
+"""``modelcollapse collapse-speed``: run one comparison and write its folder.
+
+:func:`collapse_speed` runs the target's study and writes ``collapse-speed.csv`` (one row per
+``k`` or fraction), ``curves.csv`` (the curves behind the figure), the figures it is given and
+``manifest.json`` through :func:`modelcollapse.studies.output.write_study`.
+"""
 
 from __future__ import annotations
 

@@ -218,7 +218,7 @@ def truncation_speed(family: NGram | None = None, *, top_ps: Sequence[float] = D
     smoothing
         Replaces the family's smoothing (``mle``, ``add-k``, ``kn``).
     seed, workers, progress, log
-        As for :func:`modelcollapse.collapse_speed.variance_speed`.
+        As for :func:`modelcollapse.studies.collapse_speed.variance_speed`.
     """
     family = family if family is not None else NGram()
     if not isinstance(family, NGram):

@@ -1,4 +1,11 @@
-"""TODO docstring (modelcollapse.collapse_speed)."""
+"""Collapse speed of the variance: the time until ``var < c var₀`` against the fresh-data fraction.
+
+:func:`variance_speed` simulates the Gaussian or the GMM under ``replace`` (no fresh data) and
+``mix`` with each fraction of fresh real data, and records each replicate's collapse time beside
+the exact ``E var_t`` (moment recursion), the stationary level, and, for the Gaussian under
+``replace``, the collapse time's exact law (see the package's docstring for the maths).
+:class:`VarianceSpeed` holds the table and the curves.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""TODO docstring (modelcollapse.verify)."""
+"""What a verification case is and returns, the registry of cases, and helpers they share.
+
+A :class:`Case` is a named function ``run(n_replicates, seed) -> Outcome``, registered with the
+:func:`register` decorator into :data:`CASES` (in the order of the table) with its replicates in the
+full and the quick set. Its :class:`Outcome` holds its sub-checks
+(:class:`~modelcollapse.checks.Check`) and the data of its figures: :class:`Series` (a simulated
+mean over generations ± SE against the exact curve) and :class:`QQ` (simulated values against an
+exact quantile function). :func:`case_seed` keys each case's stream by its name.
+"""
 
 from __future__ import annotations
 
@@ -127,20 +135,20 @@ class Case:
         return self.n_replicates
 
 
-#: Every case, in the order of the table (filled by :func:`_case`).
+#: Every case, in the order of the table (filled by :func:`register`).
 CASES: list[Case] = []
 
 
-def _case(name: str, family: str, title: str, *, full: int,
-          quick: int | None) -> Callable[[Callable[[int, int], Outcome]],
-                                         Callable[[int, int], Outcome]]:
-    """Register the decorated function as case ``name``."""
-    def register(run: Callable[[int, int], Outcome]) -> Callable[[int, int], Outcome]:
+def register(name: str, family: str, title: str, *, full: int,
+             quick: int | None) -> Callable[[Callable[[int, int], Outcome]],
+                                            Callable[[int, int], Outcome]]:
+    """Register the decorated function as the verification case ``name``."""
+    def add(run: Callable[[int, int], Outcome]) -> Callable[[int, int], Outcome]:
         if any(c.name == name for c in CASES):
             raise ValueError(f"verify case {name!r} is defined twice")
         CASES.append(Case(name, family, title, run, full, quick))
         return run
-    return register
+    return add
 
 
 def select_cases(quick: bool) -> list[Case]:
@@ -155,20 +163,20 @@ def case_seed(seed: int, name: str) -> int:
     return (int(words[0]) << 31) ^ int(words[1])
 
 
-def _simulate(family: Any, policy: Policy | str, *, n_samples: int, n_generations: int,
+def simulate_case(family: Any, policy: Policy | str, *, n_samples: int, n_generations: int,
               n_replicates: int, seed: int) -> Result:
     return simulate(RunConfig(family=family, policy=policy, n_samples=n_samples,
                               n_generations=n_generations, n_replicates=n_replicates, seed=seed))
 
 
-def _band(values: np.ndarray, horizon: int = PLOT_GENERATIONS) -> tuple[np.ndarray, np.ndarray]:
+def mean_band(values: np.ndarray, horizon: int = PLOT_GENERATIONS) -> tuple[np.ndarray, np.ndarray]:
     """Mean over replicates and its standard error, for generations ``0..horizon``."""
     values = np.asarray(values, dtype=float)[:, :horizon + 1]
     se = values.std(axis=0, ddof=1) / math.sqrt(values.shape[0])
     return values.mean(axis=0), se
 
 
-def _fraction_band(hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fraction_band(hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A fraction over replicates (per generation) and its binomial standard error."""
     fraction = hits.mean(axis=0)
     return fraction, np.sqrt(fraction * (1 - fraction) / hits.shape[0])
@@ -194,13 +202,13 @@ def discrete_qq(title: str, label: str, simulated: np.ndarray, values: np.ndarra
     return QQ(title, label, simulated, quantile, levels)
 
 
-def _absorption_times(result: Result) -> np.ndarray:
+def absorption_times(result: Result) -> np.ndarray:
     """The coin's absorption times as floats (NaN: not absorbed within the run)."""
     column = result.replicates["absorption_time"]
     return column.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _mixture_variance(gmm: GMM) -> float:
+def mixture_variance(gmm: GMM) -> float:
     """Total variance ``Σ w (σ² + μ²) − (Σ w μ)²`` of the GMM's truth."""
     w, mu, sd = (np.asarray(x, dtype=float) for x in (gmm.weights, gmm.means, gmm.stds))
     w = w / w.sum()

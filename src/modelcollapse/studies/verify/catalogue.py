@@ -1,4 +1,13 @@
-"""TODO docstring (modelcollapse.verify)."""
+"""The verification cases: seeded simulations whose answers are known exactly.
+
+Coin (``replace``, ``mix``, ``accumulate``), Gaussian (both estimators under ``replace``; ``mix``
+with and without carry-over; ``accumulate``; ``accumulate-subsample``), categorical (support,
+Gini–Simpson, the last survivor) and the GMM (the mixture-variance identity under ``replace`` and
+``mix``). Each is registered with :func:`~modelcollapse.studies.verify.cases.register` and compares
+the simulation with :mod:`modelcollapse.theory`; for policies, the group sizes are written out
+from DESIGN §2 by hand (not taken from the policy objects), so a bug in a policy cannot move the
+theory with it.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +26,13 @@ from .cases import (
     QQ,
     Outcome,
     Series,
-    _absorption_times,
-    _band,
-    _case,
-    _fraction_band,
-    _mixture_variance,
-    _simulate,
+    absorption_times,
     discrete_qq,
+    fraction_band,
+    mean_band,
+    mixture_variance,
+    register,
+    simulate_case,
 )
 
 if TYPE_CHECKING:
@@ -36,7 +45,7 @@ COIN_P0 = 0.3
 COIN_K = 10
 
 
-@_case("coin-replace", "coin", "coin, replace: martingale, heterozygosity decay, fixation and "
+@register("coin-replace", "coin", "coin, replace: martingale, heterozygosity decay, fixation and "
        "the exact absorption-time law", full=200_000, quick=20_000)
 def coin_replace(n_replicates: int, seed: int) -> Outcome:
     """``p0 = 0.3, k = 10``: moments, ``P(fixed at 1) = p0`` and the absorption-time law.
@@ -46,10 +55,10 @@ def coin_replace(n_replicates: int, seed: int) -> Outcome:
     mean absorption time, 12.59 generations.
     """
     p0, k, horizon = COIN_P0, COIN_K, 250
-    result = _simulate(Coin(p0=p0), "replace", n_samples=k, n_generations=horizon,
+    result = simulate_case(Coin(p0=p0), "replace", n_samples=k, n_generations=horizon,
                        n_replicates=n_replicates, seed=seed)
     p = result.trajectories("p")
-    times = _absorption_times(result)
+    times = absorption_times(result)
     law = theory.coin_absorption_time(p0, k, horizon=horizon)
     checks = [mean_check(f"E p_{t} = p0", p[:, t], p0) for t in (1, 5, 20)]
     checks += [mean_check(f"E p_{t}(1 − p_{t})", p[:, t] * (1 - p[:, t]),
@@ -59,15 +68,15 @@ def coin_replace(n_replicates: int, seed: int) -> Outcome:
     checks.append(mean_check("E absorption time", times, law.mean, variance=law.var))
     checks += [proportion_check(f"P(absorbed by t = {t})", times <= t, float(law.cdf[t]))
                for t in (5, 10, 20)]
-    classic = _simulate(Coin(p0=0.5), "replace", n_samples=k, n_generations=horizon,
+    classic = simulate_case(Coin(p0=0.5), "replace", n_samples=k, n_generations=horizon,
                         n_replicates=n_replicates, seed=seed)
     classic_law = theory.coin_absorption_time(0.5, k, horizon=horizon)
-    checks.append(mean_check("E absorption time, p0 = ½ (12.59)", _absorption_times(classic),
+    checks.append(mean_check("E absorption time, p0 = ½ (12.59)", absorption_times(classic),
                              classic_law.mean, variance=classic_law.var))
 
     ts = np.arange(PLOT_GENERATIONS + 1)
-    mean, se = _band(p * (1 - p))
-    absorbed, absorbed_se = _fraction_band(times[:, None] <= ts[None, :])
+    mean, se = mean_band(p * (1 - p))
+    absorbed, absorbed_se = fraction_band(times[:, None] <= ts[None, :])
     series = [
         Series("coin replace: heterozygosity", "E[p_t (1 − p_t)]", mean, se,
                theory.coin_heterozygosity(p0, k, ts)),
@@ -86,7 +95,7 @@ def coin_replace(n_replicates: int, seed: int) -> Outcome:
     return Outcome(checks, series, qq)
 
 
-@_case("coin-mix", "coin", "coin, mix (real 0.2, synthetic 0.5, carry-over 0.3): exact law, "
+@register("coin-mix", "coin", "coin, mix (real 0.2, synthetic 0.5, carry-over 0.3): exact law, "
        "mean, variance and first touch of 0 or 1", full=200_000, quick=20_000)
 def coin_mix(n_replicates: int, seed: int) -> Outcome:
     """``k = 20``: 4 fresh tosses, 10 of the model and 6 carried over a generation.
@@ -96,9 +105,9 @@ def coin_mix(n_replicates: int, seed: int) -> Outcome:
     """
     p0, k, horizon = COIN_P0, 20, 30
     policy, parts = Mix(real=0.2, synthetic=0.5), theory.Pieces("mix", 4, 10, 6)
-    result = _simulate(Coin(p0=p0), policy, n_samples=k, n_generations=horizon,
+    result = simulate_case(Coin(p0=p0), policy, n_samples=k, n_generations=horizon,
                        n_replicates=n_replicates, seed=seed)
-    p, times = result.trajectories("p"), _absorption_times(result)
+    p, times = result.trajectories("p"), absorption_times(result)
     mean, square = theory.proportion_moments(np.array([p0]), k, horizon, parts)
     mean, var = mean[:, 0], square[:, 0] - mean[:, 0] ** 2
     checks = [mean_check(f"E p_{horizon}", p[:, horizon], float(mean[horizon]))]
@@ -111,14 +120,14 @@ def coin_mix(n_replicates: int, seed: int) -> Outcome:
     hit = theory.coin_hitting_cdf(p0, k, horizon, parts)
     checks.append(proportion_check(f"P(p_t ∈ {{0, 1}} for some t ≤ {horizon})", times <= horizon,
                                    float(hit[horizon])))
-    sim, se = _band((p - mean) ** 2)
+    sim, se = mean_band((p - mean) ** 2)
     series = [Series("coin mix: variance of p_t", "Var p_t", sim, se, var[:sim.size])]
     qq = [discrete_qq(f"coin mix: p_{horizon} against the exact chain", f"p_{horizon}",
                       p[:, horizon], np.arange(k + 1) / k, pmf)]
     return Outcome(checks, series, qq)
 
 
-@_case("coin-accumulate", "coin", "coin, accumulate: martingale, exact variance, absorption "
+@register("coin-accumulate", "coin", "coin, accumulate: martingale, exact variance, absorption "
        "only in generation 1", full=200_000, quick=20_000)
 def coin_accumulate(n_replicates: int, seed: int) -> Outcome:
     """``p0 = 0.3, k = 10``: the pool keeps every toss, so only an all-equal first set absorbs.
@@ -127,18 +136,18 @@ def coin_accumulate(n_replicates: int, seed: int) -> Outcome:
     ``p0^k + (1 − p0)^k`` (≈ 0.028) at every generation: accumulated data stop the collapse.
     """
     p0, k, horizon = COIN_P0, COIN_K, 50
-    result = _simulate(Coin(p0=p0), Accumulate(), n_samples=k, n_generations=horizon,
+    result = simulate_case(Coin(p0=p0), Accumulate(), n_samples=k, n_generations=horizon,
                        n_replicates=n_replicates, seed=seed)
     p = result.trajectories("p")
     mean, square = theory.proportion_moments(np.array([p0]), k, horizon,
                                              theory.Pieces("accumulate", 0, k))
     var = square[:, 0] - mean[:, 0] ** 2
-    absorbed = np.isfinite(_absorption_times(result))
+    absorbed = np.isfinite(absorption_times(result))
     checks = [mean_check(f"E p_{t} = p0", p[:, t], p0) for t in (10, horizon)]
     checks.append(mean_check(f"Var p_{horizon}", (p[:, horizon] - p0) ** 2, float(var[horizon])))
     checks.append(proportion_check(f"P(absorbed by t = {horizon}) = p0^k + (1 − p0)^k",
                                    absorbed, theory.coin_accumulate_hitting_probability(p0, k)))
-    sim, se = _band((p - p0) ** 2)
+    sim, se = mean_band((p - p0) ** 2)
     series = [Series("coin accumulate: variance of p_t", "Var p_t", sim, se, var[:sim.size])]
     return Outcome(checks, series)
 
@@ -158,7 +167,7 @@ def _gaussian_replace(estimator: str, n_replicates: int, seed: int) -> Outcome:
     """
     n, horizon = 20, 30
     family = Gaussian(mean=GAUSS_MEAN, std=GAUSS_STD, estimator=estimator)
-    result = _simulate(family, "replace", n_samples=n, n_generations=horizon,
+    result = simulate_case(family, "replace", n_samples=n, n_generations=horizon,
                        n_replicates=n_replicates, seed=seed)
     var, mean = result.trajectories("var"), result.trajectories("mean")
     w2, kl = result.trajectories("w2"), result.trajectories("kl")
@@ -179,9 +188,9 @@ def _gaussian_replace(estimator: str, n_replicates: int, seed: int) -> Outcome:
     checks += [mean_check(f"E kl_{t}", kl[:, t],
                           float(theory.gaussian_expected_kl(GAUSS_VAR, n, t, estimator)))
                for t in (1, 5)]
-    v_mean, v_se = _band(var)
-    log_mean, log_se = _band(np.log(var))
-    m_mean, m_se = _band((mean - GAUSS_MEAN) ** 2)
+    v_mean, v_se = mean_band(var)
+    log_mean, log_se = mean_band(np.log(var))
+    m_mean, m_se = mean_band((mean - GAUSS_MEAN) ** 2)
     label = f"gaussian replace, {estimator}"
     series = [
         Series(f"{label}: variance", "E var_t", v_mean, v_se,
@@ -191,7 +200,7 @@ def _gaussian_replace(estimator: str, n_replicates: int, seed: int) -> Outcome:
                theory.gaussian_expected_log_var(GAUSS_VAR, n, ts, estimator)),
         Series(f"{label}: drift of the mean", "Var mean_t", m_mean, m_se,
                theory.gaussian_var_mean(GAUSS_VAR, n, ts, estimator)),
-        Series(f"{label}: squared W2 distance to the truth", "E w2_t²", *_band(w2**2),
+        Series(f"{label}: squared W2 distance to the truth", "E w2_t²", *mean_band(w2**2),
                theory.gaussian_expected_w2_squared(GAUSS_VAR, n, ts, estimator)),
     ]
     divisor = n if estimator == "mle" else n - 1
@@ -200,14 +209,14 @@ def _gaussian_replace(estimator: str, n_replicates: int, seed: int) -> Outcome:
     return Outcome(checks, series, qq)
 
 
-@_case("gaussian-replace-mle", "gaussian", "gaussian, replace, MLE: E var_t = var_0 r^t, "
+@register("gaussian-replace-mle", "gaussian", "gaussian, replace, MLE: E var_t = var_0 r^t, "
        "E log var_t, Var mean_t, E w2², E kl, law of var_1", full=200_000, quick=20_000)
 def gaussian_replace_mle(n_replicates: int, seed: int) -> Outcome:
     """See :func:`_gaussian_replace`."""
     return _gaussian_replace("mle", n_replicates, seed)
 
 
-@_case("gaussian-replace-unbiased", "gaussian", "gaussian, replace, unbiased: E var_t = var_0, "
+@register("gaussian-replace-unbiased", "gaussian", "gaussian, replace, unbiased: E var_t = var_0, "
        "E log var_t → −∞, Var mean_t = var_0 t/N, E w2², E kl", full=200_000, quick=20_000)
 def gaussian_replace_unbiased(n_replicates: int, seed: int) -> Outcome:
     """See :func:`_gaussian_replace`."""
@@ -238,7 +247,7 @@ def _gaussian_policy(policy: Policy, parts: theory.Pieces, *, n: int, horizon: i
         a dashed line.
     """
     family = family or Gaussian(mean=GAUSS_MEAN, std=GAUSS_STD)
-    result = _simulate(family, policy, n_samples=n, n_generations=horizon,
+    result = simulate_case(family, policy, n_samples=n, n_generations=horizon,
                        n_replicates=n_replicates, seed=seed)
     var, mean = result.trajectories("var"), result.trajectories("mean")
     exact_var, exact_offset = theory.variance_moments(var0, n, horizon, parts)
@@ -247,13 +256,13 @@ def _gaussian_policy(policy: Policy, parts: theory.Pieces, *, n: int, horizon: i
         checks.append(mean_check(f"E var_{horizon} = {limit[0]}", var[:, horizon], limit[1]))
     checks += [mean_check(f"E (mean_{t} − μ₀)²", (mean[:, t] - mean0) ** 2,
                           float(exact_offset[t])) for t in offset_times]
-    sim, se = _band(var)
+    sim, se = mean_band(var)
     series = [Series(title, "E var_t", sim, se, exact_var[:sim.size],
                      limit=None if limit is None else limit[1])]
     return Outcome(checks, series)
 
 
-@_case("gaussian-mix", "gaussian", "gaussian, mix (real 0.3, synthetic 0.7), MLE: the "
+@register("gaussian-mix", "gaussian", "gaussian, mix (real 0.3, synthetic 0.7), MLE: the "
        "stationary variance in closed form", full=200_000, quick=20_000)
 def gaussian_mix(n_replicates: int, seed: int) -> Outcome:
     """``N = 20``: by generation 40, ``E var_t`` is the stationary value to within 1e-14.
@@ -270,7 +279,7 @@ def gaussian_mix(n_replicates: int, seed: int) -> Outcome:
                             limit=("stationary", stationary))
 
 
-@_case("gaussian-mix-carry", "gaussian", "gaussian, mix with carry-over (real 0.3, synthetic "
+@register("gaussian-mix-carry", "gaussian", "gaussian, mix with carry-over (real 0.3, synthetic "
        "0.4, carried 0.3): exact moment recursion", full=200_000, quick=20_000)
 def gaussian_mix_carry(n_replicates: int, seed: int) -> Outcome:
     """``N = 20``: 6 fresh, 8 model and 6 carried-over samples (without replacement) a set."""
@@ -280,23 +289,23 @@ def gaussian_mix_carry(n_replicates: int, seed: int) -> Outcome:
                             title="gaussian mix with carry-over: variance")
 
 
-@_case("gaussian-accumulate", "gaussian", "gaussian, accumulate, MLE: E var_t = var_0 "
+@register("gaussian-accumulate", "gaussian", "gaussian, accumulate, MLE: E var_t = var_0 "
        "Π(1 − 1/(N i²))", full=200_000, quick=20_000)
 def gaussian_accumulate(n_replicates: int, seed: int) -> Outcome:
     """``N = 10``: the product formula at ``t = 1, 3, 30``, and its limit ``sin(x)/x`` drawn."""
     n, horizon, times = 10, 30, (1, 3, 30)
-    var = _simulate(Gaussian(mean=GAUSS_MEAN, std=GAUSS_STD), Accumulate(), n_samples=n,
+    var = simulate_case(Gaussian(mean=GAUSS_MEAN, std=GAUSS_STD), Accumulate(), n_samples=n,
                     n_generations=horizon, n_replicates=n_replicates,
                     seed=seed).trajectories("var")
     exact = theory.gaussian_accumulate_expected_var(GAUSS_VAR, n, np.arange(horizon + 1))
     checks = [mean_check(f"E var_{t}", var[:, t], float(exact[t])) for t in times]
-    sim, se = _band(var)
+    sim, se = mean_band(var)
     series = [Series("gaussian accumulate: variance", "E var_t", sim, se, exact[:sim.size],
                      limit=theory.gaussian_accumulate_limit_var(GAUSS_VAR, n))]
     return Outcome(checks, series)
 
 
-@_case("gaussian-accumulate-subsample", "gaussian", "gaussian, accumulate-subsample, MLE: "
+@register("gaussian-accumulate-subsample", "gaussian", "gaussian, accumulate-subsample, MLE: "
        "exact moment recursion", full=200_000, quick=20_000)
 def gaussian_accumulate_subsample(n_replicates: int, seed: int) -> Outcome:
     """``N = 20``: each set is 20 drawn without replacement from the growing pool."""
@@ -306,12 +315,12 @@ def gaussian_accumulate_subsample(n_replicates: int, seed: int) -> Outcome:
                             title="gaussian accumulate-subsample: variance")
 
 
-@_case("categorical-replace", "categorical", "categorical, replace: E support_t and the "
+@register("categorical-replace", "categorical", "categorical, replace: E support_t and the "
        "Gini–Simpson decay (1 − 1/N)^t", full=100_000, quick=5_000)
 def categorical_replace(n_replicates: int, seed: int) -> Outcome:
     """``V = 100`` tokens, Zipf 1.1, ``N = 200``."""
     family, n, horizon = Categorical(vocab=100, zipf=1.1), 200, 20
-    result = _simulate(family, "replace", n_samples=n, n_generations=horizon,
+    result = simulate_case(family, "replace", n_samples=n, n_generations=horizon,
                        n_replicates=n_replicates, seed=seed)
     q = family.truth()
     support, gini = result.trajectories("support"), result.trajectories("gini_simpson")
@@ -324,10 +333,10 @@ def categorical_replace(n_replicates: int, seed: int) -> Outcome:
                for t in (5, 20)]
     checks += [mean_check(f"E gini_simpson_{t}", gini[:, t], float(exact[t]))
                for t in (1, 5, 20)]
-    sim, se = _band(gini)
+    sim, se = mean_band(gini)
     series = [Series("categorical replace: Gini–Simpson diversity", "E[1 − Σ q_t²]", sim, se,
                      exact[:sim.size]),
-              Series("categorical replace: support", "E support_t", *_band(support),
+              Series("categorical replace: support", "E support_t", *mean_band(support),
                      exact_support)]
     return Outcome(checks, series)
 
@@ -336,7 +345,7 @@ def categorical_replace(n_replicates: int, seed: int) -> Outcome:
 SURVIVOR_HORIZON = 5000
 
 
-@_case("categorical-last-survivor", "categorical", "categorical, replace: token v is the last "
+@register("categorical-last-survivor", "categorical", "categorical, replace: token v is the last "
        "survivor with probability q_v", full=200_000, quick=20_000)
 def categorical_last_survivor(n_replicates: int, seed: int) -> Outcome:
     """``q = (0.4, 0.3, 0.2, 0.1)``, ``N = 10``, refitted until one token is left.
@@ -362,27 +371,27 @@ def categorical_last_survivor(n_replicates: int, seed: int) -> Outcome:
     return Outcome(checks)
 
 
-@_case("gmm-replace", "gmm", "gmm (EM), replace: E var_t = var_0 ((N − 1)/N)^t by the "
+@register("gmm-replace", "gmm", "gmm (EM), replace: E var_t = var_0 ((N − 1)/N)^t by the "
        "mixture-variance identity", full=100_000, quick=4096)
 def gmm_replace(n_replicates: int, seed: int) -> Outcome:
     """Default GMM (means ∓2, stds 1, var_0 = 5), ``N = 20``, three generations."""
     family, n, horizon = GMM(), 20, 3
-    var0 = _mixture_variance(family)
-    var = _simulate(family, "replace", n_samples=n, n_generations=horizon,
+    var0 = mixture_variance(family)
+    var = simulate_case(family, "replace", n_samples=n, n_generations=horizon,
                     n_replicates=n_replicates, seed=seed).trajectories("var")
     exact = theory.gaussian_expected_var(var0, n, np.arange(horizon + 1))
     checks = [mean_check(f"E var_{t}", var[:, t], float(exact[t])) for t in (1, horizon)]
-    sim, se = _band(var)
+    sim, se = mean_band(var)
     series = [Series("gmm replace: mixture variance", "E var_t", sim, se, exact)]
     return Outcome(checks, series)
 
 
-@_case("gmm-mix", "gmm", "gmm (EM), mix (real 0.5): the Gaussian moment recursion holds for EM",
+@register("gmm-mix", "gmm", "gmm (EM), mix (real 0.5): the Gaussian moment recursion holds for EM",
        full=40_000, quick=None)
 def gmm_mix(n_replicates: int, seed: int) -> Outcome:
     """Default GMM, ``N = 20``, half fresh data: ``E var_t``, ``E mean_t²`` from the recursion."""
     family = GMM()
-    var0 = _mixture_variance(family)
+    var0 = mixture_variance(family)
     mean0 = float(np.dot(family.weights, family.means) / np.sum(family.weights))
     return _gaussian_policy(Mix(real=0.5), theory.Pieces("mix", 10, 10), n=20, horizon=10,
                             var_times=(2, 10), offset_times=(10,), n_replicates=n_replicates,

@@ -1,4 +1,10 @@
-"""TODO docstring (modelcollapse.verify)."""
+"""Running a verification set and writing its folder (``modelcollapse verify``).
+
+:func:`run_cases` runs the cases and gives every sub-check the set's Bonferroni critical value;
+:func:`verify` checks the arguments before any work, runs the quick or the full set and writes
+``checks.csv``, ``verify.json`` and the figures it is given through
+:func:`modelcollapse.studies.output.write_study`.
+"""
 
 from __future__ import annotations
 

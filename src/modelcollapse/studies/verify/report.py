@@ -1,4 +1,9 @@
-"""TODO docstring (modelcollapse.verify)."""
+"""The verdict of a verification: every sub-check with the set's critical value, as a table.
+
+:class:`Report` holds one :class:`CaseReport` per case; :meth:`Report.table` is the pass/fail table
+the command prints and :meth:`Report.verdict` its last line ("67 of 67 checks passed (critical
+|z| = 4.33, α = 1e-3 Bonferroni over 67)"); :attr:`Report.exit_status` is the command's.
+"""
 
 from __future__ import annotations
 
