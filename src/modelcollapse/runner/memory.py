@@ -4,8 +4,9 @@ A run holds at most ``2 × workers`` replicate blocks at once (:mod:`modelcollap
 so its memory does not grow with the number of replicates. Within a block it grows with the
 training set: under ``accumulate`` and ``accumulate-subsample`` a family without sufficient
 statistics (the GMM; the Gaussian and discrete families whenever they keep raw samples) keeps
-every sample it has seen, ``N × (G + 1)`` per replicate. :func:`check_memory` refuses a run that would not fit, up front,
-with the estimate and what to change, instead of letting the machine swap or the process die.
+every sample it has seen, ``N × (G + 1)`` per replicate. :func:`check_memory` refuses a run that
+would not fit, up front, with the estimate and what to change, instead of letting the machine swap
+or the process die.
 """
 
 from __future__ import annotations
