@@ -212,7 +212,7 @@ def main(argv: list[str]) -> int:
         return take(Path(argv[1]))
     if len(argv) == 3 and argv[0] == "compare":
         return compare(Path(argv[1]), Path(argv[2]))
-    print(__doc__.split("\n\n")[1], file=sys.stderr)
+    print("\n\n".join(__doc__.split("\n\n")[1:3]), file=sys.stderr)
     return 2
 
 

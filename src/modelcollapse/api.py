@@ -212,7 +212,7 @@ def collapse_speed(target: str, *, out: Path | str | None = None, plots: bool = 
 
 
 def _speed_figures(result: Any, folder: Path) -> list[Path]:
-    from .plots.speed import write_speed_figure
+    from .plots.collapse_speed import write_speed_figure
 
     return write_speed_figure(result, folder)
 

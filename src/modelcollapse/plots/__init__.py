@@ -1,18 +1,18 @@
 """Every matplotlib figure: of a run, of a sweep, of the verification and collapse-speed studies.
 
-==================  ==========================================================================
-``run.py``          :func:`plot_run`: a run's PNG files (``metrics.png`` for every family, and
-                    the family's own)
-``metrics.py``      fan charts of any metric (:func:`metrics_figure`, :func:`draw_fan`) with
-                    theory's exact curves (:func:`draw_theory`)
-``mixture.py``      the mixture's component variances and densities (``variance.png``,
-                    ``density.png``)
-``coin.py``         the coin's rollouts and absorption (``paths.png``, ``absorbed.png``)
-``sweep.py``        ``sweep.png``: collapse speed across a sweep's grid
-``speed.py``        ``collapse-speed.png`` of the collapse-speed studies
-``verify.py``       ``qq.png`` and ``trajectories-<family>.png`` of ``modelcollapse verify``
-``canvas.py``       what every figure shares: the header, panels, legend, notes, lines, scales
-==================  ==========================================================================
+======================  ======================================================================
+``run.py``              :func:`plot_run`: a run's PNG files (``metrics.png`` for every family,
+                        and the family's own)
+``metrics.py``          fan charts of any metric (:func:`metrics_figure`, :func:`draw_fan`) with
+                        theory's exact curves (:func:`draw_theory`)
+``mixture.py``          the mixture's component variances and densities (``variance.png``,
+                        ``density.png``)
+``coin.py``             the coin's rollouts and absorption (``paths.png``, ``absorbed.png``)
+``sweep.py``            ``sweep.png``: collapse speed across a sweep's grid
+``collapse_speed.py``  ``collapse-speed.png`` of the collapse-speed studies
+``verify.py``           ``qq.png`` and ``trajectories-<family>.png`` of ``modelcollapse verify``
+``canvas.py``           what every figure shares: the header, panels, legend, notes, lines, scales
+======================  ======================================================================
 
 The numbers drawn come from :mod:`modelcollapse.views` (bands, absorbed fractions, densities,
 labels, the palette :data:`STYLE`), which the HTML report shares, so the two cannot disagree.

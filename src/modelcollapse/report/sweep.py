@@ -3,16 +3,9 @@ generations, the table of cells, the skipped combinations and the files.
 
 :func:`sweep_page` reads a sweep folder (:class:`~modelcollapse.sweeps.reader.SweepResult`),
 complete or not, and returns a :class:`~modelcollapse.report.page.Page`. Collapse speed across the
-grid is :mod:`modelcollapse.report.grid`, drawn as in ``sweep.png``:
-
-one grid option varies
-    The mean event time ± 2 SE and the median against it, beside theory's ``E[T | T ≤ G]`` and
-    median; and the fraction of replicates with the event within the run ± 2 SE beside theory's
-    ``P(T ≤ G)``.
-two or more
-    Heatmaps of the median event time and of the fraction within the run over the first two
-    options, with the simulated and exact values in each cell and a menu over the values of the
-    others; invalid combinations are marked and their reason shows on hover.
+grid (lines against one varying option, heatmaps over two or more) is
+:mod:`modelcollapse.report.grid`, drawn as in ``sweep.png``; each cell's event curve and key
+metrics over generations, the sortable table of cells and the skipped combinations are here.
 
 An unfinished sweep has no summary yet: its page shows the experiment, each cell's progress and
 the metrics of the finished work units.

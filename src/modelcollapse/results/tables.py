@@ -12,7 +12,7 @@ which would add a fifth of a second to every run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -143,3 +143,15 @@ def samples_table(excerpts: dict[int, list[str]], first_replicate: int = 0) -> p
          arrow_array(np.array([r[1] for r in rows], dtype=np.int32)),
          arrow_strings(r[2] for r in rows)],
         names=["replicate", "generation", "text"])
+
+
+def float_column(replicates: Mapping[str, Any], name: str) -> np.ndarray:
+    """A per-replicate column as floats, missing values as NaN.
+
+    ``replicates`` is the per-replicate table as numpy columns (:func:`replicate_columns`) or as
+    a DataFrame read back from ``replicates.parquet`` (event times as nullable ``Int64``).
+    """
+    values = replicates[name]
+    if hasattr(values, "to_numpy"):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(values, dtype=float)

@@ -11,17 +11,10 @@ import numpy as np
 
 from ..config import RunConfig
 from ..events import ABSORBED_AT, EVENTS
+from ..results.tables import float_column
 
 #: Quantiles reported for final metric values.
 QUANTILES = (0.05, 0.5, 0.95)
-
-
-def _column(replicates: Mapping[str, Any], name: str) -> np.ndarray:
-    """A column as floats, missing values as NaN (numpy columns or a pandas DataFrame)."""
-    values = replicates[name]
-    if hasattr(values, "to_numpy"):
-        return values.to_numpy(dtype=float, na_value=np.nan)
-    return np.asarray(values, dtype=float)
 
 
 def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,7 +39,7 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
         names += [f"std_{i}" for i in range(family.n_components)]  # type: ignore[attr-defined]
     final: dict[str, Any] = {}
     for name in names:
-        values = _column(replicates, f"final_{name}")
+        values = float_column(replicates, f"final_{name}")
         with np.errstate(invalid="ignore"):  # inf − inf when interpolating between infinities
             q = np.quantile(values, QUANTILES)
         if np.isinf(values).any():  # e.g. an mle perplexity: no interpolation between inf
@@ -60,7 +53,7 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
         column = event.column
         if column not in replicates:
             continue
-        times = _column(replicates, column)
+        times = float_column(replicates, column)
         total = times.size
         times = times[~np.isnan(times)]
         entry: dict[str, Any] = {"count": int(times.size), "of": int(total)}
@@ -71,7 +64,7 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
             entry["median"] = float(np.median(times))
         events[column] = entry
     if ABSORBED_AT in replicates:
-        boundary = _column(replicates, ABSORBED_AT)
+        boundary = float_column(replicates, ABSORBED_AT)
         events[f"{ABSORBED_AT}_1"] = int((boundary == 1).sum())
         events[f"{ABSORBED_AT}_0"] = int((boundary == 0).sum())
     theory = _theory(config, final)

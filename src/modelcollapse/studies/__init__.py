@@ -11,5 +11,5 @@
 =====================  ======================================================================
 
 Studies compute and write tables only; their figures are :mod:`modelcollapse.plots.verify` and
-:mod:`modelcollapse.plots.speed`, passed in by :mod:`modelcollapse.api`.
+:mod:`modelcollapse.plots.collapse_speed`, passed in by :mod:`modelcollapse.api`.
 """

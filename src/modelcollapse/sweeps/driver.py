@@ -21,7 +21,7 @@ from ..runner.provenance import environment, now
 from ..seeding import STREAM_VERSION, draw_seed
 from .executors import Executor, make_executor
 from .grid import SweepSpec, column_name
-from .plan import SweepPlan, _column_value, as_spec, plan
+from .plan import SweepPlan, as_spec, column_value, plan
 from .reader import SweepResult
 from .store import FORMAT, SUMMARY, SweepFolder, check_resumable
 from .units import UnitTask, run_unit
@@ -240,12 +240,12 @@ def _new_manifest(sweep_plan: SweepPlan, *, seed_drawn: bool, argv: list[str] | 
         "seed_drawn": seed_drawn,
         "axes": spec.axes(),
         "cells": [{"id": c.cell.id, "index": c.cell.index,
-                   "values": {k: _column_value(v) for k, v in c.cell.values.items()},
+                   "values": {k: column_value(v) for k, v in c.cell.values.items()},
                    "config": c.config.to_dict(), "stream_key": c.config.stream_key,
                    "blocks_per_unit": c.blocks_per_unit, "units": c.n_units}
                   for c in sweep_plan.cells],
         "skipped": [{"index": s.index,
-                     "values": {k: _column_value(v) for k, v in s.values.items()},
+                     "values": {k: column_value(v) for k, v in s.values.items()},
                      "reason": s.reason} for s in sweep_plan.skipped],
         "units": sweep_plan.n_units,
         "files": {"metrics": "metrics/", "replicates": "replicates/", "summary": SUMMARY,
@@ -284,7 +284,7 @@ def summarize_sweep(sweep_plan: SweepPlan, folder: SweepFolder) -> pd.DataFrame:
                    if name != "replicate" else table[name].to_numpy()
                    for name in table.column_names if name not in drop}
         row: dict[str, Any] = {"cell": cell.id, "cell_index": cell.index}
-        row.update({column_name(k): _column_value(v) for k, v in cell.values.items()})
+        row.update({column_name(k): column_value(v) for k, v in cell.values.items()})
         described = {"family": cfg.model.name, "policy": cfg.data_policy.name,
                      "samples": cfg.n_samples, "generations": cfg.n_generations,
                      "collapse_fraction": cfg.collapse_fraction}

@@ -92,7 +92,7 @@ class PlannedCell:
         return c.n_replicates * c.n_generations * generation_cost(c)
 
     def tasks(self, axes_values: Mapping[str, Any]) -> list[UnitTask]:
-        columns = tuple((column_name(k), _column_value(v)) for k, v in axes_values.items())
+        columns = tuple((column_name(k), column_value(v)) for k, v in axes_values.items())
         out = []
         for unit in range(self.n_units):
             first = unit * self.blocks_per_unit
@@ -111,7 +111,7 @@ def plan_units(config: RunConfig) -> int:
     return max(per_unit, math.ceil(n_blocks / MAX_UNITS_PER_CELL))
 
 
-def _column_value(value: Any) -> Any:
+def column_value(value: Any) -> Any:
     """A grid value as a table column holds it (lists as ``"-2,2"``)."""
     if isinstance(value, tuple):
         return show_value(value)
@@ -210,11 +210,7 @@ def plan(spec: SweepSpec | Mapping[str, Any] | Path | str, *, seed: int | None =
 
     Examples
     --------
-    >>> import modelcollapse as mc
-    >>> p = mc.plan_sweep({"experiment": {"family": "coin", "generations": 100},
-    ...                    "grid": {"samples": [1, 10, 100]}})
-    >>> len(p.cells), p.n_units
-    (3, 3)
+    :func:`modelcollapse.plan_sweep` is this function.
     """
     spec = as_spec(spec)
     seed = spec.seed if seed is None else seed

@@ -81,7 +81,7 @@ import numpy as np
 
 from ..config import RunConfig
 from ..events import ABSORBED_AT, ABSORPTION, Event, as_event, event_in
-from ..runner.summary import _column
+from ..results.tables import float_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,14 +138,14 @@ def cell_summary(config: RunConfig, replicates: Mapping[str, Any]) -> Row:
     row: Row = {"replicates": _count(replicates)}
     prediction = _prediction(config)
     for name in _final_metrics(config):
-        row.update(_final_stats(name, _column(replicates, f"final_{name}"), prediction))
+        row.update(_final_stats(name, float_column(replicates, f"final_{name}"), prediction))
     event = event_in(replicates)
     if event is not None:
-        times = _column(replicates, event.column)
+        times = float_column(replicates, event.column)
         row.update(event_stats(event, times))
         row.update(exact_event_stats(event, _event_cdf(event, prediction)))
         if event is ABSORPTION and ABSORBED_AT in replicates:
-            at = _column(replicates, ABSORBED_AT)
+            at = float_column(replicates, ABSORBED_AT)
             row["absorbed_at_1_by_end"] = (float(np.count_nonzero(at == 1.0)) / at.size
                                              if at.size else None)
     return row

@@ -272,9 +272,9 @@ class NGram(Family):
         return block_for(max(n_samples, lang.n_contexts * lang.vocab), budget=1 << 16, cap=64)
 
     def kernels(self) -> tuple[Any, ...]:
-        from .sampling import _generate  # numba: imported when text is generated (start-up)
+        from .sampling import generate_tokens  # numba: imported when text is generated (start-up)
 
-        return (_generate,)
+        return (generate_tokens,)
 
     # -- the loop's operations -----------------------------------------------------------------
 

@@ -1,9 +1,9 @@
 """Generating text from an n-gram model: token sequences drawn by inversion (a numba kernel).
 
 :func:`generate` draws every uniform of a block from the block's generator at once, then the
-compiled :func:`_generate` walks each sequence from the all-BOS context, finding each next token
-by binary search in its context's cumulative distribution (a token of probability 0 is never
-chosen). It is kept apart from the counting so that nothing but generation imports numba.
+compiled :func:`generate_tokens` walks each sequence from the all-BOS context, finding each next
+token by binary search in its context's cumulative distribution (a token of probability 0 is
+never chosen). It is kept apart from the counting so that nothing but generation imports numba.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .model import starts_of
 
 
 @numba.njit(cache=True, nogil=True)
-def _generate(cdf, lengths, uniforms):  # pragma: no cover (compiled)
+def generate_tokens(cdf, lengths, uniforms):  # pragma: no cover (compiled)
     """Token ids ``[R, Σ lengths]``: sequences from the all-BOS context, by inversion.
 
     ``cdf[r or 0, h]`` is the cumulative distribution of the next token after context ``h`` (last
@@ -54,5 +54,5 @@ def generate(probs: np.ndarray, lengths: np.ndarray, rng: np.random.Generator,
     cdf = np.cumsum(probs, axis=-1)
     cdf /= cdf[..., -1:]
     uniforms = rng.random((n_rows, int(lengths.sum())))
-    tokens = _generate(np.ascontiguousarray(cdf), lengths, uniforms)
+    tokens = generate_tokens(np.ascontiguousarray(cdf), lengths, uniforms)
     return Sequences(tokens, starts_of(lengths, n_rows))

@@ -37,7 +37,7 @@ fast a language model loses its rare words, is :func:`~.truncation.truncation_sp
 (``truncation.py``). :func:`~.folder.collapse_speed` (``folder.py``) runs one of them and writes a
 results folder with a table, curves, the figures and a manifest (``modelcollapse collapse-speed
 {coin,gaussian,gmm,ngram}``). Nothing here draws: :func:`modelcollapse.api.collapse_speed` passes
-the figure (:mod:`modelcollapse.plots.speed`).
+the figure (:mod:`modelcollapse.plots.collapse_speed`).
 
 References
 ----------
