@@ -20,6 +20,31 @@ def law_quantile(cdf: np.ndarray, q: float) -> float:
     return float(t) if t < len(cdf) else math.inf
 
 
+def sorted_censored_quantile(happened: np.ndarray, total: int, q: float) -> float:
+    """``min{t : #{T_i ≤ t} ≥ q·R}`` from the sorted observed times of ``R = total`` replicates.
+
+    Parameters
+    ----------
+    happened
+        The sorted event times of the replicates whose event happened within the run.
+    total
+        ``R``, all replicates (the others are later than every observed time).
+    q
+        The quantile level, ``0 < q < 1``.
+
+    Returns
+    -------
+    float
+        The ``ceil(qR)``-th smallest time; ``inf`` when fewer replicates than that had the event
+        (the quantile lies beyond the run); NaN when ``R = 0``.
+    """
+    if total == 0:
+        return math.nan
+    # 1e-9 keeps q·R = 5.000000000000001 (a binary-rounding artefact) from rounding up to 6.
+    rank = max(math.ceil(q * total - 1e-9), 1)
+    return float(happened[rank - 1]) if rank <= happened.size else math.inf
+
+
 def censored_quantile(times: np.ndarray, q: float) -> float:
     """The ``q`` quantile of event times with ``NaN`` for "not within the run" (``inf`` then).
 
@@ -27,11 +52,8 @@ def censored_quantile(times: np.ndarray, q: float) -> float:
     the same definition as :func:`law_quantile`, so censored replicates count as later than every
     observed time and the quantile is ``inf`` when they are too many.
     """
-    values = np.sort(np.where(np.isnan(times), np.inf, times))
-    if values.size == 0:
-        return math.nan
-    index = max(math.ceil(q * values.size - 1e-9) - 1, 0)
-    return float(values[index])
+    times = np.asarray(times, dtype=float)
+    return sorted_censored_quantile(np.sort(times[~np.isnan(times)]), times.size, q)
 
 
 def empirical_cdf(times: np.ndarray, horizon: int) -> np.ndarray:

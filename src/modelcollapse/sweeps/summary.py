@@ -82,6 +82,7 @@ import numpy as np
 from ..config import RunConfig
 from ..events import ABSORBED_AT, ABSORPTION, Event, as_event, event_in
 from ..results.tables import float_column
+from ..statistics import sorted_censored_quantile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -276,28 +277,14 @@ def event_stats(event: Event | str, times: np.ndarray) -> Row:
 
 
 def censored_quantile(happened: np.ndarray, total: int, q: float) -> int | None:
-    """``min{t : #{T_i ≤ t} ≥ q·R}`` from the sorted observed event times.
+    """The event time's ``q`` quantile as a summary holds it: a generation, or ``None``.
 
-    Parameters
-    ----------
-    happened
-        The sorted event times of the replicates where the event happened within the run.
-    total
-        ``R``, all replicates (the others are later than ``G``).
-    q
-        The quantile level, ``0 < q < 1``.
-
-    Returns
-    -------
-    int or None
-        The ``ceil(qR)``-th smallest time, or ``None`` when fewer replicates than that had the
-        event (the quantile lies beyond ``G``), or when ``R = 0``.
+    :func:`modelcollapse.statistics.sorted_censored_quantile` of the sorted observed times
+    ``happened`` among ``total`` replicates; ``None`` when the quantile lies beyond the run (fewer
+    than ``q·R`` replicates had the event) or there are no replicates.
     """
-    # 1e-9 keeps q·R = 5.000000000000001 (a binary-rounding artefact) from rounding up to 6.
-    rank = max(math.ceil(q * total - 1e-9), 1)
-    if total == 0 or rank > happened.size:
-        return None
-    return int(happened[rank - 1])
+    value = sorted_censored_quantile(happened, total, q)
+    return int(value) if math.isfinite(value) else None
 
 
 def _event_cdf(event: Event, prediction: Prediction | None) -> np.ndarray | None:
