@@ -1,10 +1,10 @@
 """Plant known bugs in modelcollapse.theory, one at a time, and show the tests catch each.
 
 Run from anywhere: ``python tests/planted_theory_bugs.py``. Each line names a bug and the tests of
-``tests/test_theory.py``, ``tests/test_prediction.py`` and ``tests/test_collapse_speed.py`` that
-failed on it; the script exits 1 if any bug went unnoticed. The bugs are planted in a private
-copy of ``src/`` and ``tests/`` (put first on ``PYTHONPATH``), so the working tree is never
-modified and other sessions are unaffected.
+``tests/test_theory.py``, ``test_prediction.py``, ``test_collapse_speed.py`` and
+``test_binomial.py`` that failed on it; the script exits 1 if any bug went unnoticed. The bugs
+are planted in a private copy of ``src/`` and ``tests/`` (put first on ``PYTHONPATH``), so the
+working tree is never modified and other sessions are unaffected.
 (The simulator's own planted bugs live in ``tests/test_statistical.py`` and run on every test run.)
 """
 
@@ -20,13 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 THEORY = Path("src") / "modelcollapse" / "theory"
 TESTS = [str(Path("tests") / name)
-         for name in ("test_theory.py", "test_prediction.py", "test_collapse_speed.py")]
+         for name in ("test_theory.py", "test_prediction.py", "test_collapse_speed.py",
+                      "test_binomial.py")]
 
 #: (bug, the correct code, the planted code)
 BUGS = [
     ("coin chain: carried tosses drawn with replacement",
-     "stats.hypergeom.pmf(np.arange(c + 1), k, heads, c)",
-     "stats.binom.pmf(np.arange(c + 1), c, heads / k)"),
+     "hypergeometric_pmf(np.arange(c + 1), k, heads, c)",
+     "binomial_pmf(np.arange(c + 1), c, heads / k)"),
     ("moments: carried count without the finite-population factor",
      "zc2 = (c * (n - c) / (n - 1) * (a - b) + c * c * b) if n > 1 else c * c * b",
      "zc2 = c * (a - b) + c * c * b"),
@@ -66,6 +67,13 @@ BUGS = [
      'divisor = n_samples - 1 if estimator == "mle" else n_samples'),
     ("diffusion survival: one of the two boundaries forgotten",
      "for p in (p0, 1.0 - p0):", "for p in (p0,):"),
+    ("binomial: a Stirling-series coefficient wrong (1/1200 for 1/1260)",
+     "_S0, _S1, _S2, _S3, _S4 = 1 / 12, 1 / 360, 1 / 1260, 1 / 1680, 1 / 1188",
+     "_S0, _S1, _S2, _S3, _S4 = 1 / 12, 1 / 360, 1 / 1200, 1 / 1680, 1 / 1188"),
+    ("binomial: the deviance series one term short",
+     "        step = term / (2 * j + 1)", "        step = term / (2 * j + 3)"),
+    ("hypergeometric: the ratio's denominator drawn from the good items only",
+     "/ binomial_pmf(drawn, total, p))", "/ binomial_pmf(drawn, total - 1, p))"),
     ("hitting law: one generation late",
      "        cdf[t] = law[0] + law[k]\n        law = law @ matrix",
      "        law = law @ matrix\n        cdf[t] = law[0] + law[k]"),

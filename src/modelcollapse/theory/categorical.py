@@ -1,11 +1,19 @@
-"""TODO docstring (modelcollapse.theory)."""
+"""Exact results for the categorical family: support, Gini–Simpson diversity, the last survivor.
+
+Each token's count is a coin chain with ``p0 = q_v`` and ``k = N`` (a multinomial's margins are
+binomial, a multivariate hypergeometric's hypergeometric), so ``E support_1 = Σ_v 1 − (1 − q_v)^N``
+and, generation by generation, ``E support_t`` follows from per-token chains
+(:func:`categorical_expected_support`). Under ``replace`` the Gini–Simpson diversity
+``1 − Σ q²`` decays by exactly ``1 − 1/N`` per generation and token ``v`` is the last survivor
+with probability ``q_v`` (both from the martingale property of each ``q_v``).
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from .assembly import Pieces
+from .binomial import binomial_pmf
 from .coin import coin_mix_law, coin_mix_transition_matrix
 
 
@@ -47,7 +55,7 @@ def categorical_expected_support(q: np.ndarray, n_samples: int, n_generations: i
     if parts.kind != "mix":
         raise ValueError(f"no exact support law under {parts.kind}")
     states = np.arange(n + 1)
-    first = stats.binom.pmf(states[None, :], n, q[:, None])        # [V, N + 1], H_1's law
+    first = binomial_pmf(states[None, :], n, q[:, None])        # [V, N + 1], H_1's law
     if parts.real == 0:
         matrix = coin_mix_transition_matrix(n, 0.5, parts)          # p0 unused without m
         gone_from = (states == 0).astype(float)                     # u_1

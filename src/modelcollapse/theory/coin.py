@@ -1,19 +1,39 @@
-"""TODO docstring (modelcollapse.theory)."""
+"""Exact results for the coin refitted to its own tosses: the Wright–Fisher chain and its kin.
+
+Under ``replace`` the number of heads is a Wright–Fisher chain on ``{0, …, k}``,
+``P(X_{t+1} = j | X_t = i) = Binom(j; k, i/k)`` (:func:`coin_transition_matrix`): ``E p_t = p0``,
+``E[p_t(1 − p_t)] = p0(1 − p0)(1 − 1/k)^t``, ``P(fixed at 1) = p0``, and the absorption time's
+whole law from the transient block of the chain (:func:`coin_absorption_time`; mean 12.59 for
+``k = 10, p0 = ½``). Under ``mix`` the training set's head count is still a ``(k + 1)``-state
+chain (fresh Binomial + model Binomial + carried-over Hypergeometric,
+:func:`coin_mix_transition_matrix`): its law, stationary law and first touch of 0 or 1. Under
+``accumulate`` p̂ touches 0 or 1 only if generation 1's tosses all agree. Kimura's diffusion
+approximations are here too, named as approximations.
+
+The probabilities are :mod:`modelcollapse.theory.binomial`'s, so a coin's prediction needs no
+scipy.stats (start-up); scipy is imported only for the long survival iteration and the diffusion
+series.
+
+References
+----------
+.. [1] M. Kimura, "Solution of a process of random genetic drift with a continuous model",
+   PNAS 41, 144–150 (1955).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse, special, stats
 
 from .assembly import Pieces
+from .binomial import binomial_pmf, hypergeometric_pmf
 
 
 def coin_transition_matrix(k: int) -> np.ndarray:
     """``P[i, j] = Binom(j; k, i/k)`` on head counts ``0..k``."""
     states = np.arange(k + 1)
-    return stats.binom.pmf(states[None, :], k, states[:, None] / k)
+    return binomial_pmf(states[None, :], k, states[:, None] / k)
 
 
 def coin_law(p0: float, k: int, n_generations: int) -> np.ndarray:
@@ -27,7 +47,7 @@ def coin_law(p0: float, k: int, n_generations: int) -> np.ndarray:
     """
     matrix = coin_transition_matrix(k)
     law = np.empty((n_generations, k + 1))
-    law[0] = stats.binom.pmf(np.arange(k + 1), k, p0)
+    law[0] = binomial_pmf(np.arange(k + 1), k, p0)
     for t in range(1, n_generations):
         law[t] = law[t - 1] @ matrix
     return law
@@ -108,27 +128,35 @@ def coin_absorption_time(p0: float, k: int, *, horizon: int = 1000,
         mean, var = 1.0, 0.0
         return tabulated([1.0, 0.0] if tail is not None else [1.0] + [0.0] * horizon)
     q = np.ascontiguousarray(coin_transition_matrix(k)[1:k, 1:k])
-    first = stats.binom.pmf(np.arange(1, k), k, p0)
+    first = binomial_pmf(np.arange(1, k), k, p0)
     eye = np.eye(k - 1)
     m = np.linalg.solve(eye - q, np.ones(k - 1))
     s = np.linalg.solve(eye - q, 2.0 * m - 1.0)
     mean = float(1.0 + first @ m)
     var = float(1.0 + 2.0 * (first @ m) + first @ s - mean**2)
-    # A sparse product is single-threaded: a dense BLAS one stalls when its threads compete for
-    # busy cores.
-    step = sparse.csr_matrix(np.where(q > 1e-20, q, 0.0).T)
     survival = [1.0, float(first.sum())]
     law = first
-    while (survival[-1] > tail) if tail is not None else (len(survival) <= horizon):
-        law = step @ law
-        survival.append(float(law.sum()))
+
+    def more() -> bool:
+        return (survival[-1] > tail) if tail is not None else (len(survival) <= horizon)
+
+    if more():
+        # A sparse product is single-threaded: a dense BLAS one stalls when its threads compete
+        # for busy cores. (scipy.sparse only here: a prediction's mean needs no iteration.)
+        from scipy import sparse
+
+        step = sparse.csr_matrix(np.where(q > 1e-20, q, 0.0).T)
+        while more():
+            law = step @ law
+            survival.append(float(law.sum()))
     return tabulated(survival[: horizon + 1] if tail is None else survival)
 
 
 def coin_absorption_time_diffusion(p0: float, k: int) -> float:
     """Kimura's diffusion approximation ``−2k[p ln p + (1−p) ln(1−p)]`` (approximate)."""
-    p = np.clip(p0, 1e-300, 1)
-    return float(-2 * k * (special.xlogy(p, p) + special.xlogy(1 - p, 1 - p)))
+    p = float(np.clip(p0, 1e-300, 1))
+    entropy = sum(v * np.log(v) for v in (p, 1.0 - p) if v > 0)  # 0 log 0 = 0
+    return float(-2 * k * entropy)
 
 
 def coin_survival_diffusion(p0: float, tau: np.ndarray, *, terms: int = 400) -> np.ndarray:
@@ -148,6 +176,8 @@ def coin_survival_diffusion(p0: float, tau: np.ndarray, *, terms: int = 400) -> 
     terms
         Terms of the series (400 reach ``e^{−400}`` at ``τ = 0.005``).
     """
+    from scipy import special  # hyp2f1; only the collapse-speed study draws this curve
+
     tau = np.asarray(tau, dtype=float)
     i = np.arange(1, terms + 1, dtype=float)[:, None]
     decay = np.exp(-i * (i + 1) * np.maximum(tau, 0.005)[None, :] / 2)
@@ -183,11 +213,11 @@ def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces) -> np.ndarray:
     if parts.kind != "mix":
         raise ValueError("the head count is a finite Markov chain only under mix/replace")
     m, s, c = parts.real, parts.synthetic, parts.carry
-    fresh = stats.binom.pmf(np.arange(m + 1), m, p0)
+    fresh = binomial_pmf(np.arange(m + 1), m, p0)
     matrix = np.zeros((k + 1, k + 1))
     for heads in range(k + 1):
-        model = stats.binom.pmf(np.arange(s + 1), s, heads / k)
-        carried = stats.hypergeom.pmf(np.arange(c + 1), k, heads, c) if c else np.ones(1)
+        model = binomial_pmf(np.arange(s + 1), s, heads / k)
+        carried = hypergeometric_pmf(np.arange(c + 1), k, heads, c) if c else np.ones(1)
         row = np.convolve(np.convolve(fresh, model), carried)
         matrix[heads, : row.size] = row
     return matrix
@@ -207,7 +237,7 @@ def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces) -> np.nda
     """
     matrix = coin_mix_transition_matrix(k, p0, parts)
     law = np.empty((n_generations, k + 1))
-    law[0] = stats.binom.pmf(np.arange(k + 1), k, p0)
+    law[0] = binomial_pmf(np.arange(k + 1), k, p0)
     for t in range(1, n_generations):
         law[t] = law[t - 1] @ matrix
     return law
@@ -249,7 +279,7 @@ def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces) -> np
     if p0 in (0.0, 1.0):
         cdf[:] = 1.0
         return cdf
-    law = stats.binom.pmf(np.arange(k + 1), k, p0)
+    law = binomial_pmf(np.arange(k + 1), k, p0)
     for t in range(1, n_generations + 1):
         cdf[t] = law[0] + law[k]
         law = law @ matrix
