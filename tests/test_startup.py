@@ -4,7 +4,8 @@ Each check runs in a fresh interpreter (a module once imported stays imported) a
 heavy packages in ``sys.modules`` afterwards. ``import modelcollapse`` and ``modelcollapse --help``
 describe experiments and must load none of them; ``modelcollapse run coin --no-plots`` writes
 Parquet (pyarrow) and nothing else heavy: its summary's exact theory is numpy only
-(:mod:`modelcollapse.theory.binomial`). Times are benchmarked (``benchmarks/bench_startup.py``),
+(:mod:`modelcollapse.theory.binomial`), and the mixture's theory, closed forms, needs no scipy
+either. Times are benchmarked (``benchmarks/bench_startup.py``),
 never asserted.
 """
 
@@ -52,6 +53,15 @@ def test_a_coin_run_loads_only_parquet(tmp_path: Path):
             f"{str(tmp_path / 'coin')!r}]) == 0")
     assert loaded_after(code) == ["pyarrow"]
     assert (tmp_path / "coin" / "metrics.parquet").is_file()
+
+
+def test_theory_for_a_coin_or_a_mixture_needs_no_scipy():
+    """The summaries of coin and GMM runs use closed forms and chains in numpy only."""
+    code = ("import modelcollapse as mc\n"
+            "mc.predict(mc.RunConfig('coin'))\nmc.predict(mc.RunConfig('coin', policy='mix'))\n"
+            "mc.predict(mc.RunConfig('gmm'))\n"
+            "mc.predict(mc.RunConfig('gmm', policy=mc.Mix(real=0.1)))")
+    assert loaded_after(code) == []
 
 
 @pytest.mark.parametrize(("code", "expected"), [

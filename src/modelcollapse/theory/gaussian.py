@@ -7,6 +7,10 @@ Under ``replace`` the fitted variance is ``var_t = var_0 Π_{s≤t} χ²_{N−1,
 :func:`gaussian_collapse_time_cdf`). Under ``mix`` without carry-over and under ``accumulate`` the
 stationary and limiting ``E var`` have closed forms too. Each function's docstring has its maths.
 
+scipy (digamma, the χ² distribution, FFT convolution) is imported by the functions that need it:
+the GMM's prediction uses only the closed forms, and its runs do not pay a second for
+scipy.stats.
+
 References
 ----------
 .. [1] I. Shumailov et al., "AI models collapse when trained on recursively generated data",
@@ -20,7 +24,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import signal, special, stats
 
 
 def _divisor(n_samples: int, estimator: str) -> int:
@@ -40,6 +43,8 @@ def gaussian_expected_var(var0: float, n_samples: int, t: np.ndarray | int,
 def gaussian_expected_log_var(var0: float, n_samples: int, t: np.ndarray | int,
                               estimator: str = "mle") -> np.ndarray:
     """``E log var_t = log var_0 + t[ψ((N−1)/2) + ln(2/D)]``."""
+    from scipy import special
+
     d = _divisor(n_samples, estimator)
     step = special.digamma((n_samples - 1) / 2) + np.log(2 / d)
     return np.log(var0) + np.asarray(t, dtype=float) * step
@@ -47,6 +52,8 @@ def gaussian_expected_log_var(var0: float, n_samples: int, t: np.ndarray | int,
 
 def gaussian_var_log_var(n_samples: int, t: np.ndarray | int) -> np.ndarray:
     """``Var log var_t = t ψ′((N−1)/2)`` (a sum of independent log chi-squares)."""
+    from scipy import special
+
     return np.asarray(t, dtype=float) * special.polygamma(1, (n_samples - 1) / 2)
 
 
@@ -65,6 +72,8 @@ def gaussian_var_mean(var0: float, n_samples: int, t: np.ndarray | int,
 def gaussian_expected_sd(var0: float, n_samples: int, t: np.ndarray | int,
                          estimator: str = "mle") -> np.ndarray:
     """``E sd_t = sd_0 c^t`` with ``c = E √(χ²_{N−1}/D) = √(2/D) Γ(N/2) / Γ((N−1)/2)``."""
+    from scipy import special
+
     t = np.asarray(t, dtype=float)
     if n_samples == 1:  # one sample: the fitted variance is 0 from the first fit on
         return np.where(t == 0, np.sqrt(var0), 0.0)
@@ -133,6 +142,8 @@ def gaussian_collapse_time_cdf(n_samples: int, n_generations: int, *,
     estimator
         ``"mle"`` or ``"unbiased"``.
     """
+    from scipy import signal, special, stats
+
     cdf = np.ones(n_generations + 1)
     cdf[0] = 0.0
     if n_samples < 2 or n_generations == 0:  # one sample: the fitted variance is 0 at t = 1

@@ -36,6 +36,7 @@ import numpy as np
 from ..config import RunConfig
 from ..families import GMM, Categorical, Coin, Gaussian
 from ..policies import Mix, Replace
+from . import gaussian
 from .assembly import Pieces, pieces
 from .categorical import categorical_expected_support
 from .coin import (
@@ -299,7 +300,6 @@ def _continuous(config: RunConfig, out: Prediction, *, var0: float, mean0: float
 
 def _stationary_var(var0: float, n: int, parts: Pieces, divisor: str) -> float | None:
     """``lim E var_t`` where it exists: fresh data each generation, or MLE accumulation."""
-    from . import gaussian  # with scipy.stats: imported only for the continuous families
     if parts.kind == "accumulate" and parts.real == 0 and divisor == "mle":
         return gaussian.gaussian_accumulate_limit_var(var0, n)
     if parts.real == 0:
@@ -317,8 +317,6 @@ def _stationary_var(var0: float, n: int, parts: Pieces, divisor: str) -> float |
 
 
 def _gaussian_replace(config: RunConfig, out: Prediction) -> None:
-    from . import gaussian  # with scipy.stats: imported only for the continuous families
-
     model: Gaussian = config.model  # type: ignore[assignment]
     var0, n, g, est = float(model.std) ** 2, config.n_samples, config.n_generations, \
         model.estimator
