@@ -46,6 +46,21 @@ def test_help_loads_nothing_heavy():
     assert loaded_after(code) == []
 
 
+def test_the_version_is_written_once_and_read_without_metadata():
+    """``version.py`` is the one source: the installed metadata agrees with it, and an import
+    does not read that metadata (``importlib.metadata`` pulls in ``email``, ~50 ms)."""
+    from importlib import metadata
+
+    from modelcollapse.version import __version__
+
+    assert metadata.version("modelcollapse") == __version__
+    probe = ("import modelcollapse, sys\n"
+             "print(sorted({'importlib.metadata', 'email'} & set(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
 def test_a_coin_run_loads_only_parquet(tmp_path: Path):
     code = ("import contextlib, io\nfrom modelcollapse.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
