@@ -1,10 +1,10 @@
 """Plant known bugs in modelcollapse.theory, one at a time, and show the tests catch each.
 
 Run from anywhere: ``python tests/planted_theory_bugs.py``. Each line names a bug and the tests of
-``tests/test_theory.py``, ``test_prediction.py``, ``test_collapse_speed.py`` and
-``test_binomial.py`` that failed on it; the script exits 1 if any bug went unnoticed. The bugs
-are planted in a private copy of ``src/`` and ``tests/`` (put first on ``PYTHONPATH``), so the
-working tree is never modified and other sessions are unaffected.
+``tests/test_theory.py``, ``test_prediction.py``, ``test_collapse_speed.py``,
+``test_binomial.py`` and ``test_loop_settings.py`` that failed on it; the script exits 1 if any
+bug went unnoticed. The bugs are planted in a private copy of ``src/`` and ``tests/`` (put first
+on ``PYTHONPATH``), so the working tree is never modified and other sessions are unaffected.
 (The simulator's own planted bugs live in ``tests/test_statistical.py`` and run on every test run.)
 """
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 THEORY = Path("src") / "modelcollapse" / "theory"
 TESTS = [str(Path("tests") / name)
          for name in ("test_theory.py", "test_prediction.py", "test_collapse_speed.py",
-                      "test_binomial.py")]
+                      "test_binomial.py", "test_loop_settings.py")]
 
 #: (bug, the correct code, the planted code)
 BUGS = [
@@ -32,8 +32,10 @@ BUGS = [
      "zc2 = (c * (n - c) / (n - 1) * (a - b) + c * c * b) if n > 1 else c * c * b",
      "zc2 = c * (a - b) + c * c * b"),
     ("accumulate: variance divided by last generation's pool size",
-     "            mean_var[t] = ss / div(new)\n            offset2[t] = pooled_var / new + (",
-     "            mean_var[t] = ss / div(size)\n            offset2[t] = pooled_var / new + ("),
+     "            mean_var[t] = var0 if known_var else ss / div(new)\n"
+     "            offset2[t] = pooled_var / new + (",
+     "            mean_var[t] = var0 if known_var else ss / div(size)\n"
+     "            offset2[t] = pooled_var / new + ("),
     ("E sd: Gamma ratio inverted",
      "+ special.gammaln(n_samples / 2) \\\n        - special.gammaln((n_samples - 1) / 2)",
      "- special.gammaln(n_samples / 2) \\\n        + special.gammaln((n_samples - 1) / 2)"),
@@ -77,6 +79,35 @@ BUGS = [
     ("hitting law: one generation late",
      "        cdf[t] = law[0] + law[k]\n        law = law @ matrix",
      "        law = law @ matrix\n        cdf[t] = law[0] + law[k]"),
+    # the loops of the literature: sampling bias, a fixed real set, weighted fits
+    ("augment: the real set's mean taken as fresh each generation",
+     "real_spread = 0.0 if fixed else (var0 / m if m else 0.0)",
+     "real_spread = var0 / m if m else 0.0"),
+    ("two parts: the model sampled without its scale",
+     "        v = scale2 * mean_var[t - 1]\n        model_spread",
+     "        v = mean_var[t - 1]\n        model_spread"),
+    ("weighted variance: the between-part term forgotten",
+     "var_mle = w_r * real_within + w_s * model_within + w_r * w_s * gap",
+     "var_mle = w_r * real_within + w_s * model_within"),
+    ("augment: E (mean − μ₀)² without the real set's own spread",
+     "offset2[t] = centred + (var0 / n if fixed else 0.0)", "offset2[t] = centred"),
+    ("golden ratio: the wrong quadratic",
+     "return float((-b + np.sqrt(b * b + 4 * a * b)) / (2 * a))",
+     "return float((-b + np.sqrt(b * b + 2 * b * (a + b))) / (a + b))"),
+    ("stationary Var mean: (1 − w) for (1 − w)²",
+     "/ n_synthetic) / (1 - (1 - w) ** 2)", "/ n_synthetic) / (1 - (1 - w))"),
+    ("tempered heads: the logit multiplied by τ",
+     "logit = (np.log(safe) - np.log1p(-safe)) / temperature",
+     "logit = (np.log(safe) - np.log1p(-safe)) * temperature"),
+    ("proportion moments, augment: the real set's cross term taken as fresh",
+     'pair = cross if parts.kind == "augment" else q0 * a', "pair = q0 * a"),
+    ("mix with carry-over: the sampling scale forgotten",
+     "v, d, ss_prev = scale2 * mean_var[t - 1], offset2[t - 1], ss",
+     "v, d, ss_prev = mean_var[t - 1], offset2[t - 1], ss"),
+    ("fixation at a temperature: generation 1's all-heads mass forgotten",
+     "return float(first[k] + first[1:k] @ b)", "return float(first[1:k] @ b)"),
+    ("large-N heat map: the fresh share of the truth forgotten",
+     "q = a * q0 + (1 - a) * tempered / tempered.sum()", "q = tempered / tempered.sum()"),
 ]
 
 

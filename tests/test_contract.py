@@ -18,7 +18,8 @@ from modelcollapse.training_sets import Samples
 FAMILY_SETTINGS = {"coin": {}, "categorical": {"vocab": 20}, "gaussian": {}, "gmm": {},
                    "ngram": {"vocab": 20, "length": 8}}
 POLICY_SETTINGS = {"replace": {}, "mix": {"real": 0.2, "synthetic": 0.5},
-                   "accumulate": {"real": 0.1}, "accumulate-subsample": {"real": 0.1}}
+                   "accumulate": {"real": 0.1}, "accumulate-subsample": {"real": 0.1},
+                   "augment": {"synthetic": 0.5}}
 N_SAMPLES, N_GENERATIONS, N_REPLICATES = 40, 6, 3
 
 CASES = list(itertools.product(mc.FAMILIES.names(), mc.POLICIES.names()))

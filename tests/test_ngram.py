@@ -398,7 +398,7 @@ def test_corpus_hash_is_part_of_the_identity(tmp_path):
 
 @pytest.mark.parametrize("policy", mc.POLICIES.names())
 def test_demo_corpus_runs_under_every_policy(policy):
-    settings = {} if policy == "replace" else {"real": 0.1}
+    settings = {"replace": {}, "augment": {"synthetic": 0.5}}.get(policy, {"real": 0.1})
     fam = mc.NGram(corpus="demo", order=2, length=30)
     result = simulate_block(fam, mc.get_policy(policy, **settings), n_samples=600,
                             n_generations=3, n_replicates=2, rng=np.random.default_rng(0))

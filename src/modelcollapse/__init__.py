@@ -26,7 +26,16 @@ from .config import RunConfig
 from .errors import ConfigError
 from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, NGram, get_family
 from .loop import simulate_block
-from .policies import POLICIES, Accumulate, AccumulateSubsample, Mix, Policy, Replace, get_policy
+from .policies import (
+    POLICIES,
+    Accumulate,
+    AccumulateSubsample,
+    Augment,
+    Mix,
+    Policy,
+    Replace,
+    get_policy,
+)
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -62,7 +71,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Categorical", "Coin",
+    "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Augment", "Categorical",
+    "Coin",
     "ConfigError", "Family", "Gaussian", "Mix", "NGram", "Policy", "Prediction", "Replace",
     "Result", "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "__version__",
     "get_family", "get_policy", "load", "load_sweep", "plan_sweep", "predict", "run", "simulate",

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import ConfigError
 from .families import FAMILIES, Family, get_family
 from .policies import POLICIES, Policy, Replace, get_policy
 from .seeding import draw_seed, stream_key
@@ -64,6 +65,11 @@ class RunConfig:
         object.__setattr__(self, "collapse_fraction", check_float(
             "collapse_fraction", self.collapse_fraction, low=0.0, high=1.0, low_open=True,
             high_open=True, what="a number between 0 and 1 (exclusive)"))
+        if family.weighs_real and not policy.keeps_real_data(self.n_samples):
+            raise ConfigError("real_weight", "needs real data in every training set: a policy "
+                              "that adds fresh truth (mix with real > 0) or keeps the real set "
+                              "(accumulate, accumulate-subsample, augment), not "
+                              f"{policy.describe()}")
         family.validate_run(self.n_samples, policy)
 
     # The fields are resolved in __post_init__; these properties give them precise types.

@@ -15,6 +15,7 @@ import numpy as np
 
 from .families.base import Family
 from .policies import Policy
+from .training_sets import mark
 
 #: Parameter histories up to this size are kept, and metrics computed once per block after the
 #: loop (one vectorised call instead of one per generation); larger ones are reduced every
@@ -52,7 +53,11 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
 
     1. **Build training set t.** For ``t = 1``: ``N`` fresh samples of the truth. For ``t ≥ 2``:
        ``policy.next_training_set`` assembles it from fresh truth, samples of model ``t − 1`` and
-       carried-over data, drawing those pieces in that order.
+       carried-over data, drawing those pieces in that order. Model ``t − 1`` is sampled with
+       the family's sampling bias (temperature, sampling scale: ``family.sampling_params``);
+       the truth never is. When the fit weighs real data (``family.weighs_real``), every piece
+       records its provenance (:func:`~modelcollapse.training_sets.mark`); marking draws no
+       random numbers, so the streams are the same as without it.
     2. **Fit model t** to training set ``t`` (``family.fit``; warm starts see model ``t − 1``).
     3. **Record model t** and its metrics (computed per generation, or for the whole block at
        the end when its parameter history is small; the numbers are identical).
@@ -110,8 +115,11 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
             if text is not None:
                 excerpts[t] = text
 
+    weighs_real = family.weighs_real
+
     def draw_truth(m: int):
-        return family.sample(truth, m, rng, stats=stats)
+        sample = family.sample(truth, m, rng, stats=stats)
+        return mark(sample, real=True) if weighs_real else sample
 
     record(0, truth, None)
     params = truth
@@ -120,12 +128,12 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
     state = policy.start(train)
     for t in range(1, n_generations + 1):
         if t > 1:
-            model = params
+            model = family.sampling_params(params)
 
             def draw_model(m: int, model=model, t=t):
                 sample = family.sample(model, m, rng, stats=stats)
                 keep_excerpt(t - 1, sample)
-                return sample
+                return mark(sample, real=False) if weighs_real else sample
 
             train, state = policy.next_training_set(state, draw_model=draw_model,
                                                     draw_truth=draw_truth,

@@ -14,7 +14,16 @@ Training set 1 is always ``N`` fresh samples of the truth; a policy builds every
                            ``⌊aN⌋`` are fresh truth instead; the set grows by ``N`` per generation.
 ``accumulate-subsample``   the pool grows as under ``accumulate``; training set *t* is ``N`` drawn
                            without replacement from the pool (all data seen so far).
+``augment``                the real set (training set 1, ``N`` samples of the truth) kept for
+                           ever, plus ``⌊λN⌋`` new samples of model *t − 1*, ``λ`` = ``synthetic``
+                           (any ``λ ≥ 0``): the size stays ``N + ⌊λN⌋``.
 =========================  =========================================================================
+
+``augment`` is the "synthetic augmentation" loop of Alemohammad et al. [3]_ and the iterative
+retraining of Bertrand et al. [4]_: the *same* real data every generation. ``mix`` draws *fresh*
+real data every generation (so the fit's mean wanders with the model but is pulled back to the
+truth's), and ``accumulate`` keeps the real set too but also every synthetic sample ever drawn,
+so its synthetic share grows towards 1.
 
 Within a generation the pieces are always drawn in the same order (truth, model, carry-over) from
 the block's generator, so a run is a deterministic function of its seed.
@@ -25,10 +34,15 @@ References
    Nature 631, 755–759 (2024).
 .. [2] M. Gerstgrasser et al., "Is model collapse inevitable? Breaking the curse of recursion by
    accumulating real and synthetic data", arXiv:2404.01413 (2024).
+.. [3] S. Alemohammad et al., "Self-consuming generative models go MAD", ICLR 2024,
+   arXiv:2307.01850.
+.. [4] Q. Bertrand, A. J. Bose, A. Duplessis, M. Jiralerspong, G. Gidel, "On the stability of
+   iterative retraining of generative models on their own data", ICLR 2024, arXiv:2310.00429.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -40,7 +54,7 @@ import numpy as np
 from .errors import ConfigError
 from .registry import Registry
 from .training_sets import Dataset, concat
-from .validation import check_fraction
+from .validation import check_float, check_fraction
 
 #: Draws ``m`` samples per replicate (of the last model, or of the truth).
 Draw = Callable[[int], Dataset]
@@ -80,6 +94,13 @@ class Policy(ABC):
     def stored_samples(self, n_samples: int, n_generations: int) -> int:
         """Most samples per replicate held at once (for memory estimates)."""
         return 2 * n_samples
+
+    def keeps_real_data(self, n_samples: int) -> bool:
+        """Whether every training set holds real data (needed to weigh it, ``--real-weight``).
+
+        ``True`` for policies that draw fresh truth each generation or keep training set 1.
+        """
+        return False
 
     def params(self) -> dict[str, float | None]:
         """The policy's settings, for manifests and stream keys."""
@@ -148,6 +169,9 @@ class Mix(Policy):
     def needs_subsample(self, n_samples: int) -> bool:
         return self.split(n_samples)[2] > 0
 
+    def keeps_real_data(self, n_samples: int) -> bool:
+        return self.split(n_samples)[0] > 0
+
     def start(self, first: Dataset) -> Dataset:
         return first
 
@@ -200,6 +224,9 @@ class Accumulate(Policy):
     def start(self, first: Dataset) -> Dataset:
         return first
 
+    def keeps_real_data(self, n_samples: int) -> bool:
+        return True  # training set 1 stays in the pool
+
     def next_training_set(self, state, *, draw_model, draw_truth, n_samples, rng):
         train = concat([state, self._new_samples(draw_model, draw_truth, n_samples)])
         return train, train
@@ -231,6 +258,58 @@ class AccumulateSubsample(Accumulate):
         return pool.subsample(n_samples, rng), pool
 
 
+@POLICIES.register
+@dataclass(frozen=True)
+class Augment(Policy):
+    """Train every generation on the same real set plus fresh samples of the last model.
+
+    Training set 1 is ``N`` samples of the truth, the real set. Training set *t ≥ 2* is that set,
+    unchanged, plus ``⌊λN⌋`` samples of model *t − 1*; nothing synthetic is carried over.
+
+    Parameters
+    ----------
+    synthetic
+        ``λ``, synthetic samples per real sample (any ``λ ≥ 0``; 0 refits the real set for ever,
+        1 doubles it). Bertrand et al. prove that this loop is stable when the model is close
+        enough to the real data's and ``λ`` small enough; for the Gaussian it is stable for every
+        ``λ``, and the fitted mean relaxes to the *real set's* mean, not the truth's
+        (:mod:`modelcollapse.theory.moments`).
+    """
+
+    name: ClassVar[str] = "augment"
+    synthetic: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "synthetic", check_float(
+            "synthetic", self.synthetic, low=0.0, high=1e6,
+            what="a number between 0 and 1e6 (synthetic samples per real sample)"))
+
+    def n_synthetic(self, n_samples: int) -> int:
+        """``⌊λN⌋``, the model's samples in every training set after the first."""
+        return fraction_count(self.synthetic, n_samples)
+
+    def keeps_real_data(self, n_samples: int) -> bool:
+        return True
+
+    def start(self, first: Dataset) -> Dataset:
+        return first
+
+    def next_training_set(self, state, *, draw_model, draw_truth, n_samples, rng):
+        n_synthetic = self.n_synthetic(n_samples)
+        if n_synthetic == 0:
+            return state, state
+        return concat([state, draw_model(n_synthetic)]), state
+
+    def stored_samples(self, n_samples: int, n_generations: int) -> int:
+        return 2 * n_samples + self.n_synthetic(n_samples)
+
+    def params(self) -> dict[str, float | None]:
+        return {"synthetic": self.synthetic}
+
+    def describe(self) -> str:
+        return f"augment (the real set kept, plus λ = {self.synthetic:g} × N synthetic)"
+
+
 def get_policy(spec: str | Policy, **settings: Any) -> Policy:
     """A policy from its name and settings, or an instance unchanged.
 
@@ -244,7 +323,7 @@ def get_policy(spec: str | Policy, **settings: Any) -> Policy:
             raise ConfigError("policy", "settings apply only when the policy is given by name")
         return spec
     cls = POLICIES.get(spec)
-    accepted = {f for f in getattr(cls, "__dataclass_fields__", {})}
+    accepted = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for key in settings:
         if key not in accepted:
             allowed = ", ".join(sorted(accepted)) or "no settings"

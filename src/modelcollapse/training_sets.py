@@ -29,6 +29,14 @@ The forms:
     Gaussian fit and exact under union (Chan et al.'s pairwise update), but a subsample of a set
     cannot be drawn from its moments alone, so :class:`Moments` refuses ``subsample``; the Gaussian
     family falls back to :class:`Samples` for policies that subsample.
+
+Provenance. When a fit weighs real data against synthetic data (``--real-weight``), every form
+but :class:`Sequences` also records which samples are real: a boolean mask for
+:class:`Samples`, the real samples' counts for :class:`Counts`, the real and synthetic parts'
+own moments for :class:`Moments` (:func:`mark` sets it on a fresh draw). ``concat`` and
+``subsample`` carry it along exactly (a subsample of counts is then a hypergeometric draw over
+real and synthetic categories together), so after any policy a family can tell, per replicate,
+which of its training samples came from the truth.
 """
 
 from __future__ import annotations
@@ -47,9 +55,13 @@ class Samples:
     ----------
     values
         Array of shape ``[R, n]``.
+    real
+        Provenance, or ``None`` when not tracked: boolean ``[R, n]``, ``True`` for a sample of the
+        truth.
     """
 
     values: np.ndarray
+    real: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -63,7 +75,10 @@ class Samples:
     def concat(parts: Sequence[Samples]) -> Samples:
         if len(parts) == 1:
             return parts[0]
-        return Samples(np.concatenate([p.values for p in parts], axis=1))
+        real = None
+        if _tracked(parts):
+            real = np.concatenate([np.asarray(p.real) for p in parts], axis=1)
+        return Samples(np.concatenate([p.values for p in parts], axis=1), real)
 
     def subsample(self, m: int, rng: np.random.Generator) -> Samples:
         """``m`` values per row, uniformly without replacement.
@@ -75,10 +90,11 @@ class Samples:
         if m == n:
             return self
         if m == 0:
-            return Samples(self.values[:, :0])
+            return Samples(self.values[:, :0], None if self.real is None else self.real[:, :0])
         keys = rng.random(self.values.shape)
         keep = np.argpartition(keys, m - 1, axis=1)[:, :m]
-        return Samples(np.take_along_axis(self.values, keep, axis=1))
+        real = None if self.real is None else np.take_along_axis(self.real, keep, axis=1)
+        return Samples(np.take_along_axis(self.values, keep, axis=1), real)
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,9 +105,13 @@ class Counts:
     ----------
     values
         Integer array of shape ``[R, V]``; every row sums to the same ``size``.
+    real
+        Provenance, or ``None`` when not tracked: the counts ``[R, V]`` of the samples that came
+        from the truth (at most ``values``; the synthetic counts are ``values − real``).
     """
 
     values: np.ndarray
+    real: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -105,7 +125,8 @@ class Counts:
     def concat(parts: Sequence[Counts]) -> Counts:
         if len(parts) == 1:
             return parts[0]
-        return Counts(np.sum([p.values for p in parts], axis=0))
+        real = np.sum([np.asarray(p.real) for p in parts], axis=0) if _tracked(parts) else None
+        return Counts(np.sum([p.values for p in parts], axis=0), real)
 
     def subsample(self, m: int, rng: np.random.Generator) -> Counts:
         """A multivariate hypergeometric draw of ``m`` items per row.
@@ -113,8 +134,15 @@ class Counts:
         Drawn as a chain of conditional hypergeometrics, category by category, vectorised over rows:
         given the draws for categories ``< v``, the number from category ``v`` is hypergeometric
         with
-        ``c_v`` good items among the ``c_v + c_{>v}`` not yet considered.
+        ``c_v`` good items among the ``c_v + c_{>v}`` not yet considered. With provenance the
+        draw runs over ``2V`` categories (each token's real and synthetic samples), which is the
+        same draw of tokens with the provenance of each drawn item.
         """
+        if self.real is not None:
+            both = Counts(np.concatenate([self.real, self.values - self.real], axis=1))
+            drawn = both.subsample(m, rng).values
+            v = self.values.shape[1]
+            return Counts(drawn[:, :v] + drawn[:, v:], drawn[:, :v])
         counts = self.values
         total = self.size
         if m == total:
@@ -205,11 +233,15 @@ class Moments:
         Sample means, shape ``[R]``.
     m2
         ``Σ (x − mean)²``, shape ``[R]``.
+    parts
+        Provenance, or ``None`` when not tracked: the moments of the (real, synthetic) samples
+        separately (either may have ``n = 0``), whose pool is this set.
     """
 
     n: int
     mean: np.ndarray
     m2: np.ndarray
+    parts: tuple[Moments, Moments] | None = None
 
     @property
     def size(self) -> int:
@@ -227,7 +259,11 @@ class Moments:
         n = sum(p.n for p in parts)
         mean = sum(p.n * p.mean for p in parts) / n
         m2 = sum(p.m2 + p.n * (p.mean - mean) ** 2 for p in parts)
-        return Moments(n, np.asarray(mean), np.asarray(m2))
+        split = None
+        if _tracked(parts):
+            split = tuple(_pool([p.parts[i] for p in parts])  # type: ignore[index]
+                          for i in (0, 1))
+        return Moments(n, np.asarray(mean), np.asarray(m2), split)  # type: ignore[arg-type]
 
     def subsample(self, m: int, rng: np.random.Generator) -> Moments:
         if m == self.n:
@@ -235,7 +271,66 @@ class Moments:
         raise NotImplementedError("a subsample cannot be drawn from moments; use Samples")
 
 
+def _pool(parts: Sequence[Moments]) -> Moments:
+    """The pool of moment sets of which some may be empty (``n = 0``)."""
+    present = [p for p in parts if p.n > 0]
+    if not present:
+        return parts[0]
+    return Moments.concat(present)
+
+
+def _tracked(parts: Sequence[Samples | Counts | Moments]) -> bool:
+    """Whether the pieces carry provenance: all of them or none (mixing them is a bug)."""
+    flags = {(p.parts if isinstance(p, Moments) else p.real) is not None for p in parts}
+    if len(flags) != 1:
+        raise TypeError("cannot join training-set pieces with and without provenance")
+    return flags.pop()
+
+
 Dataset = Samples | Counts | Moments | Sequences
+
+
+def part_weights(n_real: np.ndarray, n_synthetic: np.ndarray,
+                 real_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Total weights ``(W_r, W_s)`` of each replicate's real and synthetic samples in a fit.
+
+    ``(w, 1 − w)`` when both parts are present; a part that is empty in a replicate's training
+    set (possible after a subsample) passes its weight to the other, so the weights always sum
+    to 1. Within a part every sample weighs the same, ``W_r / n_r`` or ``W_s / n_s``.
+    """
+    n_real = np.asarray(n_real)
+    n_synthetic = np.asarray(n_synthetic)
+    w_real = np.where(n_synthetic == 0, 1.0, np.where(n_real == 0, 0.0, real_weight))
+    return w_real, 1.0 - w_real
+
+
+def sample_weights(is_real: np.ndarray, real_weight: float) -> np.ndarray:
+    """Per-sample weights ``ω[R, n]`` from a provenance mask: ``W_r / n_r`` for each real sample,
+    ``W_s / n_s`` for each synthetic one (:func:`part_weights`), so each row sums to 1."""
+    n = is_real.shape[1]
+    n_real = is_real.sum(axis=1)
+    w_real, w_synthetic = part_weights(n_real, n - n_real, real_weight)
+    return np.where(is_real, (w_real / np.maximum(n_real, 1))[:, None],
+                    (w_synthetic / np.maximum(n - n_real, 1))[:, None])
+
+
+def mark(data: Dataset, *, real: bool) -> Dataset:
+    """``data`` with every sample's provenance set: all from the truth, or all synthetic.
+
+    Raises
+    ------
+    TypeError
+        For :class:`Sequences` (the n-gram family does not weigh real data).
+    """
+    if isinstance(data, Samples):
+        return Samples(data.values, np.full(data.values.shape, real))
+    if isinstance(data, Counts):
+        return Counts(data.values, data.values.copy() if real else np.zeros_like(data.values))
+    if isinstance(data, Moments):
+        empty = Moments(0, np.zeros_like(data.mean), np.zeros_like(data.m2))
+        plain = Moments(data.n, data.mean, data.m2)
+        return Moments(data.n, data.mean, data.m2, (plain, empty) if real else (empty, plain))
+    raise TypeError(f"{type(data).__name__} training sets do not record provenance")
 
 
 def concat(parts: Sequence[Dataset]) -> Dataset:

@@ -56,3 +56,16 @@ def check_fraction(name: str, value: Any) -> float:
     if not (0.0 <= value <= 1.0):  # also rejects NaN
         raise ConfigError(name, "must be a number between 0 and 1", value)
     return value
+
+
+def check_real_weight(value: Any) -> float | None:
+    """``None`` (every sample counts once) or the real samples' weight ``w`` in ``[0, 1]``."""
+    if value is None:
+        return None
+    return check_float("real_weight", value, low=0.0, high=1.0, what="a number between 0 and 1")
+
+
+def check_sampling_scale(value: Any) -> float:
+    """The factor ``λ`` on a continuous model's standard deviations when it is sampled."""
+    return check_float("sampling_scale", value, low=1e-3, high=1e3,
+                       what="a number between 0.001 and 1000")

@@ -91,6 +91,21 @@ class Family(ABC):
 
     # -- the three operations of the loop ----------------------------------------------------
 
+    def sampling_params(self, params: np.ndarray) -> np.ndarray:
+        """The parameters that model samples are drawn from: ``params`` with the sampling bias.
+
+        The loop samples model ``t − 1`` from ``sampling_params(params)`` and the truth from its
+        own parameters. The default has no bias; a family with a temperature or a sampling
+        scale returns the tempered or scaled parameters (every bias here is one: a tempered
+        Bernoulli or categorical is again one, a normal with its deviation scaled is again one).
+        """
+        return params
+
+    @property
+    def weighs_real(self) -> bool:
+        """Whether the fit weighs real against synthetic samples (``real_weight`` is set)."""
+        return getattr(self, "real_weight", None) is not None
+
     def uses_sufficient_statistics(self, policy: Policy, n_samples: int) -> bool:
         """Whether training sets are held as exact sufficient statistics under ``policy``."""
         return False

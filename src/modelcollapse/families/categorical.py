@@ -16,10 +16,18 @@ import numpy as np
 from ..errors import ConfigError
 from ..events import FIXATION, Event
 from ..policies import Policy
-from ..validation import check_float, check_int
+from ..validation import check_float, check_int, check_real_weight
 from . import FAMILIES
 from .base import Family, first_generation, option
-from .discrete import block_for, counts_of, draw_counts, draw_tokens
+from .discrete import (
+    bias_and_weight,
+    block_for,
+    check_temperature,
+    draw_counts,
+    draw_tokens,
+    frequencies,
+    tempered,
+)
 
 
 def zipf_probabilities(n_tokens: int, exponent: float) -> np.ndarray:
@@ -43,6 +51,14 @@ class Categorical(Family):
         Explicit true probabilities instead of Zipf (normalised if they sum to 1 within 1e-9).
     shortcut
         Keep training sets as token counts (exact); ``False`` keeps every token.
+    temperature
+        The model is sampled from ``q^(1/τ)`` renormalised (:func:`~.discrete.tempered`; the
+        n-gram family's temperature means the same); the truth is never tempered. Marchi et
+        al.'s heat death: without fresh data ``τ < 1`` drives the loop to a point mass and
+        ``τ > 1`` towards uniform over the surviving tokens.
+    real_weight
+        ``None``: every token counts once. ``w``: the weighted MLE
+        ``q_v = w c^real_v / n_real + (1 − w) c^synthetic_v / n_synthetic``.
 
     Notes
     -----
@@ -70,8 +86,16 @@ class Categorical(Family):
                                              help="explicit true probabilities, comma-separated")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="hold training sets as token counts, exact (default true)")
+    temperature: float = option(1.0, flag="temperature",
+                                help="sampling temperature of the model, q ∝ q^(1/τ) "
+                                     "(default 1: no bias)")
+    real_weight: float | None = option(None, flag="real-weight",
+                                       help="weight w of the real samples in the fit, 1 - w "
+                                            "for the synthetic ones (default: each counts once)")
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "temperature", check_temperature(self.temperature))
+        object.__setattr__(self, "real_weight", check_real_weight(self.real_weight))
         if self.probs is not None:
             if self.zipf is not None:
                 raise ConfigError("zipf", "cannot be combined with probs (they are alternatives)")
@@ -115,11 +139,14 @@ class Categorical(Family):
         per_replicate = self.vocab if stats else n_samples
         return block_for(per_replicate, budget=1 << 16, cap=256)
 
+    def sampling_params(self, params):
+        return tempered(params, self.temperature)
+
     def sample(self, params, n, rng, *, stats):
         return draw_counts(params, n, rng) if stats else draw_tokens(params, n, rng)
 
     def fit(self, data, *, rng, previous):
-        return counts_of(data, self.vocab) / data.size, {}
+        return frequencies(data, self.vocab, self.real_weight), {}
 
     def metrics(self, params, info=None):
         q = np.asarray(params, dtype=float)
@@ -136,6 +163,7 @@ class Categorical(Family):
         return {self.event.column: first_generation(metrics["support"] <= 1)}
 
     def describe(self) -> str:
+        extra = bias_and_weight(self.temperature, self.real_weight)
         if self.probs is not None:
-            return f"categorical, V = {self.vocab}, explicit probabilities"
-        return f"categorical, V = {self.vocab}, Zipf s = {self.zipf:g}"
+            return f"categorical, V = {self.vocab}, explicit probabilities{extra}"
+        return f"categorical, V = {self.vocab}, Zipf s = {self.zipf:g}{extra}"

@@ -16,10 +16,16 @@ import numpy as np
 from ..events import ABSORBED_AT, ABSORPTION, Event
 from ..policies import Policy
 from ..training_sets import Counts, Samples
-from ..validation import check_float
+from ..validation import check_float, check_real_weight
 from . import FAMILIES
 from .base import Family, first_generation, option
-from .discrete import block_for, counts_of
+from .discrete import (
+    bias_and_weight,
+    block_for,
+    check_temperature,
+    frequencies,
+    tempered,
+)
 
 
 @FAMILIES.register
@@ -33,6 +39,16 @@ class Coin(Family):
         The true probability of heads.
     shortcut
         Keep each training set as its count of heads (exact); ``False`` keeps every toss.
+    temperature
+        The model is sampled at temperature ``τ``: heads with probability
+        ``p^(1/τ) / (p^(1/τ) + (1 − p)^(1/τ))`` (``τ < 1`` pushes ``p`` towards the nearer of 0
+        and 1, ``τ > 1`` towards ½; the truth is always tossed at ``p0``). The head count stays
+        an exact ``(k + 1)``-state chain (:mod:`modelcollapse.theory.coin`).
+    real_weight
+        ``None``: every toss counts once. ``w``: the weighted MLE
+        ``p̂ = w · heads_real / n_real + (1 − w) · heads_synthetic / n_synthetic``
+        (:func:`~modelcollapse.families.discrete.frequencies`); needs a policy with real data
+        in every training set.
 
     Notes
     -----
@@ -53,10 +69,18 @@ class Coin(Family):
     p0: float = option(0.5, flag="p0", help="true probability of heads (default 0.5)")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="hold training sets as head counts, exact (default true)")
+    temperature: float = option(1.0, flag="temperature",
+                                help="sampling temperature of the model, q ∝ q^(1/τ) "
+                                     "(default 1: no bias)")
+    real_weight: float | None = option(None, flag="real-weight",
+                                       help="weight w of the real samples in the fit, 1 - w "
+                                            "for the synthetic ones (default: each counts once)")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "p0", check_float("p0", self.p0, low=0.0, high=1.0,
                                                     what="a probability between 0 and 1"))
+        object.__setattr__(self, "temperature", check_temperature(self.temperature))
+        object.__setattr__(self, "real_weight", check_real_weight(self.real_weight))
 
     @property
     def param_shape(self) -> tuple[int, ...]:
@@ -77,6 +101,12 @@ class Coin(Family):
             return 4096
         return block_for(n_samples, budget=1 << 16, cap=4096)
 
+    def sampling_params(self, params):
+        if self.temperature == 1.0:
+            return params
+        p = np.asarray(params, dtype=float)
+        return tempered(np.stack([1.0 - p, p], axis=-1), self.temperature)[..., 1]
+
     def sample(self, params, n, rng, *, stats):
         if stats:
             # Only rollouts still drifting need a draw: at p = 0 or 1 the count is certain, and
@@ -90,8 +120,7 @@ class Coin(Family):
         return Samples((rng.random((params.shape[0], n)) < params[:, None]).astype(np.int8))
 
     def fit(self, data, *, rng, previous):
-        counts = counts_of(data, 2)
-        return counts[:, 1] / data.size, {}
+        return frequencies(data, 2, self.real_weight)[:, 1], {}
 
     def metrics(self, params, info=None):
         return {"p": np.asarray(params, dtype=float)}
@@ -105,4 +134,4 @@ class Coin(Family):
                 ABSORBED_AT: np.where(np.isnan(time), np.nan, boundary)}
 
     def describe(self) -> str:
-        return f"coin, p0 = {self.p0:g}"
+        return f"coin, p0 = {self.p0:g}" + bias_and_weight(self.temperature, self.real_weight)

@@ -9,7 +9,48 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..training_sets import Counts, Samples
+from ..training_sets import Counts, Samples, part_weights
+from ..validation import check_float
+
+#: The temperatures a discrete family's sampler accepts: far enough from 0 and ∞ that
+#: ``log q / τ`` stays finite for every representable ``q > 0``.
+TEMPERATURE_RANGE = (1e-3, 1e3)
+
+
+def tempered(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """``q^(1/τ)`` renormalised along the last axis: the sampling distribution at temperature τ.
+
+    ``τ < 1`` sharpens towards the most probable category, ``τ > 1`` flattens towards uniform
+    over the categories still alive; a category of probability 0 stays at 0 (it cannot be
+    revived by sampling), and ``τ = 1`` returns ``probs`` itself. Computed in log space, with
+    the largest term factored out, so that no power underflows to an all-zero row.
+    """
+    p = np.asarray(probs, dtype=float)
+    if temperature == 1.0:
+        return p
+    with np.errstate(divide="ignore"):
+        logp = np.log(p) / temperature
+    logp -= logp.max(axis=-1, keepdims=True)
+    p = np.exp(logp)
+    p /= p.sum(axis=-1, keepdims=True)
+    return p
+
+
+def check_temperature(value: float) -> float:
+    """A sampling temperature in :data:`TEMPERATURE_RANGE`."""
+    low, high = TEMPERATURE_RANGE
+    return check_float("temperature", value, low=low, high=high,
+                       what=f"a number between {low:g} and {high:g}")
+
+
+def bias_and_weight(temperature: float, real_weight: float | None) -> str:
+    """The words a family's ``describe()`` adds for a temperature and a real weight."""
+    words = ""
+    if temperature != 1.0:
+        words += f", sampled at temperature {temperature:g}"
+    if real_weight is not None:
+        words += f", real data weighted {real_weight:g}"
+    return words
 
 
 def block_for(values_per_replicate: int, *, budget: int, cap: int) -> int:
@@ -51,3 +92,34 @@ def counts_of(data: Counts | Samples, n_categories: int) -> np.ndarray:
     if isinstance(data, Counts):
         return data.values
     return token_counts(data.values, n_categories)
+
+
+def real_counts_of(data: Counts | Samples, n_categories: int) -> np.ndarray:
+    """Category counts of the training set's real samples (its provenance must be recorded)."""
+    if data.real is None:
+        raise ValueError("the training set does not record which samples are real")
+    if isinstance(data, Counts):
+        return data.real
+    return token_counts(np.where(data.real, data.values, n_categories), n_categories + 1)[:, :-1]
+
+
+def frequencies(data: Counts | Samples, n_categories: int,
+                real_weight: float | None) -> np.ndarray:
+    """The maximum-likelihood category probabilities, weighted or not.
+
+    Unweighted: ``c_v / n``. With ``real_weight`` = ``w``, the weighted MLE in which the real
+    samples together carry ``W_r`` and the synthetic ones ``W_s``
+    (:func:`~modelcollapse.training_sets.part_weights`: ``w`` and ``1 − w`` when both are
+    present): ``q_v = W_r c^r_v / n_r + W_s c^s_v / n_s``, the maximiser of
+    ``Σ_v (W_r c^r_v / n_r + W_s c^s_v / n_s) log q_v``.
+    """
+    counts = counts_of(data, n_categories)
+    if real_weight is None:
+        return counts / data.size
+    real = real_counts_of(data, n_categories)
+    synthetic = counts - real
+    n_real = real.sum(axis=1)
+    n_synthetic = data.size - n_real
+    w_real, w_synthetic = part_weights(n_real, n_synthetic, real_weight)
+    return (w_real[:, None] * real / np.maximum(n_real, 1)[:, None]
+            + w_synthetic[:, None] * synthetic / np.maximum(n_synthetic, 1)[:, None])

@@ -15,14 +15,67 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..policies import Policy
-from ..training_sets import Moments, Samples
-from ..validation import check_choice, check_float
+from ..training_sets import Moments, Samples, part_weights, sample_weights
+from ..validation import check_choice, check_float, check_real_weight, check_sampling_scale
 from . import FAMILIES
 from .base import Family, option
 from .discrete import block_for
 
 #: Standard-normal quantile bounding the central 99% interval, Φ⁻¹(0.995).
 Z_995 = 2.5758293035489004
+
+#: What the Gaussian refits: both moments, or the mean with the variance known.
+FITS = ("mean-var", "mean")
+
+
+def scale_variances(params: np.ndarray, scale: float, *, column: int) -> np.ndarray:
+    """``params`` with the variances in ``params[:, column]`` multiplied by ``scale²``."""
+    out = np.array(params, dtype=float)
+    out[:, column] *= scale**2
+    return out
+
+
+def continuous_bias_and_weight(scale: float, real_weight: float | None) -> str:
+    """The words a continuous family's ``describe()`` adds for a sampling scale and a weight."""
+    words = ""
+    if scale != 1.0:
+        words += f", sampled with sd × {scale:g}"
+    if real_weight is not None:
+        words += f", real data weighted {real_weight:g}"
+    return words
+
+
+def weighted_normal_fit(data: Moments | Samples,
+                        real_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted maximum-likelihood mean and variance of each replicate's training set.
+
+    The real samples together weigh ``W_r`` and the synthetic ones ``W_s``
+    (:func:`~modelcollapse.training_sets.part_weights`), each sample of a part equally. With
+    per-sample weights ``ω_i`` summing to 1 the weighted MLE of a normal is
+    ``μ = Σ ω_i x_i`` and ``σ² = Σ ω_i (x_i − μ)²``; split into the two parts this is
+    ``μ = W_r m_r + W_s m_s`` and ``σ² = W_r v_r + W_s v_s + W_r W_s (m_r − m_s)²``, which is
+    how it is computed from moments (no cancellation: each part keeps its own sum of squares).
+    """
+    if isinstance(data, Moments):
+        if data.parts is None:
+            raise ValueError("the training set does not record which samples are real")
+        real, synthetic = data.parts
+        w_real, w_synthetic = part_weights(np.full(data.mean.shape, real.n),
+                                           np.full(data.mean.shape, synthetic.n), real_weight)
+        m_r = real.mean if real.n else np.zeros_like(data.mean)
+        m_s = synthetic.mean if synthetic.n else np.zeros_like(data.mean)
+        v_r = real.m2 / real.n if real.n else np.zeros_like(data.mean)
+        v_s = synthetic.m2 / synthetic.n if synthetic.n else np.zeros_like(data.mean)
+        mean = w_real * m_r + w_synthetic * m_s
+        var = w_real * v_r + w_synthetic * v_s + w_real * w_synthetic * (m_r - m_s) ** 2
+        return mean, var
+    x, is_real = data.values, data.real
+    if is_real is None:
+        raise ValueError("the training set does not record which samples are real")
+    omega = sample_weights(is_real, real_weight)
+    mean = (omega * x).sum(axis=1)
+    var = (omega * (x - mean[:, None]) ** 2).sum(axis=1)
+    return mean, var
 
 
 def normal_moments(mean: np.ndarray, var: np.ndarray, n: int,
@@ -83,10 +136,25 @@ class Gaussian(Family):
     estimator
         ``"mle"`` divides the sum of squares by ``N``; ``"unbiased"`` by ``N − 1``.
     shortcut
-        Under policies that never subsample (``replace``, ``accumulate``, ``mix`` without
-        carry-over) hold training sets as exact moments instead of samples: the sample mean is
-        normal and the sum of squares a scaled chi-square, so a generation costs O(1) instead of
-        O(N) per replicate.
+        Under policies that never subsample (``replace``, ``accumulate``, ``augment``, ``mix``
+        without carry-over) hold training sets as exact moments instead of samples: the sample
+        mean is normal and the sum of squares a scaled chi-square, so a generation costs O(1)
+        instead of O(N) per replicate.
+    sampling_scale
+        ``λ``: the model is sampled from ``N(mean, λ² var)`` (the truth never is). ``λ < 1`` is
+        a bias towards typical samples (low temperature, truncation, guidance), ``λ > 1`` the
+        opposite; Alemohammad et al.'s sampling bias.
+    real_weight
+        ``None``: every sample counts once. ``w``: the weighted MLE in which the real samples
+        together carry weight ``W_r = w`` and the synthetic ones ``W_s = 1 − w``
+        (:func:`~modelcollapse.training_sets.part_weights`):
+        ``mean = W_r m_r + W_s m_s`` and
+        ``var = W_r v_r + W_s v_s + W_r W_s (m_r − m_s)²`` with each part's own mean ``m`` and
+        MLE variance ``v``. With ``w = n_r / n`` this is the unweighted fit. He, Xu and Cheng's
+        setting (arXiv:2502.18049).
+    refit
+        (``--fit``) ``"mean-var"`` fits both; ``"mean"`` knows the variance (the truth's) and
+        refits only the mean, as in He, Xu and Cheng's Gaussian mean estimation.
 
     Notes
     -----
@@ -106,12 +174,29 @@ class Gaussian(Family):
                             help="variance estimator: mle (divide by N) or unbiased (N - 1)")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="use exact sufficient statistics where the policy allows")
+    sampling_scale: float = option(1.0, flag="sampling-scale",
+                                   help="λ: the model is sampled with every standard deviation "
+                                        "times λ (default 1: no bias)")
+    real_weight: float | None = option(None, flag="real-weight",
+                                       help="weight w of the real samples in the fit, 1 - w "
+                                            "for the synthetic ones (default: each counts once)")
+    refit: str = option("mean-var", flag="fit", kind="str", choices=FITS,
+                      help="what is refitted: mean-var (both) or mean (the variance known)")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mean", check_float("mean", self.mean, what="a finite number"))
         object.__setattr__(self, "std", check_float("std", self.std, low=0.0, low_open=True,
                                                     what="a number > 0"))
         check_choice("estimator", self.estimator, ("mle", "unbiased"))
+        check_choice("refit", self.refit, FITS)
+        object.__setattr__(self, "sampling_scale", check_sampling_scale(self.sampling_scale))
+        object.__setattr__(self, "real_weight", check_real_weight(self.real_weight))
+        if self.estimator == "unbiased" and self.real_weight is not None:
+            raise ConfigError("estimator", "must be mle with real_weight (the weighted fit is "
+                              "a maximum-likelihood fit)", self.estimator)
+        if self.estimator == "unbiased" and self.refit == "mean":
+            raise ConfigError("estimator", "does not apply with fit mean (the variance is "
+                              "known, not estimated)", self.estimator)
 
     @property
     def param_shape(self) -> tuple[int, ...]:
@@ -136,6 +221,11 @@ class Gaussian(Family):
         if self.estimator == "unbiased" and n_samples < 2:
             raise ConfigError("n_samples", "must be ≥ 2 for the unbiased estimator", n_samples)
 
+    def sampling_params(self, params):
+        if self.sampling_scale == 1.0:
+            return params
+        return scale_variances(params, self.sampling_scale, column=1)
+
     def sample(self, params, n, rng, *, stats):
         mean, var = params[:, 0], params[:, 1]
         if stats:
@@ -144,17 +234,25 @@ class Gaussian(Family):
         return Samples(mean[:, None] + np.sqrt(var)[:, None] * z)
 
     def fit(self, data, *, rng, previous):
-        if isinstance(data, Moments):
-            mean, m2 = data.mean, data.m2
+        if self.real_weight is not None:
+            mean, var = weighted_normal_fit(data, self.real_weight)
         else:
-            x = data.values
-            mean = x.mean(axis=1)
-            m2 = ((x - mean[:, None]) ** 2).sum(axis=1)
-        divisor = data.size if self.estimator == "mle" else data.size - 1
-        return np.stack([mean, m2 / divisor], axis=1), {}
+            if isinstance(data, Moments):
+                mean, m2 = data.mean, data.m2
+            else:
+                x = data.values
+                mean = x.mean(axis=1)
+                m2 = ((x - mean[:, None]) ** 2).sum(axis=1)
+            divisor = data.size if self.estimator == "mle" else data.size - 1
+            var = m2 / divisor
+        if self.refit == "mean":
+            var = np.full_like(mean, self.std**2)
+        return np.stack([mean, var], axis=1), {}
 
     def metrics(self, params, info=None):
         return normal_metrics(params[..., 0], params[..., 1], self.mean, self.std**2)
 
     def describe(self) -> str:
-        return f"gaussian N({self.mean:g}, {self.std:g}²), {self.estimator} fit"
+        fit = "mean-only fit (variance known)" if self.refit == "mean" else f"{self.estimator} fit"
+        return (f"gaussian N({self.mean:g}, {self.std:g}²), {fit}"
+                + continuous_bias_and_weight(self.sampling_scale, self.real_weight))

@@ -82,7 +82,9 @@ def _theory(config: RunConfig, final: dict[str, Any]) -> dict[str, Any] | None:
         return None
     for name, entry in final.items():
         curves = prediction.for_metric(name)
-        if curves:
+        # Only an exact expectation belongs in the "exact mean" column: not √E W2², not a
+        # large-N limit, not a typical path.
+        if curves and curves[0].label.startswith("exact E "):
             entry["exact"] = float(curves[0].values[-1])
     out = prediction.digest()
     for event in EVENTS.values():

@@ -27,6 +27,13 @@ Gaussian under ``accumulate`` (MLE)
 GMM
     every M-step matches the mixture's mean and variance to the training sample's, so under
     ``replace`` ``E var_t = var_0 r^t`` exactly, whatever EM does inside.
+The loops of the literature (:mod:`.moments`, :mod:`.coin`)
+    a fixed real set (``augment``): the Gaussian's ``E var_t`` and ``E (mean_t − μ₀)²`` by a
+    linear recursion conditional on the real set (the mean relaxes to the real set's mean);
+    sampling scale ``λ``: the model's group enters every recursion with variance ``λ² v``;
+    temperature ``τ``: the coin's chain with tosses at ``f(i/k) = logistic(logit(i/k)/τ)``;
+    weighted fits: two-part recursions, and the known-variance mean's stationary variance
+    ``var0 [w²/m + (1 − w)² λ²/s] / (1 − (1 − w)²)``, least at ``w = 1/φ`` when ``m = s``.
 
 References
 ----------
@@ -36,6 +43,12 @@ References
    Nature 631, 755–759 (2024).
 .. [3] M. Gerstgrasser et al., "Is model collapse inevitable? Breaking the curse of recursion by
    accumulating real and synthetic data", arXiv:2404.01413 (2024).
+.. [4] Q. Bertrand et al., "On the stability of iterative retraining of generative models on
+   their own data", ICLR 2024, arXiv:2310.00429.
+.. [5] M. Marchi, S. Soatto, P. Chaudhari, P. Tabuada, "Heat death of generative models in
+   closed-loop learning", arXiv:2404.02325 (2024).
+.. [6] H. He, S. Xu, G. Cheng, "Golden ratio weighting prevents model collapse" (JRSS-B, 2026),
+   arXiv:2502.18049.
 
 Modules
 -------
@@ -76,6 +89,7 @@ if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time
         coin_absorption_time_diffusion,
         coin_accumulate_hitting_probability,
         coin_fixation_probability,
+        coin_fixation_probability_chain,
         coin_heterozygosity,
         coin_hitting_cdf,
         coin_law,
@@ -84,6 +98,7 @@ if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time
         coin_mix_transition_matrix,
         coin_survival_diffusion,
         coin_transition_matrix,
+        tempered_heads,
     )
     from .gaussian import (
         gaussian_accumulate_expected_var,
@@ -98,7 +113,14 @@ if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time
         gaussian_var_log_var,
         gaussian_var_mean,
     )
-    from .moments import proportion_moments, variance_moments
+    from .moments import (
+        NotCovered,
+        optimal_real_weight,
+        proportion_moments,
+        two_part_moments,
+        variance_moments,
+        weighted_mean_stationary_var,
+    )
     from .prediction import Prediction, TheoryCurve, predict
 
 #: Every public name of the theory modules → its module.
@@ -113,6 +135,8 @@ _NAMES = {
     "coin_absorption_time_diffusion": ".coin",
     "coin_accumulate_hitting_probability": ".coin",
     "coin_fixation_probability": ".coin",
+    "coin_fixation_probability_chain": ".coin",
+    "tempered_heads": ".coin",
     "coin_heterozygosity": ".coin",
     "coin_hitting_cdf": ".coin",
     "coin_law": ".coin",
@@ -134,6 +158,10 @@ _NAMES = {
     "gaussian_var_mean": ".gaussian",
     "proportion_moments": ".moments",
     "variance_moments": ".moments",
+    "two_part_moments": ".moments",
+    "weighted_mean_stationary_var": ".moments",
+    "optimal_real_weight": ".moments",
+    "NotCovered": ".moments",
     "Pieces": ".assembly",
     "pieces": ".assembly",
     "Prediction": ".prediction",
@@ -141,18 +169,50 @@ _NAMES = {
     "predict": ".prediction",
 }
 
-__all__ = ["AbsorptionTime", "Pieces", "Prediction", "TheoryCurve",
-           "categorical_expected_gini_simpson", "categorical_expected_support",
-           "categorical_expected_support_one", "coin_absorption_time",
-           "coin_absorption_time_diffusion", "coin_accumulate_hitting_probability",
-           "coin_fixation_probability", "coin_heterozygosity", "coin_hitting_cdf", "coin_law",
-           "coin_mix_law", "coin_mix_stationary", "coin_mix_transition_matrix",
-           "coin_survival_diffusion", "coin_transition_matrix", "gaussian_accumulate_expected_var",
-           "gaussian_accumulate_limit_var", "gaussian_collapse_time_cdf", "gaussian_expected_kl",
-           "gaussian_expected_log_var", "gaussian_expected_sd", "gaussian_expected_var",
-           "gaussian_expected_w2_squared", "gaussian_mix_stationary_var", "gaussian_var_log_var",
-           "gaussian_var_mean", "gini_simpson", "last_survivor_probability", "pieces", "predict",
-           "proportion_moments", "variance_moments"]
+__all__ = [
+    "AbsorptionTime",
+    "NotCovered",
+    "Pieces",
+    "Prediction",
+    "TheoryCurve",
+    "categorical_expected_gini_simpson",
+    "categorical_expected_support",
+    "categorical_expected_support_one",
+    "coin_absorption_time",
+    "coin_absorption_time_diffusion",
+    "coin_accumulate_hitting_probability",
+    "coin_fixation_probability",
+    "coin_fixation_probability_chain",
+    "coin_heterozygosity",
+    "coin_hitting_cdf",
+    "coin_law",
+    "coin_mix_law",
+    "coin_mix_stationary",
+    "coin_mix_transition_matrix",
+    "coin_survival_diffusion",
+    "coin_transition_matrix",
+    "gaussian_accumulate_expected_var",
+    "gaussian_accumulate_limit_var",
+    "gaussian_collapse_time_cdf",
+    "gaussian_expected_kl",
+    "gaussian_expected_log_var",
+    "gaussian_expected_sd",
+    "gaussian_expected_var",
+    "gaussian_expected_w2_squared",
+    "gaussian_mix_stationary_var",
+    "gaussian_var_log_var",
+    "gaussian_var_mean",
+    "gini_simpson",
+    "last_survivor_probability",
+    "optimal_real_weight",
+    "pieces",
+    "predict",
+    "proportion_moments",
+    "tempered_heads",
+    "two_part_moments",
+    "variance_moments",
+    "weighted_mean_stationary_var",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -18,10 +18,12 @@ class Pieces:
     Attributes
     ----------
     kind
-        ``"mix"`` (``replace`` is ``mix`` with ``real = carry = 0``), ``"accumulate"`` or
-        ``"accumulate-subsample"``.
+        ``"mix"`` (``replace`` is ``mix`` with ``real = carry = 0``), ``"accumulate"``,
+        ``"accumulate-subsample"`` or ``"augment"``.
     real, synthetic, carry
-        Sizes of the fresh, model and carried-over groups (``carry`` only for ``mix``).
+        Sizes of the fresh, model and carried-over groups (``carry`` only for ``mix``). For
+        ``augment``, ``real`` is the size ``N`` of the real set, which is not fresh: the same
+        samples every generation.
     """
 
     kind: str
@@ -32,7 +34,7 @@ class Pieces:
 
 def pieces(policy, n_samples: int) -> Pieces:
     """The :class:`Pieces` of a policy object for ``n_samples`` per batch."""
-    from ..policies import Accumulate, AccumulateSubsample, Mix, Replace, fraction_count
+    from ..policies import Accumulate, AccumulateSubsample, Augment, Mix, Replace, fraction_count
 
     if isinstance(policy, Replace):
         return Pieces("mix", 0, n_samples)
@@ -45,4 +47,6 @@ def pieces(policy, n_samples: int) -> Pieces:
     if isinstance(policy, Accumulate):
         real = fraction_count(policy.real, n_samples)
         return Pieces("accumulate", real, n_samples - real)
+    if isinstance(policy, Augment):
+        return Pieces("augment", n_samples, policy.n_synthetic(n_samples))
     raise ValueError(f"no moment recursion for policy {policy!r}")

@@ -30,10 +30,32 @@ from .assembly import Pieces
 from .binomial import binomial_pmf, hypergeometric_pmf
 
 
-def coin_transition_matrix(k: int) -> np.ndarray:
-    """``P[i, j] = Binom(j; k, i/k)`` on head counts ``0..k``."""
+def tempered_heads(p: np.ndarray | float, temperature: float) -> np.ndarray:
+    """The probability of heads a coin fitted at ``p`` tosses at temperature ``τ``.
+
+    ``p^(1/τ) / (p^(1/τ) + (1 − p)^(1/τ))``, computed as the logistic of ``logit(p) / τ`` (no
+    power underflows); 0 and 1 are fixed points, and ``τ = 1`` is the identity. The same map as
+    the coin family's sampler (:func:`~modelcollapse.families.discrete.tempered`), written here
+    independently so that the theory checks the simulator rather than shares its code.
+    """
+    p = np.asarray(p, dtype=float)
+    if temperature == 1.0:
+        return p
+    inner = (p > 0.0) & (p < 1.0)
+    safe = np.where(inner, p, 0.5)
+    logit = (np.log(safe) - np.log1p(-safe)) / temperature
+    tempered = np.where(logit >= 0, 1.0 / (1.0 + np.exp(-np.abs(logit))),
+                        np.exp(-np.abs(logit)) / (1.0 + np.exp(-np.abs(logit))))
+    return np.where(inner, tempered, p)
+
+
+def coin_transition_matrix(k: int, temperature: float = 1.0) -> np.ndarray:
+    """``P[i, j] = Binom(j; k, f(i/k))`` on head counts ``0..k``, ``f`` the tempering map.
+
+    ``f`` is :func:`tempered_heads` (the identity at ``τ = 1``: Wright–Fisher).
+    """
     states = np.arange(k + 1)
-    return binomial_pmf(states[None, :], k, states[:, None] / k)
+    return binomial_pmf(states[None, :], k, tempered_heads(states[:, None] / k, temperature))
 
 
 def coin_law(p0: float, k: int, n_generations: int) -> np.ndarray:
@@ -95,7 +117,7 @@ class AbsorptionTime:
 
 
 def coin_absorption_time(p0: float, k: int, *, horizon: int = 1000,
-                         tail: float | None = None) -> AbsorptionTime:
+                         tail: float | None = None, temperature: float = 1.0) -> AbsorptionTime:
     """Exact law of the absorption time of the coin under ``replace``.
 
     With ``Q`` the transition matrix restricted to transient states ``1..k−1`` and ``π`` the law
@@ -117,6 +139,9 @@ def coin_absorption_time(p0: float, k: int, *, horizon: int = 1000,
     tail
         Tabulate until ``P(T > t) ≤ tail`` instead (``k = 1000`` needs some 14 000 generations
         for 1e-6).
+    temperature
+        The model's sampling temperature ``τ`` (:func:`coin_transition_matrix`); generation 1
+        is always ``Binom(k, p0)``, the truth's own tosses.
     """
     def tabulated(survival: list[float]) -> AbsorptionTime:
         return AbsorptionTime(mean, var, 1.0 - np.asarray(survival))
@@ -127,7 +152,7 @@ def coin_absorption_time(p0: float, k: int, *, horizon: int = 1000,
     if k == 1:  # every generation's single toss is 0 or 1
         mean, var = 1.0, 0.0
         return tabulated([1.0, 0.0] if tail is not None else [1.0] + [0.0] * horizon)
-    q = np.ascontiguousarray(coin_transition_matrix(k)[1:k, 1:k])
+    q = np.ascontiguousarray(coin_transition_matrix(k, temperature)[1:k, 1:k])
     first = binomial_pmf(np.arange(1, k), k, p0)
     eye = np.eye(k - 1)
     m = np.linalg.solve(eye - q, np.ones(k - 1))
@@ -188,13 +213,15 @@ def coin_survival_diffusion(p0: float, tau: np.ndarray, *, terms: int = 400) -> 
     return np.where(tau < 0.005, 1.0, np.clip(total, 0.0, 1.0))
 
 
-def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces) -> np.ndarray:
+def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces,
+                               temperature: float = 1.0) -> np.ndarray:
     """Transition matrix of the head count ``H_t`` of training set ``t`` under ``mix``.
 
     Training set ``t + 1`` holds ``X + Y + Z`` heads: ``X ~ Binom(m, p0)`` fresh tosses,
     ``Y ~ Binom(s, H/k)`` tosses of the model fitted to set ``t`` and ``Z ~ Hypergeom(k, H, c)``
     tosses carried over from set ``t`` without replacement, independent given ``H``. ``replace``
-    (``m = c = 0``) gives :func:`coin_transition_matrix`.
+    (``m = c = 0``) gives :func:`coin_transition_matrix`. At temperature ``τ`` the model tosses
+    with probability ``f(H/k)`` (:func:`tempered_heads`) instead of ``H/k``.
 
     Parameters
     ----------
@@ -216,14 +243,15 @@ def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces) -> np.ndarray:
     fresh = binomial_pmf(np.arange(m + 1), m, p0)
     matrix = np.zeros((k + 1, k + 1))
     for heads in range(k + 1):
-        model = binomial_pmf(np.arange(s + 1), s, heads / k)
+        model = binomial_pmf(np.arange(s + 1), s, float(tempered_heads(heads / k, temperature)))
         carried = hypergeometric_pmf(np.arange(c + 1), k, heads, c) if c else np.ones(1)
         row = np.convolve(np.convolve(fresh, model), carried)
         matrix[heads, : row.size] = row
     return matrix
 
 
-def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces) -> np.ndarray:
+def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces,
+                 temperature: float = 1.0) -> np.ndarray:
     """Exact law of ``p_t = H_t / k`` under ``mix`` (and ``replace``) for ``t = 1..G``.
 
     Generation 1 is ``Binom(k, p0)``; each later generation applies
@@ -235,7 +263,7 @@ def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces) -> np.nda
     ndarray
         ``[G, k + 1]``; row ``t − 1`` is ``P(H_t = j)``.
     """
-    matrix = coin_mix_transition_matrix(k, p0, parts)
+    matrix = coin_mix_transition_matrix(k, p0, parts, temperature)
     law = np.empty((n_generations, k + 1))
     law[0] = binomial_pmf(np.arange(k + 1), k, p0)
     for t in range(1, n_generations):
@@ -243,7 +271,8 @@ def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces) -> np.nda
     return law
 
 
-def coin_mix_stationary(p0: float, k: int, parts: Pieces) -> tuple[np.ndarray, float, float]:
+def coin_mix_stationary(p0: float, k: int, parts: Pieces,
+                        temperature: float = 1.0) -> tuple[np.ndarray, float, float]:
     """Stationary law of the head count under ``mix`` with fresh tosses, and ``E p``, ``Var p``.
 
     Solves ``π P = π``, ``Σ π = 1`` for the irreducible chain (``m ≥ 1`` fresh tosses). Without
@@ -251,7 +280,7 @@ def coin_mix_stationary(p0: float, k: int, parts: Pieces) -> tuple[np.ndarray, f
     """
     if parts.real < 1:
         raise ValueError("a stationary law needs at least one fresh toss per generation")
-    matrix = coin_mix_transition_matrix(k, p0, parts)
+    matrix = coin_mix_transition_matrix(k, p0, parts, temperature)
     system = np.vstack([matrix.T - np.eye(k + 1), np.ones(k + 1)])
     rhs = np.zeros(k + 2)
     rhs[-1] = 1.0
@@ -263,7 +292,8 @@ def coin_mix_stationary(p0: float, k: int, parts: Pieces) -> tuple[np.ndarray, f
     return law, mean, float(law @ (p - mean) ** 2)
 
 
-def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces) -> np.ndarray:
+def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces,
+                     temperature: float = 1.0) -> np.ndarray:
     """``P(p_s ∈ {0, 1} for some 1 ≤ s ≤ t)`` for ``t = 0..G`` under ``mix``/``replace``.
 
     The coin's ``absorption_time`` is this first hitting time. Making states 0 and ``k`` absorbing
@@ -271,7 +301,7 @@ def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces) -> np
     under ``mix`` without fresh tosses they are absorbing anyway; with fresh tosses ``p_t`` can
     touch 0 or 1 and leave again, and this is the law of the first touch.
     """
-    matrix = coin_mix_transition_matrix(k, p0, parts)
+    matrix = coin_mix_transition_matrix(k, p0, parts, temperature)
     for edge in (0, k):
         matrix[edge] = 0.0
         matrix[edge, edge] = 1.0
@@ -284,6 +314,24 @@ def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces) -> np
         cdf[t] = law[0] + law[k]
         law = law @ matrix
     return cdf
+
+
+def coin_fixation_probability_chain(p0: float, k: int, temperature: float = 1.0) -> float:
+    """``P(p_t → 1)`` under ``replace`` at any temperature, from the absorbing chain.
+
+    With ``Q`` the transient block and ``r`` the column of transitions into ``k`` heads,
+    ``b = (I − Q)⁻¹ r`` is each transient state's probability of ending at 1, and
+    ``P = P(H_1 = k) + Σ_{0<i<k} P(H_1 = i) b_i``. At ``τ = 1`` this is ``p0`` (a martingale);
+    at ``τ ≠ 1`` the tempering map pushes towards the nearer edge (``τ < 1``) or towards ½
+    (``τ > 1``), and the probability is no longer ``p0``.
+    """
+    if p0 <= 0.0 or p0 >= 1.0 or k == 1:
+        return float(p0)
+    matrix = coin_transition_matrix(k, temperature)
+    q = matrix[1:k, 1:k]
+    b = np.linalg.solve(np.eye(k - 1) - q, matrix[1:k, k])
+    first = binomial_pmf(np.arange(k + 1), k, p0)
+    return float(first[k] + first[1:k] @ b)
 
 
 def coin_accumulate_hitting_probability(p0: float, k: int) -> float:

@@ -22,6 +22,23 @@ gaussian   ``var``, ``mean``       ``E var_t``, ``E mean_t ± 2 sd`` (every poli
 gaussian   ``w2``, ``kl``          ``√E W2²_t``, ``E KL_t`` (``replace``)
 gmm        ``var``, ``mean``       as gaussian, by the mixture-variance identity (every policy)
 ========== ======================= ============================================================
+
+The loop settings of the literature (``augment``, sampling bias, weighted fits):
+
+* ``augment`` (a fixed real set): gaussian and gmm ``var`` and ``mean`` (the mean relaxes to
+  the real set's mean), coin ``p`` and categorical ``gini_simpson`` by moment recursion.
+* sampling temperature ``τ``: the coin's chain with tempered tosses (``replace``, ``mix``: law
+  of ``p_t``, absorption, fixation probability, mean absorption time); for categorical only
+  the large-N map ``q ← a q0 + (1 − a) normalise(q^(1/τ))`` for ``entropy``, labelled as an
+  approximation.
+* sampling scale ``λ``: gaussian ``var`` and ``mean`` under every policy (the model's group
+  has variance ``λ² v``); none for the gmm (scaling each component's deviation does not scale
+  the mixture's variance).
+* weighted fits (``real_weight``) under ``mix`` without carry-over and ``augment``: gaussian
+  and gmm ``var`` and ``mean``, coin ``p``, categorical ``gini_simpson``; with ``--fit mean``
+  also the stationary variance of the mean and its optimal weight (``1/φ`` for equal parts).
+* ``--fit mean`` (the variance known): ``mean``, ``w2 = |mean − μ₀|`` and ``kl = (mean −
+  μ₀)² / 2σ₀²`` exactly (their expectations from ``E (mean_t − μ₀)²``).
 """
 
 from __future__ import annotations
@@ -44,11 +61,18 @@ from .coin import (
     coin_absorption_time_diffusion,
     coin_accumulate_hitting_probability,
     coin_fixation_probability,
+    coin_fixation_probability_chain,
     coin_hitting_cdf,
     coin_mix_law,
     coin_mix_stationary,
 )
-from .moments import proportion_moments, variance_moments
+from .moments import (
+    NotCovered,
+    optimal_real_weight,
+    proportion_moments,
+    variance_moments,
+    weighted_mean_stationary_var,
+)
 
 #: Largest ``k`` (coin) or ``N`` (categorical) for which a ``(k + 1)``-state chain is propagated.
 CHAIN_MAX = 2000
@@ -159,14 +183,26 @@ def _predict(config: RunConfig) -> Prediction:
     elif isinstance(model, Categorical):
         _categorical(config, out)
     elif isinstance(model, Gaussian):
-        _continuous(config, out, var0=float(model.std) ** 2, mean0=float(model.mean),
-                    divisor=model.estimator)
-        _gaussian_replace(config, out)
+        offset2 = _continuous(config, out, var0=float(model.std) ** 2, mean0=float(model.mean),
+                              divisor=model.estimator)
+        if model.sampling_scale == 1.0 and model.refit == "mean-var":
+            _gaussian_replace(config, out)
+        elif model.refit == "mean" and offset2 is not None:
+            _gaussian_known_var(model, offset2, out,
+                                normal=not config.data_policy.needs_subsample(config.n_samples))
+        else:
+            out.notes.append("gaussian: with a sampling scale, w2, kl, tail_mass and the "
+                             "collapse-time law have no exact result here; var and mean do")
     elif isinstance(model, GMM):
         w, mu, sd = (np.asarray(v, dtype=float) for v in (model.weights, model.means, model.stds))
         mean0 = float(w @ mu)
-        _continuous(config, out, var0=float(w @ (sd**2 + mu**2)) - mean0**2, mean0=mean0,
-                    divisor="mle")
+        if model.sampling_scale != 1.0:
+            out.notes.append("gmm: with a sampling scale the sampled mixture's variance depends "
+                             "on how it splits into within- and between-component parts, so "
+                             "no exact result is known; none is drawn")
+        else:
+            _continuous(config, out, var0=float(w @ (sd**2 + mu**2)) - mean0**2, mean0=mean0,
+                        divisor="mle")
         out.notes.append("gmm: w2, kl, tail_mass and each component's mean, std and weight "
                          "have no closed form; only the mixture's total mean and variance do "
                          "(the mixture-variance identity)")
@@ -196,38 +232,65 @@ def _law_quantiles(law: np.ndarray, values: np.ndarray, q: float) -> np.ndarray:
 
 
 def _coin(config: RunConfig, out: Prediction) -> None:
-    p0, k, g = float(config.model.truth()), config.n_samples, config.n_generations
+    model: Coin = config.model  # type: ignore[assignment]
+    p0, k, g = float(model.truth()), config.n_samples, config.n_generations
+    tau, weight = model.temperature, model.real_weight
     policy = config.data_policy
     parts = pieces(policy, k)
     t = np.arange(g + 1)
+    if weight is not None:
+        if tau != 1.0:
+            out.notes.append("coin: with a weighted fit and a temperature, no exact result is "
+                             "known (the tempered toss is not linear in p)")
+            return
+        try:
+            _coin_moments(p0, k, g, parts, out, real_weight=weight)
+        except NotCovered as err:
+            out.notes.append(f"coin: {err}")
+        out.notes.append("coin, weighted fit: p̂ is not on the grid j/k, so only E p_t and "
+                         "sd p_t are exact (no chain)")
+        return
+    if tau != 1.0 and parts.kind != "mix":
+        out.notes.append(f"coin: at temperature {tau:g} the exact chain covers replace and mix "
+                         f"only; under {parts.kind} the pool's composition is not a finite "
+                         "chain state")
+        return
     if parts.kind == "mix":
         if _chain_affordable(k + 1, g):
-            law = coin_mix_law(p0, k, g, parts)
+            law = coin_mix_law(p0, k, g, parts, tau)
             p = np.arange(k + 1) / k
             mean = np.concatenate([[p0], law @ p])
             lower = np.concatenate([[p0], _law_quantiles(law, p, 0.05)])
             upper = np.concatenate([[p0], _law_quantiles(law, p, 0.95)])
             out.curves["p"] = [TheoryCurve("exact E p_t", mean, lower, upper,
                                            "exact 5–95% of p_t")]
-            cdf = coin_hitting_cdf(p0, k, g, parts)
+            cdf = coin_hitting_cdf(p0, k, g, parts, tau)
             label = ("exact P(absorbed by t)" if parts.real == 0
                      else "exact P(p̂ has touched 0 or 1 by t)")
             out.absorbed = TheoryCurve(label, cdf)
-        else:
+        elif tau == 1.0:
             _coin_moments(p0, k, g, parts, out)
             out.notes.append(f"coin: the exact law of p_t needs a {k + 1}-state chain over {g} "
                              f"generations, more than this package propagates "
                              f"(k ≤ {CHAIN_MAX}); E p_t and sd p_t are exact")
-        if isinstance(policy, Replace) or parts.real == 0:
+        else:
+            out.notes.append(f"coin: at temperature {tau:g} the exact law of p_t needs a "
+                             f"{k + 1}-state chain over {g} generations, more than this package "
+                             f"propagates (k ≤ {CHAIN_MAX})")
+        if tau == 1.0 and (isinstance(policy, Replace) or parts.real == 0):
             out.facts["fixation probability P(p → 1)"] = coin_fixation_probability(p0)
+        elif isinstance(policy, Replace) and 1 < k <= CHAIN_MAX:
+            out.facts["fixation probability P(p → 1)"] = coin_fixation_probability_chain(
+                p0, k, tau)
         if isinstance(policy, Replace) and 1 < k <= CHAIN_MAX:
-            law_t = coin_absorption_time(p0, k, horizon=1)
+            law_t = coin_absorption_time(p0, k, horizon=1, temperature=tau)
             out.facts["mean absorption time"] = law_t.mean
             out.facts["sd of absorption time"] = float(np.sqrt(law_t.var))
-            out.facts["mean absorption time, diffusion approximation (not exact)"] = \
-                coin_absorption_time_diffusion(p0, k)
+            if tau == 1.0:
+                out.facts["mean absorption time, diffusion approximation (not exact)"] = \
+                    coin_absorption_time_diffusion(p0, k)
         if parts.real > 0 and k <= CHAIN_MAX:
-            _, mean_p, var_p = coin_mix_stationary(p0, k, parts)
+            _, mean_p, var_p = coin_mix_stationary(p0, k, parts, tau)
             out.facts["stationary E p"] = mean_p
             out.facts["stationary Var p"] = var_p
     else:
@@ -236,13 +299,17 @@ def _coin(config: RunConfig, out: Prediction) -> None:
             touched = coin_accumulate_hitting_probability(p0, k)
             out.absorbed = TheoryCurve("exact P(absorbed by t)", np.where(t >= 1, touched, 0.0))
             out.facts["P(ever absorbed)"] = touched
+        elif parts.kind == "augment":
+            out.notes.append("coin, augment: no exact law of the absorption time is computed "
+                             "(p̂ touches 0 or 1 only when the real set's tosses all agree)")
         else:
             out.notes.append("coin, accumulate-subsample: no exact law of the absorption time "
                              "(the fitted subsample forgets the pool's composition)")
 
 
-def _coin_moments(p0: float, k: int, g: int, parts: Pieces, out: Prediction) -> None:
-    mean, square = proportion_moments(p0, k, g, parts)
+def _coin_moments(p0: float, k: int, g: int, parts: Pieces, out: Prediction, *,
+                  real_weight: float | None = None) -> None:
+    mean, square = proportion_moments(p0, k, g, parts, real_weight=real_weight)
     sd = np.sqrt(np.maximum(square[:, 0] - mean[:, 0] ** 2, 0.0))
     out.curves["p"] = [TheoryCurve("exact E p_t", mean[:, 0], mean[:, 0] - 2 * sd,
                                    mean[:, 0] + 2 * sd, "exact E p_t ± 2 sd")]
@@ -252,13 +319,26 @@ def _coin_moments(p0: float, k: int, g: int, parts: Pieces, out: Prediction) -> 
 
 
 def _categorical(config: RunConfig, out: Prediction) -> None:
-    q = config.model.truth()
+    model: Categorical = config.model  # type: ignore[assignment]
+    q = model.truth()
     n, g = config.n_samples, config.n_generations
     parts = pieces(config.data_policy, n)
+    if model.temperature != 1.0:
+        _categorical_tempered(config, parts, out)
+        return
     square = np.zeros(g + 1)
-    for start in range(0, q.size, 4096):  # chunks bound the [G + 1, V] moment arrays
-        square += proportion_moments(q[start:start + 4096], n, g, parts)[1].sum(axis=1)
+    try:
+        for start in range(0, q.size, 4096):  # chunks bound the [G + 1, V] moment arrays
+            square += proportion_moments(q[start:start + 4096], n, g, parts,
+                                         real_weight=model.real_weight)[1].sum(axis=1)
+    except NotCovered as err:
+        out.notes.append(f"categorical: {err}")
+        return
     out.curves["gini_simpson"] = [TheoryCurve("exact E Gini–Simpson", 1.0 - square)]
+    if model.real_weight is not None or parts.kind == "augment":
+        out.notes.append("categorical: with a weighted fit or a fixed real set, only "
+                         "Gini–Simpson is exact; entropy, support and tv have no closed form")
+        return
     copies = 1 if parts.real == 0 or parts.kind != "mix" else np.unique(q).size
     if parts.kind == "accumulate" or (parts.kind == "mix" and _chain_affordable(n + 1, g, copies)):
         support = categorical_expected_support(q, n, g, parts)
@@ -274,46 +354,143 @@ def _categorical(config: RunConfig, out: Prediction) -> None:
         out.facts["Gini–Simpson decay per generation"] = 1.0 - 1.0 / n
 
 
+def _categorical_tempered(config: RunConfig, parts: Pieces, out: Prediction) -> None:
+    """The large-N limit at temperature τ: a deterministic map, drawn as an approximation.
+
+    As ``N → ∞`` the fitted frequencies follow their expectations, and a training set of ``m``
+    fresh and ``s`` model tokens (``mix`` without carry-over, ``replace``) maps ``q`` to
+    ``(m q0 + s normalise(q^(1/τ))) / N``. Without fresh data ``τ < 1`` drives it to a point mass
+    on the most probable token and ``τ > 1`` to uniform over the tokens alive (Marchi et al.'s
+    heat death); fresh data hold it at a fixed point between. At finite ``N`` drift adds to
+    this, so the curve is labelled as a limit, not as exact.
+    """
+    model: Categorical = config.model  # type: ignore[assignment]
+    if parts.kind != "mix" or parts.carry or model.real_weight is not None:
+        out.notes.append("categorical: at a temperature ≠ 1 no exact result is known; the "
+                         "large-N map is drawn only under replace and mix without carry-over")
+        return
+    q0 = model.truth()
+    n, g = config.n_samples, config.n_generations
+    a = parts.real / n
+    q = q0.copy()
+    entropy = np.empty(g + 1)
+    for t in range(g + 1):
+        alive = q > 0
+        entropy[t] = -float(np.sum(q[alive] * np.log(q[alive])))
+        if t == 0:
+            continue  # generation 1 is fitted to the truth's own samples: q_1 → q0
+        if t < g:
+            tempered = np.exp((np.log(np.where(alive, q, 1.0)) - np.log(q[alive]).max())
+                              / model.temperature) * alive
+            q = a * q0 + (1 - a) * tempered / tempered.sum()
+    out.curves["entropy"] = [TheoryCurve(
+        f"large-N limit of entropy at τ = {model.temperature:g} (not exact at finite N)",
+        entropy)]
+    out.notes.append("categorical: at a temperature ≠ 1 support, tv and Gini–Simpson have no "
+                     "exact result; entropy is drawn in the large-N limit")
+
+
 # -- gaussian and gmm ---------------------------------------------------------------------------
 
 
 def _continuous(config: RunConfig, out: Prediction, *, var0: float, mean0: float,
-                divisor: str) -> None:
+                divisor: str) -> np.ndarray | None:
+    """``var`` and ``mean`` curves and stationary facts; returns ``E (mean_t − μ₀)²``."""
     n, g = config.n_samples, config.n_generations
+    model = config.model
     parts = pieces(config.data_policy, n)
-    mean_var, offset2 = variance_moments(var0, n, g, parts, divisor=divisor)
+    settings: dict[str, Any] = {
+        "divisor": divisor, "real_weight": getattr(model, "real_weight", None),
+        "scale": getattr(model, "sampling_scale", 1.0),
+        "known_var": getattr(model, "refit", "mean-var") == "mean"}
+    try:
+        mean_var, offset2 = variance_moments(var0, n, g, parts, **settings)
+    except NotCovered as err:
+        out.notes.append(f"{model.name}: {err}; var and mean are not drawn")
+        return None
     name = "exact E var_t"
-    if isinstance(config.model, GMM):
+    if isinstance(model, GMM):
         name += " (mixture-variance identity)"
-    out.curves["var"] = [TheoryCurve(name, mean_var)]
+    if not settings["known_var"]:
+        out.curves["var"] = [TheoryCurve(name, mean_var)]
     sd = np.sqrt(offset2)
     out.curves["mean"] = [TheoryCurve("exact E mean_t", np.full(g + 1, mean0), mean0 - 2 * sd,
                                       mean0 + 2 * sd, "exact E mean_t ± 2 sd")]
-    level = _stationary_var(var0, n, parts, divisor)
+    if parts.kind == "augment":
+        out.notes.append(f"{model.name}, augment: E mean_t is the truth's, but each replicate's "
+                         "mean relaxes to its own real set's mean, not the truth's; the band "
+                         "holds that spread (var0 / N) and the drift about it")
+    if settings["known_var"]:
+        _weighted_mean_facts(config, var0, parts, out)
+        return offset2
+    level = _stationary_var(var0, n, parts, settings)
     if level is not None:
         out.facts["stationary E var"] = level
         out.facts["stationary E var / truth's"] = level / var0
     if isinstance(config.model, GMM) and config.model.backend == "sklearn":
         out.notes.append("gmm, sklearn backend: reg_covar adds 1e-6 to each component's "
                          "variance, so E var_t is exact to about 1e-6")
+    return offset2
 
 
-def _stationary_var(var0: float, n: int, parts: Pieces, divisor: str) -> float | None:
-    """``lim E var_t`` where it exists: fresh data each generation, or MLE accumulation."""
-    if parts.kind == "accumulate" and parts.real == 0 and divisor == "mle":
+def _stationary_var(var0: float, n: int, parts: Pieces,
+                    settings: dict[str, Any]) -> float | None:
+    """``lim E var_t`` where it exists: fresh or fixed real data, or MLE accumulation."""
+    divisor = settings["divisor"]
+    plain = settings["scale"] == 1.0 and settings["real_weight"] is None
+    if parts.kind == "accumulate" and parts.real == 0 and divisor == "mle" and plain:
         return gaussian.gaussian_accumulate_limit_var(var0, n)
     if parts.real == 0:
         return None  # replace and mix without fresh data: E var_t → 0 (MLE) or stays (unbiased)
-    if parts.kind == "mix" and parts.carry == 0 and divisor == "mle":
+    if parts.kind == "mix" and parts.carry == 0 and divisor == "mle" and plain:
         return gaussian.gaussian_mix_stationary_var(var0, n, parts.real / n)
     # Otherwise iterate the exact recursion until it settles (geometric convergence).
     horizon = 1000
     while horizon <= STATIONARY_HORIZON:
-        values = variance_moments(var0, n, horizon, parts, divisor=divisor)[0]
+        values = variance_moments(var0, n, horizon, parts, **settings)[0]
         if abs(values[-1] - values[-2]) <= 1e-12 * abs(values[-1]):
             return float(values[-1])
         horizon *= 4
     return None
+
+
+def _weighted_mean_facts(config: RunConfig, var0: float, parts: Pieces,
+                         out: Prediction) -> None:
+    """The known-variance fit's stationary ``Var mean`` under ``mix`` (weighted or pooled)."""
+    model: Gaussian = config.model  # type: ignore[assignment]
+    if parts.kind != "mix" or parts.carry or parts.real == 0 or parts.synthetic == 0:
+        return
+    m, s = parts.real, parts.synthetic
+    weight = m / (m + s) if model.real_weight is None else model.real_weight
+    if weight <= 0.0:
+        return
+    level = weighted_mean_stationary_var(var0, m, s, weight, scale=model.sampling_scale)
+    out.facts["stationary Var mean"] = level
+    best = optimal_real_weight(m, s, scale=model.sampling_scale)
+    out.facts["optimal real weight (least stationary Var mean)"] = best
+    out.facts["stationary Var mean at the optimal weight"] = weighted_mean_stationary_var(
+        var0, m, s, best, scale=model.sampling_scale)
+
+
+def _gaussian_known_var(model: Gaussian, offset2: np.ndarray, out: Prediction, *,
+                        normal: bool) -> None:
+    """``--fit mean``: the fitted normal is ``N(mean_t, σ₀²)``, so W2 and KL are the mean's.
+
+    ``normal``: the policy never subsamples, so ``mean_t − μ₀`` is a fixed linear combination
+    of normal draws, exactly ``N(0, D_t)``, and ``E W2_t = E |mean_t − μ₀| = √(2 D_t / π)``.
+    (A random subsample mixes normals of different variances; then only ``√E W2²`` is given.)
+    """
+    var0 = float(model.std) ** 2
+    if normal:
+        out.curves["w2"] = [TheoryCurve("exact E W2_t (= √(2/π · E (mean_t − μ₀)²))",
+                                        np.sqrt(2 * offset2 / np.pi))]
+    else:
+        out.curves["w2"] = [TheoryCurve("exact √E W2²_t (= √E (mean_t − μ₀)²)",
+                                        np.sqrt(offset2))]
+    out.curves["kl"] = [TheoryCurve("exact E KL_t (= E (mean_t − μ₀)² / 2σ₀²)",
+                                    offset2 / (2 * var0))]
+    out.notes.append("gaussian, fit mean: var is the truth's in every generation; tail_mass "
+                     "has no closed form")
 
 
 def _gaussian_replace(config: RunConfig, out: Prediction) -> None:

@@ -16,11 +16,18 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...policies import Policy
-from ...training_sets import Samples
-from ...validation import check_choice, check_float, check_int
+from ...training_sets import Samples, sample_weights
+from ...validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_real_weight,
+    check_sampling_scale,
+)
 from .. import FAMILIES
 from ..base import Family, option
 from ..discrete import block_for
+from ..gaussian import continuous_bias_and_weight
 
 #: EM tolerances, iteration caps and starts when the user gives none (per backend: the
 #: scikit-learn backend keeps scikit-learn's own defaults, so it is the classic fitter).
@@ -76,6 +83,14 @@ class GMM(Family):
         Lower bound on every component's variance, so a collapsed component is recorded, never a
         crash. scikit-learn *adds* its ``reg_covar`` instead; the ``sklearn`` backend passes
         ``var_floor`` as ``reg_covar``.
+    sampling_scale
+        ``λ``: the model is sampled with every component's standard deviation times ``λ`` (the
+        weights and means unchanged; the truth never is). Note that this scales only the
+        within-component part of the mixture's variance.
+    real_weight
+        ``None``: every sample counts once. ``w``: weighted EM (:mod:`.weighted`) in which the
+        real samples together carry weight ``w`` and the synthetic ones ``1 − w``; it starts
+        from the previous fit (``init`` warm) and runs on the numba backend.
 
     Notes
     -----
@@ -115,6 +130,12 @@ class GMM(Family):
                               help="SQUAREM-accelerated EM (default); --no-accelerate: plain EM")
     var_floor: float = option(1e-6, flag="var-floor",
                               help="lower bound on component variances (default 1e-6)")
+    sampling_scale: float = option(1.0, flag="sampling-scale",
+                                   help="λ: the model is sampled with every standard deviation "
+                                        "times λ (default 1: no bias)")
+    real_weight: float | None = option(None, flag="real-weight",
+                                       help="weight w of the real samples in the fit, 1 - w "
+                                            "for the synthetic ones (default: each counts once)")
 
     def __post_init__(self) -> None:
         check_choice("backend", self.backend, ("numba", "sklearn"))
@@ -155,6 +176,14 @@ class GMM(Family):
         object.__setattr__(self, "max_iter", max_iter)
         object.__setattr__(self, "var_floor", check_float(
             "var_floor", self.var_floor, low=0.0, low_open=True, what="a number > 0"))
+        object.__setattr__(self, "sampling_scale", check_sampling_scale(self.sampling_scale))
+        object.__setattr__(self, "real_weight", check_real_weight(self.real_weight))
+        if self.real_weight is not None and self.backend == "sklearn":
+            raise ConfigError("backend", "must be numba with real_weight (scikit-learn's "
+                              "GaussianMixture takes no sample weights)", self.backend)
+        if self.real_weight is not None and self.init != "warm":
+            raise ConfigError("init", "must be warm with real_weight (the weighted EM starts "
+                              "from the previous fit)", self.init)
         if self.backend == "sklearn":
             try:
                 import sklearn.mixture  # noqa: F401
@@ -191,6 +220,13 @@ class GMM(Family):
     # costs a third of a second to import, and a command that never fits a GMM (``--help``, a
     # coin run) should not pay it.
 
+    def sampling_params(self, params):
+        if self.sampling_scale == 1.0:
+            return params
+        out = np.array(params, dtype=float)
+        out[:, 2] *= self.sampling_scale**2
+        return out
+
     def sample(self, params, n, rng, *, stats):
         from .sampling import sample_block
 
@@ -203,7 +239,16 @@ class GMM(Family):
         from . import em
 
         x = np.ascontiguousarray(data.values, dtype=float)
-        if self.backend == "sklearn":
+        if self.real_weight is not None:
+            from .weighted import fit_block_weighted
+
+            assert data.real is not None, "the loop marks provenance when real_weight is set"
+            omega = np.ascontiguousarray(sample_weights(data.real, self.real_weight))
+            w, mu, var = (np.array(previous[:, i], dtype=float) for i in range(3))
+            iterations = fit_block_weighted(x, omega, w, mu, var, self.tol, self.max_iter,
+                                            self.var_floor)
+            params = np.stack([w, mu, var], axis=1)
+        elif self.backend == "sklearn":
             params, iterations = self._fit_sklearn(x, rng, previous)
         else:
             # Contiguous copies of the previous fit: the kernels update them in place.
@@ -245,7 +290,11 @@ class GMM(Family):
         from . import metrics as mixtures
         from .sampling import sample_block
 
-        fit = em.fit_block_warm if self.init == "warm" else em.fit_block
+        fit: Any = em.fit_block_warm if self.init == "warm" else em.fit_block
+        if self.real_weight is not None:
+            from .weighted import fit_block_weighted
+
+            fit = fit_block_weighted
         return (sample_block, fit, mixtures._mixture_metrics, mixtures._build_tail_table)
 
     # -- metrics -----------------------------------------------------------------------------
@@ -272,4 +321,5 @@ class GMM(Family):
         parts = ", ".join(f"{w:g}·N({m:g}, {s:g}²)"
                           for w, m, s in zip(self.weights, self.means, self.stds, strict=True))
         fitter = "scikit-learn" if self.backend == "sklearn" else "EM"
-        return f"gmm, truth {parts}; {fitter} to tol {self.tol:g}, {self.init} init"
+        return (f"gmm, truth {parts}; {fitter} to tol {self.tol:g}, {self.init} init"
+                + continuous_bias_and_weight(self.sampling_scale, self.real_weight))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...training_sets import Sequences
+from ..discrete import tempered
 
 
 def sequence_lengths(n_tokens: int, length: int) -> np.ndarray:
@@ -163,13 +164,7 @@ def decode(probs: np.ndarray, *, temperature: float = 1.0, top_k: int = 0,
     probs
         ``[..., V]``, rows summing to 1.
     """
-    p = np.asarray(probs, dtype=float)
-    if temperature != 1.0:
-        with np.errstate(divide="ignore"):
-            logp = np.log(p) / temperature
-        logp -= logp.max(axis=-1, keepdims=True)
-        p = np.exp(logp)
-        p /= p.sum(axis=-1, keepdims=True)
+    p = tempered(probs, temperature)
     vocab = p.shape[-1]
     if (top_k == 0 or top_k >= vocab) and top_p >= 1.0:
         return p
