@@ -705,3 +705,15 @@ def test_simulation_matches_theory(name):
 def test_planted_bug_is_caught(name):
     checks = CHECKS[name][1]()
     assert not all(c.passed for c in checks), "unnoticed:\n" + "\n".join(map(str, checks))
+
+
+def test_the_report_says_what_each_setting_does():
+    from modelcollapse.report.run import lede, policy_words
+
+    words = policy_words(mc.RunConfig("gaussian", policy=mc.Augment(synthetic=0.5),
+                                      n_samples=100))
+    assert "100 real samples, the same ones every generation" in words
+    assert "plus 50 new samples of the previous fit" in words
+    text = " ".join(lede(mc.RunConfig(mc.Coin(temperature=0.8, real_weight=0.3),
+                                      policy=mc.Mix(real=0.5), seed=1)))
+    assert "sampled at temperature 0.8" in text and "real data weighted 0.3" in text

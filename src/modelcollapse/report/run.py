@@ -71,6 +71,10 @@ def policy_words(config: RunConfig) -> str:
                  f"{synthetic:,} samples of the previous fit" if synthetic else "",
                  f"{kept:,} samples carried over from the previous training set" if kept else ""]
         return "of " + ", ".join(p for p in parts if p)
+    if policy.name == "augment":
+        extra = policy.n_synthetic(n)
+        return (f"of the first training set's {n:,} real samples, the same ones every "
+                f"generation, plus {extra:,} new samples of the previous fit")
     new = f"{n:,} new samples of the previous fit"
     if getattr(policy, "real", 0):
         new = (f"{n:,} new samples ({policy.real:.0%} fresh from the truth, the rest from the "
