@@ -717,3 +717,24 @@ def test_the_report_says_what_each_setting_does():
     text = " ".join(lede(mc.RunConfig(mc.Coin(temperature=0.8, real_weight=0.3),
                                       policy=mc.Mix(real=0.5), seed=1)))
     assert "sampled at temperature 0.8" in text and "real data weighted 0.3" in text
+
+
+#: Stream keys of default configs before the loop settings existed (version 0.1.0, stop 21).
+OLD_KEYS = {"coin": (3847919101418925896, 4079791689687129667),
+            "categorical": (16379338527031090075, 7383183458795378871),
+            "gaussian": (11031589787081817735, 8103538602983925713),
+            "gmm": (12673269385763840698, 6530715271950152805)}
+
+
+@pytest.mark.parametrize("family", list(OLD_KEYS))
+def test_runs_without_the_new_settings_draw_the_same_numbers_as_before(family):
+    """The new options are neutral at their defaults: they leave the stream key alone, so every
+    earlier (config, seed) still gives the same numbers; setting one makes a new experiment."""
+    keys = (mc.RunConfig(family).stream_key,
+            mc.RunConfig(family, policy=mc.Mix(real=0.2)).stream_key)
+    assert keys == OLD_KEYS[family]
+    setting = {"coin": {"temperature": 0.8}, "categorical": {"real_weight": 0.5},
+               "gaussian": {"sampling_scale": 0.9}, "gmm": {"sampling_scale": 1.1}}[family]
+    biased = mc.RunConfig(mc.get_family(family, **setting), policy=mc.Mix(real=0.2))
+    assert biased.stream_key != keys[1]
+    assert mc.RunConfig.from_dict(biased.to_dict()) == biased

@@ -88,7 +88,7 @@ class RunConfig:
     def identity(self) -> dict[str, Any]:
         """The settings that define the experiment's random streams (not G, R or the seed)."""
         return {
-            "family": {"name": self.model.name, **self.model.settings()},
+            "family": {"name": self.model.name, **self.model.stream_settings()},
             "policy": {"name": self.data_policy.name, **self.data_policy.params()},
             "n_samples": self.n_samples,
         }

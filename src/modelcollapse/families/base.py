@@ -27,7 +27,7 @@ OPTION = "modelcollapse.option"
 
 
 def option(default: Any, *, flag: str, help: str, kind: str = "float",
-           choices: tuple[str, ...] = ()) -> Any:
+           choices: tuple[str, ...] = (), neutral: bool = False) -> Any:
     """A family field that is also a command-line flag and a TOML key.
 
     Parameters
@@ -43,8 +43,13 @@ def option(default: Any, *, flag: str, help: str, kind: str = "float",
         (a comma-separated list).
     choices
         Allowed values for ``kind="str"``.
+    neutral
+        The default switches a later-added feature off (no sampling bias, no weights): at that
+        value the field is left out of the run's stream key (:meth:`Family.stream_settings`),
+        so runs that do not use the feature draw the same random numbers as before it existed.
     """
-    meta = {OPTION: {"flag": flag, "help": help, "kind": kind, "choices": choices}}
+    meta = {OPTION: {"flag": flag, "help": help, "kind": kind, "choices": choices,
+                     "neutral": neutral}}
     return dataclasses.field(default=default, metadata=meta)
 
 
@@ -205,6 +210,17 @@ class Family(ABC):
             value = getattr(self, f.name)
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
+
+    def stream_settings(self) -> dict[str, Any]:
+        """:meth:`settings` without the neutral options at their defaults (the stream key's).
+
+        Adding a feature behind a neutral option must not move any existing run's random
+        streams: results depend only on (config, seed), across versions too.
+        """
+        neutral = {f.name: f.default for f in dataclasses.fields(self)  # type: ignore[arg-type]
+                   if f.metadata.get(OPTION, {}).get("neutral")}
+        return {k: v for k, v in self.settings().items()
+                if not (k in neutral and v == neutral[k])}
 
     @abstractmethod
     def describe(self) -> str:

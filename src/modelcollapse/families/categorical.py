@@ -86,10 +86,10 @@ class Categorical(Family):
                                              help="explicit true probabilities, comma-separated")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="hold training sets as token counts, exact (default true)")
-    temperature: float = option(1.0, flag="temperature",
+    temperature: float = option(1.0, flag="temperature", neutral=True,
                                 help="sampling temperature of the model, q ∝ q^(1/τ) "
                                      "(default 1: no bias)")
-    real_weight: float | None = option(None, flag="real-weight",
+    real_weight: float | None = option(None, flag="real-weight", neutral=True,
                                        help="weight w of the real samples in the fit, 1 - w "
                                             "for the synthetic ones (default: each counts once)")
 

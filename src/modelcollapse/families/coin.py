@@ -69,10 +69,10 @@ class Coin(Family):
     p0: float = option(0.5, flag="p0", help="true probability of heads (default 0.5)")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="hold training sets as head counts, exact (default true)")
-    temperature: float = option(1.0, flag="temperature",
+    temperature: float = option(1.0, flag="temperature", neutral=True,
                                 help="sampling temperature of the model, q ∝ q^(1/τ) "
                                      "(default 1: no bias)")
-    real_weight: float | None = option(None, flag="real-weight",
+    real_weight: float | None = option(None, flag="real-weight", neutral=True,
                                        help="weight w of the real samples in the fit, 1 - w "
                                             "for the synthetic ones (default: each counts once)")
 

@@ -174,13 +174,13 @@ class Gaussian(Family):
                             help="variance estimator: mle (divide by N) or unbiased (N - 1)")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="use exact sufficient statistics where the policy allows")
-    sampling_scale: float = option(1.0, flag="sampling-scale",
+    sampling_scale: float = option(1.0, flag="sampling-scale", neutral=True,
                                    help="λ: the model is sampled with every standard deviation "
                                         "times λ (default 1: no bias)")
-    real_weight: float | None = option(None, flag="real-weight",
+    real_weight: float | None = option(None, flag="real-weight", neutral=True,
                                        help="weight w of the real samples in the fit, 1 - w "
                                             "for the synthetic ones (default: each counts once)")
-    refit: str = option("mean-var", flag="fit", kind="str", choices=FITS,
+    refit: str = option("mean-var", flag="fit", kind="str", choices=FITS, neutral=True,
                       help="what is refitted: mean-var (both) or mean (the variance known)")
 
     def __post_init__(self) -> None:

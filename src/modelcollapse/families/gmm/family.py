@@ -130,10 +130,10 @@ class GMM(Family):
                               help="SQUAREM-accelerated EM (default); --no-accelerate: plain EM")
     var_floor: float = option(1e-6, flag="var-floor",
                               help="lower bound on component variances (default 1e-6)")
-    sampling_scale: float = option(1.0, flag="sampling-scale",
+    sampling_scale: float = option(1.0, flag="sampling-scale", neutral=True,
                                    help="λ: the model is sampled with every standard deviation "
                                         "times λ (default 1: no bias)")
-    real_weight: float | None = option(None, flag="real-weight",
+    real_weight: float | None = option(None, flag="real-weight", neutral=True,
                                        help="weight w of the real samples in the fit, 1 - w "
                                             "for the synthetic ones (default: each counts once)")
 
