@@ -738,3 +738,21 @@ def test_runs_without_the_new_settings_draw_the_same_numbers_as_before(family):
     biased = mc.RunConfig(mc.get_family(family, **setting), policy=mc.Mix(real=0.2))
     assert biased.stream_key != keys[1]
     assert mc.RunConfig.from_dict(biased.to_dict()) == biased
+
+
+@pytest.mark.parametrize("family", [mc.Gaussian(sampling_scale=10.0),
+                                    mc.Gaussian(sampling_scale=10.0, shortcut=False),
+                                    mc.GMM(sampling_scale=10.0)])
+def test_a_blown_up_model_is_recorded_never_a_nan(family, recwarn):
+    """λ > 1 can grow the variance past the largest float: var, w2 and kl are inf, the tail
+    mass 1, the mean finite, and the state absorbing; no NaN and no warning."""
+    metrics = simulate_block(family, mc.Replace(), n_samples=50, n_generations=400,
+                             n_replicates=2, rng=np.random.default_rng(1)).metrics
+    assert np.isinf(metrics["var"][:, -1]).all() and (metrics["tail_mass"][:, -1] == 1).all()
+    assert np.isfinite(metrics["mean"]).all()
+    for name, values in metrics.items():
+        assert not np.isnan(values).any(), name
+    first = np.argmax(np.isinf(metrics["var"]), axis=1)
+    for row, t in enumerate(first):
+        assert np.isinf(metrics["var"][row, t:]).all()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

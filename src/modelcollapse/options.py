@@ -63,8 +63,8 @@ COMMON: tuple[Option, ...] = (
            choices=POLICIES.names()),
     Option("real", "float", "fraction of fresh real data (mix, accumulate, accumulate-subsample)",
            "policy", "real"),
-    Option("synthetic", "float", "fraction of samples of the last model (mix; default 1 - real)",
-           "policy", "synthetic"),
+    Option("synthetic", "float", "fraction of samples of the last model (mix; default 1 - real); "
+           "augment: synthetic samples per real sample (default 1)", "policy", "synthetic"),
     Option("collapse-fraction", "float",
            "collapse time: first generation with var below this fraction of the truth's "
            "(default 0.5)", "run", "collapse_fraction"),
@@ -250,7 +250,8 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
                          if known[k].target == "policy"}
         if policy_name == "replace" and policy_kwargs:
             first = next(iter(policy_kwargs))
-            raise ConfigError(first, "needs --policy mix, accumulate or accumulate-subsample")
+            raise ConfigError(first, "needs --policy mix, accumulate, accumulate-subsample "
+                              "or augment")
         policy = get_policy(policy_name, **policy_kwargs)
         run_kwargs = {known[k].field: v for k, v in parsed.items() if known[k].target == "run"}
         config = RunConfig(family=family, policy=policy, **run_kwargs)

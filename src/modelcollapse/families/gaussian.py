@@ -29,9 +29,11 @@ FITS = ("mean-var", "mean")
 
 
 def scale_variances(params: np.ndarray, scale: float, *, column: int) -> np.ndarray:
-    """``params`` with the variances in ``params[:, column]`` multiplied by ``scale²``."""
+    """``params`` with the variances in ``params[:, column]`` (a column of a normal's
+    ``[mean, var]``, or the row of a mixture's ``[w, μ, σ²]`` per component) times ``scale²``."""
     out = np.array(params, dtype=float)
-    out[:, column] *= scale**2
+    with np.errstate(over="ignore"):  # a variance near the largest float: inf, blown up
+        out[:, column] *= scale**2
     return out
 
 
@@ -86,8 +88,10 @@ def normal_moments(mean: np.ndarray, var: np.ndarray, n: int,
     ``mean̂ ~ N(mean, var / n)`` and ``M2 ~ var · χ²_{n−1}`` (Cochran's theorem).
     """
     z = rng.standard_normal(mean.shape)
-    sample_mean = mean + np.sqrt(var / n) * z
-    m2 = var * rng.chisquare(n - 1, mean.shape) if n > 1 else np.zeros_like(mean)
+    chi2 = rng.chisquare(n - 1, mean.shape) if n > 1 else None
+    with np.errstate(over="ignore", invalid="ignore"):  # a blown-up model (var = inf): inf
+        sample_mean = mean + np.sqrt(var / n) * z
+        m2 = var * chi2 if chi2 is not None else np.zeros_like(mean)
     return Moments(n, sample_mean, m2)
 
 
@@ -159,7 +163,9 @@ class Gaussian(Family):
     Notes
     -----
     Metrics: ``mean``, ``var``, ``w2``, ``kl``, ``tail_mass`` (closed forms, see
-    :func:`normal_metrics`). A fitted variance of exactly 0 is absorbing and recorded as such.
+    :func:`normal_metrics`). A fitted variance of exactly 0 is absorbing and recorded as such;
+    so is one that overflows (possible only with ``sampling_scale > 1``): ``var = w2 = kl =
+    inf``, ``tail_mass = 1``, the mean kept at its last finite value.
     """
 
     name: ClassVar[str] = "gaussian"
@@ -234,19 +240,26 @@ class Gaussian(Family):
         return Samples(mean[:, None] + np.sqrt(var)[:, None] * z)
 
     def fit(self, data, *, rng, previous):
-        if self.real_weight is not None:
-            mean, var = weighted_normal_fit(data, self.real_weight)
-        else:
-            if isinstance(data, Moments):
-                mean, m2 = data.mean, data.m2
+        # A sampling scale above 1 can grow the variance past the largest float; that model has
+        # blown up: recorded as var = inf with its last finite mean (absorbing), never a NaN.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.real_weight is not None:
+                mean, var = weighted_normal_fit(data, self.real_weight)
             else:
-                x = data.values
-                mean = x.mean(axis=1)
-                m2 = ((x - mean[:, None]) ** 2).sum(axis=1)
-            divisor = data.size if self.estimator == "mle" else data.size - 1
-            var = m2 / divisor
+                if isinstance(data, Moments):
+                    mean, m2 = data.mean, data.m2
+                else:
+                    x = data.values
+                    mean = x.mean(axis=1)
+                    m2 = ((x - mean[:, None]) ** 2).sum(axis=1)
+                divisor = data.size if self.estimator == "mle" else data.size - 1
+                var = m2 / divisor
         if self.refit == "mean":
             var = np.full_like(mean, self.std**2)
+        blown = ~(np.isfinite(mean) & np.isfinite(var))
+        if blown.any():
+            mean = np.where(blown, previous[:, 0], mean)
+            var = np.where(blown, np.inf, var)
         return np.stack([mean, var], axis=1), {}
 
     def metrics(self, params, info=None):

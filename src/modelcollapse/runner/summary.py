@@ -46,7 +46,7 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
             q = np.where(np.isnan(q), np.quantile(values, QUANTILES, method="inverted_cdf"), q)
         finite = values[np.isfinite(values)]
         final[name] = {"q05": q[0], "median": q[1], "q95": q[2],
-                       "mean": float(finite.mean()) if finite.size else float("nan"),
+                       "mean": float(finite.mean()) if finite.size else _mean_of_infinities(values),
                        "exact": None, "truth": float(np.asarray(truth[name]).ravel()[0])}
     events: dict[str, Any] = {}
     for event in EVENTS.values():
@@ -69,6 +69,13 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
         events[f"{ABSORBED_AT}_0"] = int((boundary == 0).sum())
     theory = _theory(config, final)
     return {"final": final, "events": events, "theory": theory}
+
+
+def _mean_of_infinities(values: np.ndarray) -> float:
+    """The mean when no value is finite: ``±inf`` if all agree in sign, else NaN."""
+    if values.size and (np.all(values == np.inf) or np.all(values == -np.inf)):
+        return float(values[0])
+    return float("nan")
 
 
 def _theory(config: RunConfig, final: dict[str, Any]) -> dict[str, Any] | None:

@@ -79,7 +79,28 @@ def variance_moments(var0: float, n_samples: int, n_generations: int, parts: Pie
       The mean relaxes to the real set's mean, not to ``μ₀``.
 
     The unbiased fit multiplies the pooled MLE variance by ``n / (n − 1)``.
+
+    A sampling scale ``λ > 1`` can make the moments grow geometrically; past the largest float
+    they are ``inf`` from then on (never NaN).
     """
+    with np.errstate(over="ignore", invalid="ignore"):
+        moments = _variance_moments(var0, n_samples, n_generations, parts, divisor=divisor,
+                                    scale=scale, known_var=known_var, real_weight=real_weight)
+    return tuple(_saturate(m) for m in moments)  # type: ignore[return-value]
+
+
+def _saturate(values: np.ndarray) -> np.ndarray:
+    """``values`` with ``inf`` from its first non-finite entry on (an overflowing recursion)."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        values = values.copy()
+        values[int(np.argmax(bad)):] = np.inf
+    return values
+
+
+def _variance_moments(var0: float, n_samples: int, n_generations: int, parts: Pieces, *,
+                      divisor: str, scale: float, known_var: bool,
+                      real_weight: float | None) -> tuple[np.ndarray, np.ndarray]:
     n, g = n_samples, n_generations
     m, s, c = parts.real, parts.synthetic, parts.carry
     scale2 = float(scale) ** 2

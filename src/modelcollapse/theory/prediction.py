@@ -448,6 +448,8 @@ def _stationary_var(var0: float, n: int, parts: Pieces,
     horizon = 1000
     while horizon <= STATIONARY_HORIZON:
         values = variance_moments(var0, n, horizon, parts, **settings)[0]
+        if not np.isfinite(values[-1]):
+            return None  # grows without bound (a sampling scale above 1)
         if abs(values[-1] - values[-2]) <= 1e-12 * abs(values[-1]):
             return float(values[-1])
         horizon *= 4

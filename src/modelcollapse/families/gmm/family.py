@@ -27,7 +27,11 @@ from ...validation import (
 from .. import FAMILIES
 from ..base import Family, option
 from ..discrete import block_for
-from ..gaussian import continuous_bias_and_weight
+from ..gaussian import continuous_bias_and_weight, scale_variances
+
+#: Samples beyond this magnitude mean a model's variance has left float range (their squares
+#: would overflow): the model has blown up (possible only with ``sampling_scale > 1``).
+BLOWN_UP = 1e150
 
 #: EM tolerances, iteration caps and starts when the user gives none (per backend: the
 #: scikit-learn backend keeps scikit-learn's own defaults, so it is the classic fitter).
@@ -223,9 +227,7 @@ class GMM(Family):
     def sampling_params(self, params):
         if self.sampling_scale == 1.0:
             return params
-        out = np.array(params, dtype=float)
-        out[:, 2] *= self.sampling_scale**2
-        return out
+        return scale_variances(params, self.sampling_scale, column=2)
 
     def sample(self, params, n, rng, *, stats):
         from .sampling import sample_block
@@ -239,6 +241,14 @@ class GMM(Family):
         from . import em
 
         x = np.ascontiguousarray(data.values, dtype=float)
+        # A sampling scale above 1 can blow a model up: samples beyond ±BLOWN_UP (whose squares
+        # would overflow) mean its variance has left float range. Such a row is not fitted; it
+        # keeps its weights and means with infinite variances (absorbing), recorded, never NaN.
+        with np.errstate(invalid="ignore"):
+            blown = ~(np.abs(x) <= BLOWN_UP).all(axis=1)
+        if blown.any():
+            x = x.copy()
+            x[blown] = 0.0
         if self.real_weight is not None:
             from .weighted import fit_block_weighted
 
@@ -260,6 +270,10 @@ class GMM(Family):
                 iterations = em.fit_block(rng, x, w, mu, var, self.tol, self.max_iter,
                                           self.var_floor, self.accelerate)
             params = np.stack([w, mu, var], axis=1)  # the kernels sort components by mean
+        if blown.any():
+            params[blown] = previous[blown]
+            params[blown, 2] = np.inf
+            iterations = np.where(blown, 0, iterations)
         return params, {"em_iterations": iterations.astype(float)}
 
     def _fit_sklearn(self, x, rng, previous):
@@ -302,9 +316,21 @@ class GMM(Family):
     def metrics(self, params, info=None):
         from .metrics import mixture_metrics
 
+        blown = ~np.isfinite(params).all(axis=(-2, -1))
+        if blown.any():  # quadrature on the truth instead; overwritten below
+            params_ok = np.where(blown[..., None, None], self.truth(), params)
+        else:
+            params_ok = params
+        w, mu, var = params_ok[..., 0, :], params_ok[..., 1, :], params_ok[..., 2, :]
+        out = mixture_metrics(w, mu, np.sqrt(var), (self.weights, self.means, self.stds))
+        if blown.any():
+            for name, value in (("var", np.inf), ("w2", np.inf), ("kl", np.inf),
+                                ("tail_mass", 1.0)):
+                out[name] = np.where(blown, value, out[name])
+            out["mean"] = np.where(blown, np.sum(params[..., 0, :] * params[..., 1, :], axis=-1),
+                                   out["mean"])
         w, mu, var = params[..., 0, :], params[..., 1, :], params[..., 2, :]
         sd = np.sqrt(var)
-        out = mixture_metrics(w, mu, sd, (self.weights, self.means, self.stds))
         # The truth itself (generation 0) is at distance exactly 0, not quadrature-noise close.
         is_truth = np.all(params == self.truth(), axis=(-2, -1))
         for name in ("w2", "kl"):
