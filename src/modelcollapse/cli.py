@@ -7,6 +7,7 @@ no results folder.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import signal
@@ -90,10 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     for option in COMMON:
         _add_option(groups[option.target], option)
     groups["output"].add_argument("--report", action="store_true", help=REPORT_HELP)
+    shared = [o for o in family_options() if len(o.families) > 1]
+    if shared:  # listed once, with the families that take them
+        group = run.add_argument_group("options of several families")
+        for option in shared:
+            _add_option(group, dataclasses.replace(
+                option, help=f"{option.help} [{', '.join(option.families)}]"))
     for name in FAMILIES.names():
         group = run.add_argument_group(f"{name} options")
         for option in family_options():
-            if option.families[0] == name:  # each shared option is listed once
+            if option.families == (name,):
                 _add_option(group, option)
     _add_sweep_parser(commands)
     _add_report_parser(commands)

@@ -153,7 +153,7 @@ class Categorical(Family):
         with np.errstate(divide="ignore", invalid="ignore"):
             plogp = np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
         return {
-            "entropy": -plogp.sum(axis=-1),
+            "entropy": 0.0 - plogp.sum(axis=-1),  # 0 − 0 = +0 for a point mass, not −0
             "support": (q > 0).sum(axis=-1).astype(float),
             "tv": 0.5 * np.abs(q - self.truth()).sum(axis=-1),
             "gini_simpson": 1.0 - np.einsum("...v,...v->...", q, q),

@@ -68,7 +68,8 @@ class Coin(Family):
 
     p0: float = option(0.5, flag="p0", help="true probability of heads (default 0.5)")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
-                            help="hold training sets as head counts, exact (default true)")
+                            help="hold training sets as exact sufficient statistics (counts, "
+                                 "moments) where the policy allows (default true)")
     temperature: float = option(1.0, flag="temperature", neutral=True,
                                 help="sampling temperature of the model, q ∝ q^(1/τ) "
                                      "(default 1: no bias)")

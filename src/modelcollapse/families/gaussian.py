@@ -262,6 +262,11 @@ class Gaussian(Family):
             var = np.where(blown, np.inf, var)
         return np.stack([mean, var], axis=1), {}
 
+    def derived(self, metrics, *, collapse_fraction):
+        if self.refit == "mean":
+            return {}  # the variance is known and never moves: there is no collapse to time
+        return super().derived(metrics, collapse_fraction=collapse_fraction)
+
     def metrics(self, params, info=None):
         return normal_metrics(params[..., 0], params[..., 1], self.mean, self.std**2)
 

@@ -376,7 +376,7 @@ def _categorical_tempered(config: RunConfig, parts: Pieces, out: Prediction) -> 
     entropy = np.empty(g + 1)
     for t in range(g + 1):
         alive = q > 0
-        entropy[t] = -float(np.sum(q[alive] * np.log(q[alive])))
+        entropy[t] = 0.0 - float(np.sum(q[alive] * np.log(q[alive])))
         if t == 0:
             continue  # generation 1 is fitted to the truth's own samples: q_1 → q0
         if t < g:
@@ -483,6 +483,8 @@ def _gaussian_known_var(model: Gaussian, offset2: np.ndarray, out: Prediction, *
     (A random subsample mixes normals of different variances; then only ``√E W2²`` is given.)
     """
     var0 = float(model.std) ** 2
+    out.curves["var"] = [TheoryCurve("exact E var_t (= σ₀², the variance is known)",
+                                     np.full(offset2.size, var0))]
     if normal:
         out.curves["w2"] = [TheoryCurve("exact E W2_t (= √(2/π · E (mean_t − μ₀)²))",
                                         np.sqrt(2 * offset2 / np.pi))]
@@ -491,8 +493,7 @@ def _gaussian_known_var(model: Gaussian, offset2: np.ndarray, out: Prediction, *
                                         np.sqrt(offset2))]
     out.curves["kl"] = [TheoryCurve("exact E KL_t (= E (mean_t − μ₀)² / 2σ₀²)",
                                     offset2 / (2 * var0))]
-    out.notes.append("gaussian, fit mean: var is the truth's in every generation; tail_mass "
-                     "has no closed form")
+    out.notes.append("gaussian, fit mean: tail_mass has no closed form")
 
 
 def _gaussian_replace(config: RunConfig, out: Prediction) -> None:
@@ -500,8 +501,9 @@ def _gaussian_replace(config: RunConfig, out: Prediction) -> None:
     var0, n, g, est = float(model.std) ** 2, config.n_samples, config.n_generations, \
         model.estimator
     if not isinstance(config.data_policy, Replace):
-        out.notes.append("gaussian: w2, kl and tail_mass have exact results only under replace; "
-                         "var and mean are exact under every policy")
+        out.notes.append("gaussian: w2, kl and tail_mass have exact results only under replace"
+                         + ("; var and mean are exact under this policy"
+                            if "mean" in out.curves else ""))
         return
     t = np.arange(g + 1)
     if n > 1:
