@@ -18,7 +18,9 @@ import modelcollapse as mc
 from modelcollapse import api, checks, cli, theory
 from modelcollapse.checks import Check, critical_z, mean_check, proportion_check, with_bonferroni
 from modelcollapse.studies import verify
+from modelcollapse.studies.verify import cases as verify_cases
 from modelcollapse.studies.verify import catalogue
+from modelcollapse.studies.verify import driver as verify_driver
 
 SUMMARY = re.compile(r"^(\d+) of (\d+) checks passed \(critical \|z\| = (\d+\.\d\d), "
                      r"α = 1e-3 Bonferroni over (\d+)\)$")
@@ -95,8 +97,14 @@ def test_quick_set_covers_every_family_and_has_its_own_bonferroni_count(quick):
 
 @pytest.fixture
 def coin_only(monkeypatch):
-    """Only the coin-under-replace case runs (it takes a fraction of a second)."""
-    monkeypatch.setattr(verify, "CASES", [c for c in verify.CASES if c.name == "coin-replace"])
+    """Only the coin-under-replace case runs (it takes a fraction of a second).
+
+    The registry is read where it is defined (``cases.select_cases``) and by the driver, so
+    both names are replaced (the package's own ``CASES`` is only a re-export).
+    """
+    only = [c for c in verify.CASES if c.name == "coin-replace"]
+    for module in (verify, verify_cases, verify_driver):
+        monkeypatch.setattr(module, "CASES", only)
 
 
 def _smoothed_fit(self, data, *, rng, previous):

@@ -205,6 +205,11 @@ def parse_value(option: Option, value: Any, label: str) -> Any:
     return str(value)
 
 
+def _or(names: list[str]) -> str:
+    """``a, b or c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
     """Turn option values into a :class:`RunConfig` and :class:`OutputSettings`.
 
@@ -250,8 +255,9 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
                          if known[k].target == "policy"}
         if policy_name == "replace" and policy_kwargs:
             first = next(iter(policy_kwargs))
-            raise ConfigError(first, "needs --policy mix, accumulate, accumulate-subsample "
-                              "or augment")
+            takers = [name for name in POLICIES.names()
+                      if first in {f.name for f in fields(POLICIES.get(name))}]  # type: ignore[arg-type]
+            raise ConfigError(first, f"needs --policy {_or(takers)}")
         policy = get_policy(policy_name, **policy_kwargs)
         run_kwargs = {known[k].field: v for k, v in parsed.items() if known[k].target == "run"}
         config = RunConfig(family=family, policy=policy, **run_kwargs)

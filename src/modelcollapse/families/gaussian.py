@@ -16,7 +16,17 @@ import numpy as np
 from ..errors import ConfigError
 from ..policies import Policy
 from ..training_sets import Moments, Samples, part_weights, sample_weights
-from ..validation import check_choice, check_float, check_real_weight, check_sampling_scale
+from ..validation import (
+    LOCATION_RANGE,
+    RESOLUTION,
+    SCALE_RANGE,
+    check_choice,
+    check_float,
+    check_location,
+    check_real_weight,
+    check_sampling_scale,
+    check_scale,
+)
 from . import FAMILIES
 from .base import Family, option
 from .discrete import block_for
@@ -136,7 +146,10 @@ class Gaussian(Family):
     Parameters
     ----------
     mean, std
-        The truth ``N(mean, std²)``.
+        The truth ``N(mean, std²)``: ``|mean| ≤ 1e50``, ``1e-50 ≤ std ≤ 1e50`` and
+        ``std ≥ 1e-10 |mean|`` (:data:`~modelcollapse.validation.SCALE_LIMIT`,
+        :data:`~modelcollapse.validation.RESOLUTION`): beyond, squares and differences overflow,
+        or float64 does not resolve the samples.
     estimator
         ``"mle"`` divides the sum of squares by ``N``; ``"unbiased"`` by ``N − 1``.
     shortcut
@@ -174,8 +187,11 @@ class Gaussian(Family):
     key_metrics: ClassVar[tuple[str, ...]] = ("var", "mean", "w2", "tail_mass")
     cost_ns: ClassVar[tuple[float, float]] = (12.0, 10.0)  # measured, see Family.cost_ns
 
-    mean: float = option(0.0, flag="mean", help="mean of the true normal (default 0)")
-    std: float = option(1.0, flag="std", help="standard deviation of the true normal (default 1)")
+    mean: float = option(0.0, flag="mean",
+                         help=f"mean of the true normal, {LOCATION_RANGE} (default 0)")
+    std: float = option(1.0, flag="std",
+                        help=f"standard deviation of the true normal, {SCALE_RANGE} and at "
+                             f"least {RESOLUTION:g} × |mean| (default 1)")
     estimator: str = option("mle", flag="estimator", kind="str", choices=("mle", "unbiased"),
                             help="variance estimator: mle (divide by N) or unbiased (N - 1)")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
@@ -190,19 +206,22 @@ class Gaussian(Family):
                       help="what is refitted: mean-var (both) or mean (the variance known)")
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "mean", check_float("mean", self.mean, what="a finite number"))
-        object.__setattr__(self, "std", check_float("std", self.std, low=0.0, low_open=True,
-                                                    what="a number > 0"))
+        object.__setattr__(self, "mean", check_location("mean", self.mean))
+        check_float("std", self.std, low=0.0, low_open=True, what="a number > 0")
+        object.__setattr__(self, "std", check_scale("std", self.std))
+        if self.std < RESOLUTION * abs(self.mean):
+            raise ConfigError("std", f"must be at least {RESOLUTION:g} × |mean| (float64 cannot "
+                              f"resolve a narrower normal at mean {self.mean:g})", self.std)
         check_choice("estimator", self.estimator, ("mle", "unbiased"))
         check_choice("refit", self.refit, FITS)
         object.__setattr__(self, "sampling_scale", check_sampling_scale(self.sampling_scale))
         object.__setattr__(self, "real_weight", check_real_weight(self.real_weight))
         if self.estimator == "unbiased" and self.real_weight is not None:
-            raise ConfigError("estimator", "must be mle with real_weight (the weighted fit is "
-                              "a maximum-likelihood fit)", self.estimator)
+            raise ConfigError("estimator", "must be mle when real data are weighted (the "
+                              "weighted fit is a maximum-likelihood fit)", self.estimator)
         if self.estimator == "unbiased" and self.refit == "mean":
-            raise ConfigError("estimator", "does not apply with fit mean (the variance is "
-                              "known, not estimated)", self.estimator)
+            raise ConfigError("estimator", "does not apply when only the mean is fitted (the "
+                              "variance is known, not estimated)", self.estimator)
 
     @property
     def param_shape(self) -> tuple[int, ...]:

@@ -76,9 +76,15 @@ class RunWriter:
         self.config = config
         self.names = list(config.model.metric_names)
         # Dictionary-encode only the metric names: the numeric columns compress as well without
-        # it and write about a third faster (10⁹-row runs are write-bound).
-        self._writer = pq.ParquetWriter(self.folder / METRICS, metrics_schema(),
-                                        compression="zstd", use_dictionary=["metric"])
+        # it and write about a third faster (10⁹-row runs are write-bound). The partial folder
+        # exists from here on: an interrupt (Ctrl-C, SIGTERM) before the caller's try: block
+        # is reached must not leave it behind.
+        try:
+            self._writer = pq.ParquetWriter(self.folder / METRICS, metrics_schema(),
+                                            compression="zstd", use_dictionary=["metric"])
+        except BaseException:
+            self._partial.abort()
+            raise
         self._buffer: list[pa.Table] = []
         self._buffered = 0
         self._replicates: list[Columns] = []

@@ -146,12 +146,13 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
     config = config.with_seed()
     check_memory(config, workers=workers or default_workers())  # before any folder exists
     path = Path(out) if out is not None else default_out(config)
-    writer = RunWriter(path, config)
-    started, t0 = now(), time.perf_counter()
-    keep = min(config.n_replicates, PLOT_REPLICATES)
-    kept: dict[str, list[np.ndarray]] = {name: [] for name in config.model.metric_names}
-    excerpts: dict[int, list[str]] = {}
-    try:
+    writer: RunWriter | None = None
+    try:  # every interrupt from here on removes the partial folder (writer.abort below)
+        writer = RunWriter(path, config)  # which also cleans up after itself if interrupted
+        started, t0 = now(), time.perf_counter()
+        keep = min(config.n_replicates, PLOT_REPLICATES)
+        kept: dict[str, list[np.ndarray]] = {name: [] for name in config.model.metric_names}
+        excerpts: dict[int, list[str]] = {}
         if on_start is not None:
             on_start(config, path)
         total = config.n_replicates * config.n_generations
@@ -185,6 +186,7 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
             manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
         writer.finish(manifest)
     except BaseException:
-        writer.abort()
+        if writer is not None:
+            writer.abort()
         raise
     return Result(manifest, path=path, replicates=replicates)

@@ -450,6 +450,8 @@ def _stationary_var(var0: float, n: int, parts: Pieces,
         values = variance_moments(var0, n, horizon, parts, **settings)[0]
         if not np.isfinite(values[-1]):
             return None  # grows without bound (a sampling scale above 1)
+        if values[-1] < 1e-12 * var0:
+            return None  # collapses (real data weighted 0): no level above 0
         if abs(values[-1] - values[-2]) <= 1e-12 * abs(values[-1]):
             return float(values[-1])
         horizon *= 4

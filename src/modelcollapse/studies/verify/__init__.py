@@ -12,12 +12,13 @@ has (an off-by-one in ``N`` or ``t``, the wrong variance divisor, a variance pas
 deviation, swapped mixing fractions, carry-over drawn with replacement, a min-count filter) move
 some ``z`` far beyond it.
 
-The quick set runs every case but one with fewer replicates, in seconds; its GMM case compiles
+The quick set runs every case but two with fewer replicates, in seconds; its GMM case compiles
 the EM kernels on a machine's first run (about 20–40 s, cached afterwards).
 
 Modules: ``cases.py`` (what a case is and returns, the registry :data:`CASES`), ``catalogue.py``
-(the cases), ``report.py`` (the verdict: :class:`Report`), ``driver.py`` (:func:`verify`: run a
-set, write its folder). :func:`verify` runs a set and, given a folder, writes
+(the cases of DESIGN §6), ``literature.py`` (the loop settings of the literature: sampling
+bias, ``augment``, weighted fits), ``report.py`` (the verdict: :class:`Report`), ``driver.py``
+(:func:`verify`: run a set, write its folder). :func:`verify` runs a set and, given a folder, writes
 
 ``checks.csv``
     one row per sub-check: ``case, check, exact, simulated, se, z, critical, passed``;
@@ -36,7 +37,7 @@ number of replicates differs), as everywhere in modelcollapse.
 
 from __future__ import annotations
 
-from . import catalogue  # noqa: F401  (registers the cases)
+from . import catalogue, literature  # noqa: F401  (register the cases, in this order)
 from .cases import CASES, Case, case_seed, select_cases
 from .driver import DEFAULT_SEED, needs_compiling, run_cases, verify
 from .report import EXIT_FAILED, EXIT_PASSED, Report
