@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from .events import Event, as_event
+
 
 def law_quantile(cdf: np.ndarray, q: float) -> float:
     """The smallest ``t`` with ``cdf[t] ≥ q``; ``inf`` if there is none."""
@@ -61,3 +63,42 @@ def empirical_cdf(times: np.ndarray, horizon: int) -> np.ndarray:
     hit = times[np.isfinite(times)].astype(np.int64)
     counts = np.bincount(hit[hit <= horizon], minlength=horizon + 1)
     return np.cumsum(counts) / max(times.size, 1)
+
+
+def exact_event_stats(event: Event | str,
+                      cdf: np.ndarray | None) -> dict[str, float | int | None]:
+    """Theory's ``P(T ≤ G)``, ``E[T | T ≤ G]`` and median of ``T`` from its cdf.
+
+    The counterparts of the simulated statistics every summary reports (runs and sweeps alike):
+    the mean over the replicates whose event happened within the run, and the median over all
+    replicates, those without the event counted as later than ``G``.
+
+    Parameters
+    ----------
+    event
+        The event, or its name.
+    cdf
+        ``F(t) = P(T ≤ t)`` for ``t = 0..G``, or ``None`` (every value is then ``None``).
+
+    Returns
+    -------
+    dict
+        ``exact_<verb>_by_end = F(G)``;
+        ``exact_<event>_time_mean = Σ_t t (F(t) − F(t−1)) / F(G)`` (``None`` if ``F(G) = 0``);
+        ``exact_<event>_time_median = min{t : F(t) ≥ ½}`` (``None`` if ``F(G) < ½``).
+    """
+    event = as_event(event)
+    keys = [f"exact_{event.share_column}", f"exact_{event.column}_mean",
+            f"exact_{event.column}_median"]
+    out: dict[str, float | int | None] = dict.fromkeys(keys)
+    if cdf is None or cdf.size == 0 or not np.isfinite(cdf).all():
+        return out
+    reached = float(cdf[-1])
+    out[keys[0]] = reached
+    # Numerical cdfs (the gaussian's lattice) may dip by rounding; a probability is ≥ 0.
+    pmf = np.clip(np.diff(cdf, prepend=0.0), 0.0, None)
+    if reached > 0 and pmf.sum() > 0:
+        out[keys[1]] = float(np.arange(cdf.size) @ pmf / pmf.sum())
+    if reached >= 0.5 - 1e-12:  # the tolerance of prediction's own median
+        out[keys[2]] = int(np.searchsorted(cdf, 0.5 - 1e-12))
+    return out

@@ -12,6 +12,7 @@ import numpy as np
 from ..config import RunConfig
 from ..events import ABSORBED_AT, EVENTS
 from ..results.tables import float_column
+from ..statistics import exact_event_stats, sorted_censored_quantile
 
 #: Quantiles reported for final metric values.
 QUANTILES = (0.05, 0.5, 0.95)
@@ -55,13 +56,17 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
             continue
         times = float_column(replicates, column)
         total = times.size
-        times = times[~np.isnan(times)]
+        times = np.sort(times[~np.isnan(times)])
+        # One definition per statistic, as in the sweep summary (sweeps/summary.py): the mean
+        # over the replicates whose event happened within the run (E[T | T ≤ G]), the median
+        # over all of them, the others counted as later than G (None: beyond the run).
         entry: dict[str, Any] = {"count": int(times.size), "of": int(total)}
         if times.size:
             entry["mean"] = float(times.mean())
             entry["se"] = float(times.std(ddof=1) / math.sqrt(times.size)) if times.size > 1 \
                 else None
-            entry["median"] = float(np.median(times))
+        median = sorted_censored_quantile(times, total, 0.5)
+        entry["median"] = float(median) if math.isfinite(median) else None
         events[column] = entry
     if ABSORBED_AT in replicates:
         boundary = float_column(replicates, ABSORBED_AT)
@@ -96,6 +101,9 @@ def _theory(config: RunConfig, final: dict[str, Any]) -> dict[str, Any] | None:
     out = prediction.digest()
     for event in EVENTS.values():
         law = getattr(prediction, event.theory) if event.theory else None
-        if law is not None:  # P(event within the run)
-            out[event.share_column] = float(law.values[-1])
+        if law is not None:  # P(T ≤ G), E[T | T ≤ G] and the median of T, from the exact law
+            stats = exact_event_stats(event, np.asarray(law.values, dtype=float))
+            out[event.share_column] = stats[f"exact_{event.share_column}"]
+            out[f"exact_{event.column}_mean"] = stats[f"exact_{event.column}_mean"]
+            out[f"exact_{event.column}_median"] = stats[f"exact_{event.column}_median"]
     return out

@@ -82,7 +82,7 @@ import numpy as np
 from ..config import RunConfig
 from ..events import ABSORBED_AT, ABSORPTION, Event, as_event, event_in
 from ..results.tables import float_column
-from ..statistics import sorted_censored_quantile
+from ..statistics import exact_event_stats, sorted_censored_quantile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -293,40 +293,6 @@ def _event_cdf(event: Event, prediction: Prediction | None) -> np.ndarray | None
         return None
     curve = getattr(prediction, event.theory)
     return None if curve is None else np.asarray(curve.values, dtype=float)
-
-
-def exact_event_stats(event: Event | str, cdf: np.ndarray | None) -> Row:
-    """Theory's ``P(T ≤ G)``, ``E[T | T ≤ G]`` and median of ``T`` from its cdf.
-
-    Parameters
-    ----------
-    event
-        The event, or its name.
-    cdf
-        ``F(t) = P(T ≤ t)`` for ``t = 0..G``, or ``None`` (every value is then ``None``).
-
-    Returns
-    -------
-    dict
-        ``exact_<verb>_by_end = F(G)``;
-        ``exact_<event>_time_mean = Σ_t t (F(t) − F(t−1)) / F(G)`` (``None`` if ``F(G) = 0``);
-        ``exact_<event>_time_median = min{t : F(t) ≥ ½}`` (``None`` if ``F(G) < ½``).
-    """
-    event = as_event(event)
-    keys = [f"exact_{event.share_column}", f"exact_{event.column}_mean",
-            f"exact_{event.column}_median"]
-    out: Row = dict.fromkeys(keys)
-    if cdf is None or cdf.size == 0 or not np.isfinite(cdf).all():
-        return out
-    reached = float(cdf[-1])
-    out[keys[0]] = reached
-    # Numerical cdfs (the gaussian's lattice) may dip by rounding; a probability is ≥ 0.
-    pmf = np.clip(np.diff(cdf, prepend=0.0), 0.0, None)
-    if reached > 0 and pmf.sum() > 0:
-        out[keys[1]] = float(np.arange(cdf.size) @ pmf / pmf.sum())
-    if reached >= 0.5 - 1e-12:  # the tolerance of prediction's own median
-        out[keys[2]] = int(np.searchsorted(cdf, 0.5 - 1e-12))
-    return out
 
 
 # -- the table of all cells ------------------------------------------------------------------

@@ -24,7 +24,11 @@ def _fmt(x: float) -> str:
 
 
 #: Event → theory's fact printed beside its exact probability within the run.
-FACT_BESIDE = {"absorption": "mean absorption time", "collapse": "median collapse time"}
+#: Facts the event lines already show (from the exact law).
+PRINTED_ABOVE = frozenset({"median collapse time", "P(collapsed within the run)"})
+#: Facts printed under a clearer name: theory's mean over every replicate, absorbed or not.
+UNCONDITIONAL = {"mean absorption time": "mean absorption time (unconditional: E T)",
+                 "sd of absorption time": "sd of absorption time (unconditional)"}
 
 
 def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
@@ -50,23 +54,31 @@ def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
             label += (f" ({config.model.collapse_metric or 'var'} < "
                       f"{config.collapse_fraction:g} × truth)")
         e = events[column]
-        text = f"  {label}: {e['count']} of {e['of']} within {config.n_generations} generations"
+        g = config.n_generations
+        text = f"  {label}: {e['count']} of {e['of']} within {g} generations"
+        if theory.get(event.share_column) is not None:
+            text += f" (exact P = {theory[event.share_column]:.4g})"
+        lines.append(text)
+        exact_mean = theory.get(f"exact_{column}_mean")
+        exact_median = theory.get(f"exact_{column}_median")
         if e["count"]:
             se = f" ± {_fmt(e['se'])} (SE)" if e.get("se") is not None else ""
-            text += f"; time mean {_fmt(e['mean'])}{se}, median {_fmt(e['median'])}"
-        lines.append(text)
+            exact = f", exact E[T | T ≤ {g}] {_fmt(exact_mean)}" if exact_mean is not None else ""
+            lines.append(f"    time T over the {e['count']} that did, T ≤ {g}: mean "
+                         f"{_fmt(e['mean'])}{se}{exact}")
+        median = f"> {g}" if e.get("median") is None else _fmt(e["median"])
+        exact = ""
         if event.share_column in theory:
-            exact = (f"    exact: P({event.participle} within {config.n_generations}) = "
-                     f"{theory[event.share_column]:.4g}")
-            fact = FACT_BESIDE.get(event.name)
-            if fact in facts:
-                exact += f", {fact} {facts[fact]:.4g}"
-            lines.append(exact)
+            exact = f", exact {'> ' + str(g) if exact_median is None else _fmt(exact_median)}"
+        lines.append(f"    median T over all {e['of']} (the others counted as later than {g}): "
+                     f"{median}{exact}")
         if event is ABSORPTION and f"{ABSORBED_AT}_1" in events:
             lines.append(f"    at 1: {events[f'{ABSORBED_AT}_1']}, "
                          f"at 0: {events[f'{ABSORBED_AT}_0']}")
-    shown = {name: value for name, value in facts.items()
-             if "mean absorption time" not in name and "collapse" not in name}
+    # the unconditional mean absorption time stays, named so: it is not comparable with the
+    # simulated mean over absorbed replicates above; the median collapse time is printed above
+    shown = {UNCONDITIONAL.get(name, name): value for name, value in facts.items()
+             if name not in PRINTED_ABOVE}
     if shown:
         lines.append("theory: " + "; ".join(f"{name} {_fmt(value)}"
                                              for name, value in shown.items()))
