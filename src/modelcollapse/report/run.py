@@ -32,6 +32,7 @@ import numpy as np
 from ..events import ABSORPTION, EVENTS
 from ..statistics import empirical_cdf
 from ..views.run import (
+    LOG_DECADES,
     choose_scale,
     metric_label,
     plural,
@@ -129,12 +130,31 @@ def facts(result: Result, title_hint: str) -> list[tuple[str, str]]:
     return out
 
 
+def _log_axis(metric: str, values: np.ndarray, curves: list[Any]) -> bool:
+    """A log axis for ``var`` by the log rule; for another metric that is never negative, when
+    theory's curves reach more than :data:`LOG_DECADES` decades above every simulated value
+    (E KL_t of a Gaussian under ``replace`` reaches 5e8, dominated by rare paths, while the
+    simulated KL stays near 1: on a linear axis the simulation would be a flat line)."""
+    if metric in LOG_METRICS:
+        return choose_scale(values)[0] == "log"
+    simulated = np.asarray(values, dtype=float)
+    simulated = simulated[np.isfinite(simulated)]
+    exact = np.concatenate([np.asarray(c.values, dtype=float).ravel() for c in curves]) \
+        if curves else np.empty(0)
+    exact = exact[np.isfinite(exact)]
+    if simulated.size == 0 or exact.size == 0 or (simulated < 0).any() or (exact < 0).any():
+        return False
+    top = float(simulated.max())
+    return top > 0 and float(exact.max()) > top * 10.0**LOG_DECADES
+
+
 def metric_chart(run: ReportRun, metric: str) -> Chart:
     """Median, 50% and 90% bands, truth, theory and (on demand) replicates of one metric."""
     values = run.traj(metric)
     title, label = metric_label(metric)
     index = thin(values.shape[1])
-    log = metric in LOG_METRICS and choose_scale(values)[0] == "log"
+    curves = run.theory(metric)
+    log = _log_axis(metric, values, curves)
     q = quantile_bands(values, [5.0, 25.0, 50.0, 75.0, 95.0])[:, index]
     data: list[dict[str, Any]] = []
     lines = min(REPLICATE_LINES, values.shape[0])
@@ -152,7 +172,6 @@ def metric_chart(run: ReportRun, metric: str) -> Chart:
     if math.isfinite(truth):
         data.append(line([0, run.g], [truth, truth], "truth (generation 0)", color=STYLE.truth,
                          width=1.2, dash="dash", hover="truth: %{y:.4g}<extra></extra>"))
-    curves = run.theory(metric)
     data += theory_traces(curves, index)
     where = "" if curves or run.prediction is None else " Theory has no exact result for it here."
     caption = (f"Median and bands {run.over()}; the truth's value is dashed black"
@@ -160,7 +179,9 @@ def metric_chart(run: ReportRun, metric: str) -> Chart:
                + " Click “replicates” in the legend to draw individual replicates; drag to zoom,"
                  " double-click to reset.")
     if index.size < values.shape[1]:
-        caption += f" Every {int(index[1] - index[0])}th generation is drawn."
+        caption += f" One generation in {int(index[1] - index[0])} is drawn."
+    if log and metric not in LOG_METRICS:
+        caption += " The axis is logarithmic: the values span many decades."
     return Chart(f"metric-{metric}", title,
                  figure(data, layout(GENERATION, label, log_y=log)), caption)
 

@@ -93,9 +93,13 @@ def facts(sweep: SweepResult, folder: Path) -> list[tuple[str, str]]:
             ("modelcollapse", str(m.get("versions", {}).get("modelcollapse", "?")))]
     sessions = m.get("sessions", [])
     if sessions:
-        wall = sum(s.get("wall_seconds", 0.0) for s in sessions)
-        out.append(("ran", f"{sessions[0].get('started', '?')} · {wall:.1f} s in "
-                           f"{plural(len(sessions), 'session')} · "
+        timed = [s["wall_seconds"] for s in sessions if s.get("wall_seconds") is not None]
+        wall = f"{sum(timed):.1f} s in {plural(len(sessions), 'session')}"
+        if len(timed) < len(sessions):  # a session killed outright records no time
+            untimed = len(sessions) - len(timed)
+            wall = (f"{plural(len(sessions), 'session')}, {sum(timed):.1f} s recorded "
+                    f"({untimed} ended without recording its time)")
+        out.append(("ran", f"{sessions[0].get('started', '?')} · {wall} · "
                            f"{sessions[-1].get('executor', '?')}"))
     if m.get("argv"):
         out.append(("command", " ".join(map(str, m["argv"]))))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, SweepFailed, SweepInterrupted
-from ..results.folders import draw_figures, free_folder
+from ..results.folders import draw_figures, free_folder, prepare_output
 from ..runner.provenance import environment, now
 from ..seeding import STREAM_VERSION, draw_seed
 from .executors import Executor, make_executor
@@ -45,10 +45,13 @@ def _choose_folder(spec: SweepSpec, out: Path | str | None, force: bool) -> Path
     path = Path(out) if out is not None else settings.get("out") or default_folder(spec)
     path = Path(path)
     if force and path.exists() and (not path.is_dir() or any(path.iterdir())):
-        return free_folder(path)
-    if path.exists() and not path.is_dir():
-        raise ConfigError("--out", "must be a folder", str(path))
-    return path
+        path = free_folder(path)
+    try:  # a sweep folder is resumed, so it may hold files; anything else is refused
+        return prepare_output(path, may_hold_files=True)
+    except ConfigError as err:
+        label = ("--out" if out is not None or "out" not in settings
+                 else spec.label("experiment", "out"))
+        raise ConfigError(label, err.problem, err.value) from None
 
 
 def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str | None = None,
@@ -201,10 +204,23 @@ def _run_units(todo: list[UnitTask], runner: Executor, folder: SweepFolder,
 def _stop(folder: SweepFolder, manifest: dict[str, Any], session: dict[str, Any], status: str,
           written: int, error: BaseException | None = None) -> None:
     manifest["status"] = status
-    session.update({"stopped": now(), "status": status, "units_finished": written})
+    stopped = now()
+    session.update({"stopped": stopped, "status": status, "units_finished": written,
+                    "wall_seconds": _seconds_between(session.get("started"), stopped)})
     if error is not None:
         session["error"] = f"{type(error).__name__}: {error}"
     folder.write_manifest(manifest)
+
+
+def _seconds_between(started: str | None, stopped: str) -> float | None:
+    """Seconds from one ISO timestamp to another (``None`` if the start is unknown)."""
+    from datetime import datetime
+
+    try:
+        return round((datetime.fromisoformat(stopped)
+                      - datetime.fromisoformat(str(started))).total_seconds(), 3)
+    except ValueError:
+        return None
 
 
 def _check_memory(sweep_plan: SweepPlan, workers: int | None, *, local: bool) -> None:
