@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pandas as pd
 
 import modelcollapse as mc
-from modelcollapse.report.sweep import facts as sweep_facts
 from modelcollapse.report.run import metric_chart
+from modelcollapse.report.sweep import facts as sweep_facts
 from modelcollapse.report.view import ReportRun
 
 
