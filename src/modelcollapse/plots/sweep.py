@@ -367,12 +367,14 @@ def _heatmap_figure(sweep: SweepView, title: str) -> Figure:
         _heat_axes(t_ax, xa, ya, label_x=last_row, label_y=first_col, ticks_y=first_col)
         _heat_axes(f_ax, xa, ya, label_x=last_row, label_y=False, ticks_y=False)
         if k == 0:
+            # Each bar's unit goes above it, not along its right side: there, the time bar's
+            # label would sit where the fraction block's y-axis label belongs and read as one.
             bar = fig.colorbar(t_map, ax=time_axes, shrink=0.9, pad=0.02, aspect=25)
-            bar.set_label("generations", fontsize=STYLE.label_size)
+            bar.ax.set_title("generations", fontsize=STYLE.tick_size, pad=6)
             bar.ax.tick_params(labelsize=STYLE.tick_size)
             fbar = fig.colorbar(f_map, ax=fraction_axes, shrink=0.9, pad=0.02, aspect=25,
                                 format=_percent())
-            fbar.set_label("of the replicates", fontsize=STYLE.label_size)
+            fbar.ax.set_title("share", fontsize=STYLE.tick_size, pad=6)
             fbar.ax.tick_params(labelsize=STYLE.tick_size)
     for ax in set(flat) - set(time_axes) - set(fraction_axes):
         ax.remove()
