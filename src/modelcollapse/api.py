@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .config import RunConfig
     from .families.base import Family
     from .results.run import Result
+    from .runner.duration import DurationEstimate
     from .studies.collapse_speed import SpeedReport
     from .studies.verify import Case, Report
     from .sweeps.executors import Executor
@@ -248,8 +249,21 @@ def write_report(path: Path | str, *, title: str | None = None,
     See :func:`modelcollapse.report.write_report` (needs ``pip install
     'modelcollapse[report]'``).
     """
+    from .errors import ConfigError
+    from .report.write import FILE_NAME
     from .report.write import write_report as write
+    from .results.folders import prepare_output_file
 
+    folder = Path(path)
+    if out is not None:  # before the page is built: where it goes is checked first
+        prepare_output_file(out, field="--out")
+    elif folder.is_dir():
+        target = folder / FILE_NAME
+        try:
+            prepare_output_file(target)
+        except ConfigError as err:
+            raise ConfigError("DIR", f"cannot hold its report: {target} {err.problem}",
+                              str(folder)) from None
     return write(path, title=title, out=out)
 
 
@@ -264,6 +278,16 @@ def cold_kernels(family: Family) -> list[str]:
     from .runner.compilation import cold_kernels as cold
 
     return cold(family.kernels())
+
+
+def estimate_duration(config: RunConfig, *, workers: int | None = None) -> DurationEstimate:
+    """How long ``config`` will take on ``workers`` threads (default: all cores), before it
+    starts: see :func:`modelcollapse.runner.duration.estimate_duration` (rough, and a floor
+    for the GMM, whose EM iterations depend on the data)."""
+    from .runner.blocks import default_workers
+    from .runner.duration import estimate_duration as estimate
+
+    return estimate(config, workers=workers or default_workers())
 
 
 def verify_needs_compiling(quick: bool) -> bool:

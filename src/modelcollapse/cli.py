@@ -1,7 +1,12 @@
 """The ``modelcollapse`` command. It parses and dispatches; the work is :func:`modelcollapse.run`.
 
 Bad input gets one line naming the option and what is allowed, exit status 2, no traceback, and
-no results folder.
+no results folder, and it is found before any work starts. A parse error names the subcommand
+(``modelcollapse run: error: ...``) and an unknown option gets the nearest real one ("did you
+mean --samples?"). Options must be written in full: argparse's prefix matching is switched off
+(``allow_abbrev=False``), so ``--sample 10`` is refused as a typo instead of being silently
+taken for ``--samples`` (and no abbreviation that works today can become ambiguous, or change
+meaning, when an option is added).
 """
 
 from __future__ import annotations
@@ -19,7 +24,17 @@ from typing import NoReturn
 from .config import RunConfig
 from .errors import ConfigError, SweepFailed, SweepInterrupted
 from .families import FAMILIES
-from .options import COMMON, Option, OptionSet, build, family_options, parse_value, read_toml
+from .options import (
+    COMMON,
+    Option,
+    OptionSet,
+    build,
+    check_workers,
+    family_options,
+    parse_value,
+    read_toml,
+    suggest,
+)
 from .policies import POLICIES
 from .version import __version__
 
@@ -46,6 +61,20 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Parse, refusing what is left over here, so that the message names this parser's
+        command (``modelcollapse run``, not ``modelcollapse``) and suggests its nearest option."""
+        namespace, extras = super().parse_known_args(args, namespace)
+        if extras:
+            message = f"unrecognized arguments: {' '.join(extras)}"
+            flags = [e.split("=", 1)[0] for e in extras
+                     if e.startswith("-") and not _NUMERIC.match(e)]
+            if flags:
+                known = [s for s in self._option_string_actions if s.startswith("--")]
+                message += suggest(flags[0], known)
+            self.error(message)
+        return namespace, extras
 
 
 def _add_option(group: argparse._ArgumentGroup, option: Option) -> None:
@@ -146,10 +175,18 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         if api.cold_kernels(seeded.model):
             print("compiling the numerical kernels for this machine (first run only, about "
                   "20 s; cached afterwards)", flush=True)
+        estimate = api.estimate_duration(seeded, workers=output.workers)
+        if estimate.long:  # said before the work starts, so a long run never looks stalled
+            print(f"estimated time {estimate.describe()}; Ctrl-C stops it", flush=True)
 
-    result = api.run(config, out=output.out, plots=output.plots, workers=output.workers,
-                 progress=not args.no_progress and sys.stderr.isatty(),
-                 argv=["modelcollapse", *argv], on_start=announce, report=args.report)
+    try:
+        result = api.run(config, out=output.out, plots=output.plots, workers=output.workers,
+                         progress=not args.no_progress and sys.stderr.isatty(),
+                         argv=["modelcollapse", *argv], on_start=announce, report=args.report)
+    except ConfigError as err:  # the default folder (runs/...) refused: name the flag to use
+        if err.field != "out":
+            raise
+        raise ConfigError("--out", err.problem, err.value) from None
     print(format_summary(result.config, result.manifest["summary"]))
     if "samples" in result.manifest["files"]:
         print(format_samples(result.samples))
@@ -160,6 +197,24 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.report and result.path is not None:
         print(f"report: {result.path / 'report.html'}")
     return 0
+
+
+class _Announcer:
+    """A ``log`` that prints the command's heading before its first line, so that nothing is
+    announced until every check has passed and the work starts saying what it does."""
+
+    def __init__(self, heading: str) -> None:
+        self.heading = heading
+        self.said = False
+
+    def __call__(self, line: str) -> None:
+        self.announce()
+        print(line, flush=True)
+
+    def announce(self) -> None:
+        if not self.said:
+            print(self.heading, flush=True)
+            self.said = True
 
 
 def _add_sweep_parser(commands: argparse._SubParsersAction) -> None:
@@ -200,27 +255,28 @@ def _add_sweep_parser(commands: argparse._SubParsersAction) -> None:
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from . import api
 
-    def number(flag: str, minimum: int) -> int | None:
+    def number(flag: str) -> int | None:
         text = getattr(args, flag.replace("-", "_"))
         if text is None:
             return None
         value = parse_value(Option(flag, "int", "", "output", flag), text, f"--{flag}")
-        if value < minimum:
-            raise ConfigError(f"--{flag}", f"must be an integer ≥ {minimum}", text)
+        if flag != "seed":
+            return check_workers(value, f"--{flag}")
+        if value < 0:
+            raise ConfigError("--seed", "must be an integer ≥ 0", text)
         return value
 
-    seed, workers, dask_local = number("seed", 0), number("workers", 1), number("dask-local", 1)
+    seed, workers, dask_local = number("seed"), number("workers"), number("dask-local")
     if args.dry_run:
         print(api.plan_sweep(args.file, seed=seed).format())
         return 0
-    print(f"modelcollapse {__version__}: sweep {args.file}", flush=True)
+    log = _Announcer(f"modelcollapse {__version__}: sweep {args.file}")
     try:
         result = api.sweep(args.file, out=args.out, seed=seed, workers=workers,
-                       scheduler=args.scheduler, dask_local=dask_local, force=args.force,
-                       plots=False if args.no_plots else None,
-                       progress=not args.no_progress and sys.stderr.isatty(),
-                       argv=["modelcollapse", *argv], log=lambda line: print(line, flush=True),
-                       report=args.report)
+                           scheduler=args.scheduler, dask_local=dask_local, force=args.force,
+                           plots=False if args.no_plots else None,
+                           progress=not args.no_progress and sys.stderr.isatty(),
+                           argv=["modelcollapse", *argv], log=log, report=args.report)
     except SweepInterrupted as stop:
         sys.stderr.write(f"\ninterrupted: {stop.finished} of {stop.total} work units are "
                          f"finished and kept in {stop.path}; run the same command again to "
@@ -231,6 +287,7 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
                          f"{failure.finished} of {failure.total} units are finished and kept in "
                          f"{failure.path}; run the same command again to resume\n")
         return 1
+    log.announce()
     print(result.table())
     figures = result.manifest["files"]["figures"]
     if figures:
@@ -387,16 +444,16 @@ def _collapse_speed(args: argparse.Namespace, argv: list[str]) -> int:
                               f"(it applies to {', '.join(targets)})")
         settings[keyword] = parse_value(Option(flag, kind, "", "run", keyword), text,
                                         f"--{flag}")
-    print(f"modelcollapse {__version__}: collapse-speed {args.target}", flush=True)
+    log = _Announcer(f"modelcollapse {__version__}: collapse-speed {args.target}")
     try:
         report = api.collapse_speed(args.target, out=args.out, plots=not args.no_plots,
                                     progress=not args.no_progress and sys.stderr.isatty(),
-                                    log=lambda line: print(line, flush=True),
-                                    argv=["modelcollapse", *argv], **settings)
+                                    log=log, argv=["modelcollapse", *argv], **settings)
     except ConfigError as err:  # name the flag, not the Python argument
         flags = {keyword: f"--{flag}" for flag, (keyword, *_) in _SPEED_OPTIONS.items()}
         raise ConfigError(flags.get(err.field, f"--{err.field}"), err.problem,
                           err.value) from None
+    log.announce()
     print(report.result.format())
     if report.manifest["files"]["figures"]:
         print(f"figure: {', '.join(report.manifest['files']['figures'])}")

@@ -12,6 +12,31 @@ from .policies import POLICIES, Policy, Replace, get_policy
 from .seeding import draw_seed, stream_key
 from .validation import check_float, check_int
 
+#: The largest run sizes, far beyond any run that finishes (the coin's exact counts, the fastest
+#: loop, take about 3 µs a replicate-generation, so 10^7 generations of 100 replicates is most
+#: of an hour), and small enough that every count, index and size the loop forms of them is an
+#: int64 and exact in float64 where it becomes one (2^53 ≈ 9 × 10^15): ``N`` tosses are one
+#: Binomial draw, ``R`` indexes replicates. An accumulating training set grows to
+#: ``N × (G + 1)`` samples, bounded separately by :data:`MAX_STORED`. Memory is checked after.
+MAX_SIZES: dict[str, int] = {"n_samples": 10**12, "n_generations": 10**7,
+                             "n_replicates": 10**9}
+
+#: The largest training set a policy may grow to (``Policy.stored_samples``): its counts stay
+#: well inside int64 (9.2 × 10^18).
+MAX_STORED = 10**18
+
+
+def _power_of_ten(n: int) -> str:
+    """``10^12`` for 10**12 (how the bounds are written in messages)."""
+    text = str(n)
+    return f"10^{len(text) - 1}" if text.strip("0") == "1" else f"{n:,}"
+
+
+def _about(n: int) -> str:
+    """``1.2 × 10^19``."""
+    exponent = len(str(n)) - 1
+    return f"{n / 10**exponent:.1f} × 10^{exponent}"
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -59,7 +84,15 @@ class RunConfig:
             value = getattr(self, name)
             value = family.default_run[name] if value is None else check_int(name, value,
                                                                             minimum=1)
+            if value > MAX_SIZES[name]:
+                raise ConfigError(name, "must be an integer between 1 and "
+                                  f"{_power_of_ten(MAX_SIZES[name])}", value)
             object.__setattr__(self, name, value)
+        stored = policy.stored_samples(self.n_samples, self.n_generations)
+        if stored > MAX_STORED:
+            raise ConfigError("n_samples × n_generations", f"is too large for policy "
+                              f"{policy.name}: its training set grows to N × (G + 1), about "
+                              f"{_about(stored)} samples, more than {_power_of_ten(MAX_STORED)}")
         if self.seed is not None:
             object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0))
         object.__setattr__(self, "collapse_fraction", check_float(

@@ -36,6 +36,8 @@ class ConfigError(ValueError):
         text = f"{field or self.field} {self.problem}"
         if self.value is not ConfigError._MISSING:
             shown = self.value if isinstance(self.value, str) and self.value else repr(self.value)
+            if isinstance(self.value, int) and abs(self.value) >= 10**15:
+                shown = f"{self.value:.6g}"  # 1e+30, not thirty-one digits
             text += f" (got {shown})"
         return text
 

@@ -12,6 +12,7 @@ import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +132,43 @@ def normalise_key(key: str) -> str:
     return key.strip().replace("_", "-")
 
 
+def load_toml(path: Path | str, *, label: str, by_name: bool = False) -> dict[str, Any]:
+    """The tables of a TOML file; every way it can fail is a :class:`ConfigError` on ``label``.
+
+    ``label`` names the option that gave the file (``"--config"``, ``"SWEEP.toml"``). A missing
+    file, a folder, an unreadable file, bytes that are not UTF-8 and invalid TOML are each one
+    line naming the file. ``by_name``: name a file that exists by its name instead
+    (``"bad.toml is not valid TOML: ..."``).
+    """
+    path = Path(path)
+
+    def problem(text: str) -> ConfigError:
+        if by_name:
+            return ConfigError(path.name, text)
+        return ConfigError(label, text, str(path))
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(label, "must name an existing TOML file", str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError(label, "must be a TOML file, not a folder", str(path)) from None
+    except OSError as err:
+        raise problem(f"cannot be read: {err.strerror or err}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise problem(f"must be UTF-8 text (as TOML requires); byte 0x{data[err.start]:02x} "
+                      f"at offset {err.start} is not") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise problem(f"is not valid TOML: {err}") from None
+
+
 def read_toml(path: Path | str, *, table: str | None = None) -> dict[str, Any]:
     """Settings from a TOML file (optionally one of its tables), keys normalised."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError("--config", "must name an existing TOML file", str(path)) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ConfigError("--config", f"is not valid TOML: {err}", str(path)) from None
+    data = load_toml(path, label="--config")
     if table is not None:
         data = data.get(table, {})
     return {normalise_key(k): v for k, v in data.items()}
@@ -161,12 +190,15 @@ def parse_value(option: Option, value: Any, label: str) -> Any:
             try:
                 return int(value.replace("_", ""))
             except ValueError:
-                try:
-                    number = float(value)
-                except ValueError:
+                try:  # 1e6, 2.5e3: exactly, whatever the size (a float would round 1e30)
+                    number = Decimal(value.strip())
+                except ArithmeticError:
                     raise ConfigError(label, "must be an integer", value) from None
-                if not number.is_integer():
+                if not number.is_finite() or number != number.to_integral_value():
                     raise ConfigError(label, "must be an integer", value) from None
+                if number.adjusted() >= 300:  # 1e999999999 would be a billion digits
+                    raise ConfigError(label, "must be an integer below 10^300",
+                                      value) from None
                 return int(number)
         if isinstance(value, float) and value.is_integer():
             return int(value)
@@ -185,6 +217,8 @@ def parse_value(option: Option, value: Any, label: str) -> Any:
         if not isinstance(items, (list, tuple)):
             items = [items]
         try:
+            if any(isinstance(v, bool) for v in items):
+                raise TypeError("a boolean is not a number")
             return tuple(float(v) for v in items)
         except (TypeError, ValueError):
             raise ConfigError(label, "must be a comma-separated list of numbers",
@@ -198,11 +232,30 @@ def parse_value(option: Option, value: Any, label: str) -> Any:
         if text in ("false", "no", "off", "0"):
             return False
         raise ConfigError(label, "must be true or false", value)
+    # A table or list where a name is expected is refused here, never turned into its text.
     if kind == "path":
-        return Path(str(value))
-    if option.choices and value not in option.choices:
+        if not isinstance(value, (str, Path)) or not str(value).strip():
+            raise ConfigError(label, "must be a folder path (a string)", value)
+        return Path(value)
+    if option.choices and (not isinstance(value, str) or value not in option.choices):
         raise ConfigError(label, f"must be one of {', '.join(option.choices)}", value)
-    return str(value)
+    if not isinstance(value, str):
+        raise ConfigError(label, "must be a string", value)
+    return value
+
+
+#: Most worker threads (``run``) or processes (``sweep``, ``--dask-local``): beyond any
+#: machine's cores today, and a bound before a pool or a local cluster is asked to start them.
+MAX_WORKERS = 1024
+
+
+def check_workers(value: int, label: str) -> int:
+    """A worker count between 1 and :data:`MAX_WORKERS` (``label`` names the option)."""
+    if value < 1:
+        raise ConfigError(label, "must be an integer ≥ 1", value)
+    if value > MAX_WORKERS:
+        raise ConfigError(label, f"must be an integer between 1 and {MAX_WORKERS}", value)
+    return value
 
 
 def _or(names: list[str]) -> str:
@@ -221,7 +274,7 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
     known = all_options()
     values = dict(options.values)
     family_name = values.pop("family", None) or "gmm"
-    if family_name not in FAMILIES:
+    if family_name not in FAMILIES:  # also a list or table where the name should be
         raise ConfigError(options.label("family").removeprefix("--"),
                           f"must be one of {', '.join(FAMILIES.names())}", family_name)
     parsed: dict[str, Any] = {}
@@ -263,10 +316,17 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
         config = RunConfig(family=family, policy=policy, **run_kwargs)
     except ConfigError as err:
         raise relabel(err) from None
+    # An option given explicitly that this setting ignores is refused, naming why: a default
+    # is never refused, so only here, where what the user wrote is known.
+    idle = config.model.idle_settings()
+    for key in parsed:
+        option = known[key]
+        if option.target in ("family", "run") and option.field in idle:
+            raise ConfigError(options.label(key), f"has no effect {idle[option.field]}")
     output = OutputSettings(out=parsed.get("out"), workers=parsed.get("workers"),
                             plots=parsed.get("plots", True))
-    if output.workers is not None and output.workers < 1:
-        raise ConfigError(options.label("workers"), "must be an integer ≥ 1", output.workers)
+    if output.workers is not None:
+        check_workers(output.workers, options.label("workers"))
     if output.out is not None:
         from .results.folders import prepare_output
 

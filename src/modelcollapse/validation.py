@@ -69,3 +69,58 @@ def check_sampling_scale(value: Any) -> float:
     """The factor ``λ`` on a continuous model's standard deviations when it is sampled."""
     return check_float("sampling_scale", value, low=1e-3, high=1e3,
                        what="a number between 0.001 and 1000")
+
+
+
+#: The magnitudes a continuous family's truth may take: means within ±1e50, standard
+#: deviations between 1e-50 and 1e50. Every square, difference and ratio the samplers, fits,
+#: theory and metrics form of such values (a sample minus a mean over a standard deviation,
+#: squared: at most about 1e201) stays far inside float64's ±1.8e308; near its edges (a mean
+#: of 1e300, a standard deviation of 1e-300) they overflow or underflow and the arithmetic
+#: breaks.
+SCALE_LIMIT = 1e50
+#: The narrowest standard deviation a component may have relative to its mean's magnitude:
+#: float64 resolves a value ``x`` to ``1.1e-16 |x|``, so at ``σ = 1e-10 |μ|`` samples are still
+#: resolved to about 1e-6 σ; much below, they fall on a grid as coarse as σ itself and a fit
+#: would record a collapse that is float64's, not the loop's.
+RESOLUTION = 1e-10
+
+
+def _power(x: float) -> str:
+    return f"1e{round(np.log10(x))}"
+
+
+LOCATION_RANGE = f"between -{_power(SCALE_LIMIT)} and {_power(SCALE_LIMIT)}"
+SCALE_RANGE = f"between {_power(1 / SCALE_LIMIT)} and {_power(SCALE_LIMIT)}"
+
+
+def resolved(std: float, mean: float) -> bool:
+    """``std ≥ RESOLUTION × |mean|`` (to rounding: ``1e40`` at mean ``1e50`` is allowed)."""
+    return std >= RESOLUTION * abs(mean) * (1.0 - 1e-12)
+
+
+def check_location(name: str, value: Any) -> float:
+    """A finite mean within ``±SCALE_LIMIT``."""
+    return check_float(name, value, low=-SCALE_LIMIT, high=SCALE_LIMIT,
+                       what=f"a number {LOCATION_RANGE}")
+
+
+def check_scale(name: str, value: Any) -> float:
+    """A standard deviation between ``1 / SCALE_LIMIT`` and ``SCALE_LIMIT``."""
+    return check_float(name, value, low=1 / SCALE_LIMIT, high=SCALE_LIMIT,
+                       what=f"a number {SCALE_RANGE}")
+
+
+def check_locations_and_scales(means: tuple[float, ...], stds: tuple[float, ...], *,
+                               names: tuple[str, str] = ("means", "stds")) -> None:
+    """Every mean within ``±SCALE_LIMIT``; every standard deviation between ``1/SCALE_LIMIT``
+    and ``SCALE_LIMIT`` and at least ``RESOLUTION`` times its mean's magnitude."""
+    mean_name, std_name = names
+    if not all(abs(m) <= SCALE_LIMIT for m in means):
+        raise ConfigError(mean_name, f"must each be {LOCATION_RANGE}", means)
+    if not all(1 / SCALE_LIMIT <= s <= SCALE_LIMIT for s in stds):
+        raise ConfigError(std_name, f"must each be {SCALE_RANGE}", stds)
+    for m, s in zip(means, stds, strict=True):
+        if not resolved(s, m):
+            raise ConfigError(std_name, f"must each be at least {RESOLUTION:g} × |mean| "
+                              f"(float64 cannot resolve a narrower normal at mean {m:g})", stds)

@@ -72,7 +72,8 @@ class Family(ABC):
     collapse_metric: ClassVar[str | None] = "var"
     #: Rough nanoseconds per generation for each training-set value drawn and fitted, and for
     #: each parameter when exact sufficient statistics are used: a scheduling hint (sweeps size
-    #: their work units and estimate time with it), measured on one core; never changes a number.
+    #: their work units with it, and runs and sweeps estimate their time:
+    #: :mod:`modelcollapse.runner.duration`), measured on one core; never changes a number.
     cost_ns: ClassVar[tuple[float, float]] = (20.0, 20.0)
     #: Rough nanoseconds per replicate-generation whatever the data size (e.g. metrics computed
     #: by quadrature); the same kind of hint.
@@ -202,6 +203,21 @@ class Family(ABC):
 
     def validate_run(self, n_samples: int, policy: Policy) -> None:  # noqa: B027 (a hook)
         """Raise :class:`ConfigError` if the family cannot run with these settings."""
+
+    def idle_settings(self) -> dict[str, str]:
+        """Settings that have no effect in this configuration, each with why.
+
+        Keys are the family's field names, or ``collapse_fraction`` (the run's) for a family
+        that records no collapse; values complete "--name has no effect ...", e.g.
+        ``"with smoothing kn (it is the k of add-k smoothing)"``. The command line and TOML
+        files refuse such a setting when it is given explicitly (a default is never refused;
+        :func:`modelcollapse.options.build`), so that nobody believes a run used it. Python
+        callers may pass anything: a stored configuration carries every field.
+        """
+        if self.collapse_metric is None:
+            return {"collapse_fraction": f"for {self.name} (it sets the collapse time, and "
+                                         f"{self.name} runs record {self.event.name} instead)"}
+        return {}
 
     def settings(self) -> dict[str, Any]:
         """The family's fields as plain JSON-able values (manifests, stream keys)."""

@@ -16,6 +16,9 @@ from ..validation import check_float
 #: ``log q / τ`` stays finite for every representable ``q > 0``.
 TEMPERATURE_RANGE = (1e-3, 1e3)
 
+#: Categories from which :func:`draw_counts` draws a row over its surviving categories only.
+SPARSE_DRAW_MIN = 4096
+
 
 def tempered(probs: np.ndarray, temperature: float) -> np.ndarray:
     """``q^(1/τ)`` renormalised along the last axis: the sampling distribution at temperature τ.
@@ -60,8 +63,30 @@ def block_for(values_per_replicate: int, *, budget: int, cap: int) -> int:
 
 
 def draw_counts(probs: np.ndarray, n: int, rng: np.random.Generator) -> Counts:
-    """Multinomial(n, probs) counts for each row of ``probs[R, V]``."""
-    return Counts(rng.multinomial(n, probs))
+    """Multinomial(n, probs) counts for each row of ``probs[R, V]``.
+
+    numpy draws a multinomial as a chain of binomials over the categories in order, and a
+    category of probability 0 draws nothing from the generator (a binomial with ``p = 0``
+    returns 0 at once), leaving the chain's state as it was. So a row whose model has lost
+    most of its categories (a fitted categorical after a few generations) is drawn over its
+    surviving categories only, plus the last one, which receives what is left after the last
+    binomial as in numpy's own loop: the same numbers from the same generator, in O(support)
+    instead of O(V) generator work (numpy walks all V categories).
+    """
+    probs = np.asarray(probs)
+    rows, v = probs.shape
+    if v < SPARSE_DRAW_MIN:
+        return Counts(rng.multinomial(n, probs))
+    out = np.zeros((rows, v), dtype=np.int64)
+    for r in range(rows):
+        alive = np.flatnonzero(probs[r])
+        if alive.size > v // 4:
+            out[r] = rng.multinomial(n, probs[r])
+            continue
+        if alive.size == 0 or alive[-1] != v - 1:
+            alive = np.append(alive, v - 1)
+        out[r, alive] = rng.multinomial(n, probs[r, alive])
+    return Counts(out)
 
 
 def draw_tokens(probs: np.ndarray, n: int, rng: np.random.Generator) -> Samples:

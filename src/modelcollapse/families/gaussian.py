@@ -26,6 +26,7 @@ from ..validation import (
     check_real_weight,
     check_sampling_scale,
     check_scale,
+    resolved,
 )
 from . import FAMILIES
 from .base import Family, option
@@ -209,7 +210,7 @@ class Gaussian(Family):
         object.__setattr__(self, "mean", check_location("mean", self.mean))
         check_float("std", self.std, low=0.0, low_open=True, what="a number > 0")
         object.__setattr__(self, "std", check_scale("std", self.std))
-        if self.std < RESOLUTION * abs(self.mean):
+        if not resolved(self.std, self.mean):
             raise ConfigError("std", f"must be at least {RESOLUTION:g} × |mean| (float64 cannot "
                               f"resolve a narrower normal at mean {self.mean:g})", self.std)
         check_choice("estimator", self.estimator, ("mle", "unbiased"))
@@ -222,6 +223,13 @@ class Gaussian(Family):
         if self.estimator == "unbiased" and self.refit == "mean":
             raise ConfigError("estimator", "does not apply when only the mean is fitted (the "
                               "variance is known, not estimated)", self.estimator)
+
+    def idle_settings(self) -> dict[str, str]:
+        if self.refit == "mean":
+            why = "with fit mean ({}: the variance is known, never refitted)"
+            return {"estimator": why.format("it chooses how the variance is estimated"),
+                    "collapse_fraction": why.format("it sets the variance's collapse time")}
+        return super().idle_settings()
 
     @property
     def param_shape(self) -> tuple[int, ...]:

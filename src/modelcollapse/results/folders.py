@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -98,13 +99,78 @@ def free_folder(base: Path, *, reuse_empty: bool = False) -> Path:
     return path
 
 
-def prepare_output(path: Path | str) -> Path:
-    """Check that ``path`` can receive a results folder; refuse a non-empty existing folder."""
+def prepare_output(path: Path | str, *, may_hold_files: bool = False) -> Path:
+    """Check, before any work, that a results folder can be written at ``path``.
+
+    The one check of where every command's output goes (``run``, ``sweep``, ``verify``,
+    ``collapse-speed``, and the folder of ``report --out``): it refuses a path that is a file,
+    a folder that already holds files (unless ``may_hold_files``: a sweep to resume), a path
+    below a file, and a place where nothing can be created (no such place, no permission, a
+    read-only disk). It creates nothing that stays: writability is tested by creating and
+    removing a hidden folder in the nearest existing ancestor, the only test that is true for
+    every file system and user (``root`` included).
+
+    Raises
+    ------
+    ConfigError
+        On field ``out``, naming the path and what is wrong with it.
+    """
     path = Path(path)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise ConfigError("out", "must be a new or empty folder; it already holds files",
-                          str(path))
+    wanted = "must be a new or empty folder" if not may_hold_files else "must be a folder"
+
+    def refuse(why: str) -> ConfigError:
+        return ConfigError("out", f"{wanted}; {why}", str(path))
+
+    try:
+        if path.exists():
+            if not path.is_dir():
+                raise refuse("it is a file")
+            if not may_hold_files and any(path.iterdir()):
+                raise refuse("it already holds files")
+        existing = next(p for p in path.absolute().parents if p.exists())
+    except OSError as err:
+        raise refuse(f"it cannot be looked at ({err.strerror or err})") from None
+    if not existing.is_dir():
+        raise refuse(f"{_shown(existing)} is a file, so no folder can be made in it")
+    target = path if path.is_dir() else existing
+    try:
+        probe = tempfile.mkdtemp(prefix=".modelcollapse-probe-", dir=target)
+    except OSError as err:
+        raise refuse(f"nothing can be written in {_shown(target)} "
+                     f"({err.strerror or err})") from None
+    os.rmdir(probe)
     return path
+
+
+def prepare_output_file(path: Path | str, *, field: str = "out") -> Path:
+    """Check, before any work, that the file ``path`` can be written (or overwritten).
+
+    Refuses a folder, a file whose folder does not exist (or is a file), and a folder where
+    nothing can be created; a file that exists is overwritten (atomically, by the writer).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(field, "must be a file; it is a folder", str(path))
+    parent = path.parent
+    if not parent.is_dir():
+        raise ConfigError(field, "must be a file in an existing folder", str(path))
+    try:
+        os.close(os.open(probe := parent / f".{path.name}.probe-{os.getpid()}",
+                         os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except OSError as err:
+        raise ConfigError(field, f"must be a file in a folder you can write; nothing can be "
+                          f"written in {_shown(parent)} ({err.strerror or err})",
+                          str(path)) from None
+    probe.unlink()
+    return path
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would recognise it: relative to here when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
 
 
 class PartialFolder:

@@ -109,6 +109,11 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
         If a unit raised or the cluster gave it up; finished units are kept.
     """
     say = log or (lambda line: None)
+    remote = ("--scheduler" if scheduler is not None else "--dask-local"
+              if dask_local is not None else "executor" if executor is not None else None)
+    if workers is not None and remote is not None:  # the rule for options without effect
+        raise ConfigError("--workers", f"has no effect with {remote} (it sets the local "
+                          "processes; the cluster's workers run the units)")
     spec = as_spec(spec)
     settings = spec.output_settings()
     plots = settings.get("plots", True) if plots is None else plots

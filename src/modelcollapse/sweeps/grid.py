@@ -27,7 +27,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,16 @@ from typing import Any
 from ..config import RunConfig
 from ..errors import ConfigError
 from ..families import FAMILIES
-from ..options import OptionSet, all_options, build, normalise_key, parse_value, suggest
+from ..options import (
+    OptionSet,
+    all_options,
+    build,
+    check_workers,
+    load_toml,
+    normalise_key,
+    parse_value,
+    suggest,
+)
 from ..seeding import STREAM_VERSION
 
 #: Keys of ``[experiment]`` that say where and how results are written, not what is simulated.
@@ -76,15 +84,7 @@ class SweepSpec:
     def from_toml(cls, path: Path | str) -> SweepSpec:
         """Read a sweep file."""
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise ConfigError("SWEEP.toml", "must name an existing TOML file", str(path)) from None
-        except IsADirectoryError:
-            raise ConfigError("SWEEP.toml", "must be a TOML file, not a folder",
-                              str(path)) from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise ConfigError(path.name, f"is not valid TOML: {err}") from None
+        data = load_toml(path, label="SWEEP.toml", by_name=True)
         return cls.from_dict(data, name=path.stem, source=path.name)
 
     @classmethod
@@ -176,9 +176,11 @@ class SweepSpec:
     def output_settings(self) -> dict[str, Any]:
         """``out``, ``workers`` and ``plots`` from ``[experiment]``, parsed."""
         known = all_options()
-        return {key: parse_value(known[key], self.experiment[key],
-                                 self.label("experiment", key))
-                for key in OUTPUT_KEYS if key in self.experiment}
+        out = {key: parse_value(known[key], self.experiment[key], self.label("experiment", key))
+               for key in OUTPUT_KEYS if key in self.experiment}
+        if "workers" in out:
+            check_workers(out["workers"], self.label("experiment", "workers"))
+        return out
 
 
 def _as_values(key: str, value: Any, source: str) -> tuple[Any, ...]:

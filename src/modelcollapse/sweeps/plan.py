@@ -2,7 +2,8 @@
 
 :func:`plan` expands a sweep (:mod:`modelcollapse.sweeps.grid`) and cuts each cell's replicates
 into units of whole replicate blocks, about a second of one core's work each
-(:func:`generation_cost`, a scheduling hint that never changes a number). :meth:`SweepPlan.format`
+(:func:`~modelcollapse.runner.duration.generation_cost`, a scheduling hint that never changes
+a number). :meth:`SweepPlan.format`
 is ``modelcollapse sweep --dry-run``'s listing.
 """
 
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..config import RunConfig
+from ..runner.duration import SECONDS_PER_WORK, generation_cost
 from .grid import Cell, SkippedCell, SweepSpec, column_name, expand, show_value
 from .store import unit_name
 from .units import UnitTask
@@ -28,35 +28,8 @@ if TYPE_CHECKING:
 #: Target work per unit, in estimated nanoseconds of one core (:func:`generation_cost`).
 UNIT_WORK = 1e9
 
-#: Nanoseconds per metric per replicate-generation: computing it, and building, compressing and
-#: writing its row of the metrics table.
-METRIC_NS = 90.0
-
 #: Upper bound on a cell's units (bigger cells get bigger units).
 MAX_UNITS_PER_CELL = 4096
-
-#: Seconds per unit of work.
-SECONDS_PER_WORK = 1e-9
-
-
-def generation_cost(config: RunConfig) -> float:
-    """Rough cost of one replicate-generation, in nanoseconds of one core.
-
-    Families that keep exact sufficient statistics update a few numbers per parameter; the
-    others draw and fit their whole training set (``accumulate`` fits a set that grows, on
-    average half its final size), at the family's :attr:`~modelcollapse.families.Family.cost_ns`
-    per value; each generation adds the family's fixed ``generation_ns`` and :data:`METRIC_NS`
-    per metric. Only used to size work units and estimate
-    time (within a factor of about two); never changes a number.
-    """
-    family, policy = config.model, config.data_policy
-    n, g = config.n_samples, config.n_generations
-    per_value, per_parameter = family.cost_ns
-    if family.uses_sufficient_statistics(policy, n):
-        cost = per_parameter * max(1, int(np.prod(family.param_shape)))
-    else:
-        cost = per_value * policy.stored_samples(n, g) / 2
-    return cost + family.generation_ns + METRIC_NS * len(family.metric_names)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ from .assembly import Pieces
 from .binomial import binomial_pmf
 from .coin import coin_mix_law, coin_mix_transition_matrix
 
+#: Entries of the binomial table ``[tokens, N + 1]`` held at once by
+#: :func:`categorical_expected_support`.
+SUPPORT_CHUNK = 1 << 20
+
 
 def categorical_expected_support_one(q: np.ndarray, n_samples: int) -> float:
     """``E support_1 = Σ_v 1 − (1 − q_v)^N``: tokens drawn at least once in generation 1."""
@@ -33,8 +37,9 @@ def categorical_expected_support(q: np.ndarray, n_samples: int, n_generations: i
     ``E support_t = Σ_v P(H^v_t > 0)``.
 
     * ``mix`` without fresh data (``replace`` included): the chain does not depend on ``q_v``,
-      so one backward pass gives ``u_t(i) = P(H_t = 0 | H_1 = i)`` for all ``i`` and
-      ``P(H^v_t = 0) = Σ_i Binom(i; N, q_v) u_t(i)``: cost ``O(G N²)``.
+      so one backward pass gives ``a_t(i) = P(H_t > 0 | H_1 = i)`` for all ``i`` and
+      ``E support_t = Σ_i B_i a_t(i)`` with ``B_i = Σ_v Binom(i; N, q_v)``: cost
+      ``O(V N + G N²)``.
     * ``mix`` with fresh data: one forward pass per distinct ``q_v``: cost ``O(V G N²)``.
     * ``accumulate``: a token never leaves the pool, and only fresh data can add one the pool
       lacks, so ``P(gone at t) = (1 − q_v)^{N + (t − 1) m}``.
@@ -55,13 +60,20 @@ def categorical_expected_support(q: np.ndarray, n_samples: int, n_generations: i
     if parts.kind != "mix":
         raise ValueError(f"no exact support law under {parts.kind}")
     states = np.arange(n + 1)
-    first = binomial_pmf(states[None, :], n, q[:, None])        # [V, N + 1], H_1's law
     if parts.real == 0:
+        # Σ_v P(H^v_t > 0) = Σ_i B_i a_t(i), with B_i = Σ_v Binom(i; N, q_v) (the expected number
+        # of tokens drawn i times in generation 1) and a_t(i) = P(H_t > 0 | H_1 = i): the tokens
+        # enter through B only, summed in chunks of the [V, N + 1] table (memory O(N) per
+        # token of a chunk; time O(V N + G N²) instead of O(G V N)).
+        drawn = np.zeros(n + 1)
+        chunk = max(1, SUPPORT_CHUNK // (n + 1))
+        for start in range(0, q.size, chunk):
+            drawn += binomial_pmf(states[None, :], n, q[start:start + chunk, None]).sum(axis=0)
         matrix = coin_mix_transition_matrix(n, 0.5, parts)          # p0 unused without m
-        gone_from = (states == 0).astype(float)                     # u_1
+        alive_from = (states > 0).astype(float)                     # a_1
         for t in range(1, g + 1):
-            out[t] = np.sum(1.0 - first @ gone_from)
-            gone_from = matrix @ gone_from
+            out[t] = drawn @ alive_from
+            alive_from = matrix @ alive_from
         return out
     values, inverse = np.unique(q, return_inverse=True)
     gone = np.empty((g, values.size))

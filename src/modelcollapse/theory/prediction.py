@@ -70,6 +70,7 @@ from .moments import (
     NotCovered,
     optimal_real_weight,
     proportion_moments,
+    proportion_square_sum,
     variance_moments,
     weighted_mean_stationary_var,
 )
@@ -326,11 +327,8 @@ def _categorical(config: RunConfig, out: Prediction) -> None:
     if model.temperature != 1.0:
         _categorical_tempered(config, parts, out)
         return
-    square = np.zeros(g + 1)
     try:
-        for start in range(0, q.size, 4096):  # chunks bound the [G + 1, V] moment arrays
-            square += proportion_moments(q[start:start + 4096], n, g, parts,
-                                         real_weight=model.real_weight)[1].sum(axis=1)
+        square = proportion_square_sum(q, n, g, parts, real_weight=model.real_weight)
     except NotCovered as err:
         out.notes.append(f"categorical: {err}")
         return

@@ -74,6 +74,9 @@ import numba
 import numpy as np
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+#: Levenberg–Marquardt gives up beyond this damping (steps 1e-100 of a gradient step): every
+#: loop of the fitting kernels is bounded, whatever the data's scale.
+MAX_DAMPING = 1e100
 
 #: Responsibility mass below which a component counts as empty.
 EMPTY = 1e-12
@@ -474,7 +477,9 @@ def _fit_squarem(x, w, mu, var, tol, max_iter, var_floor):
             v = theta2[j] - 2.0 * theta1[j] + theta0[j]
             rr += r * r
             vv += v * v
-        if vv == 0.0 or rr == 0.0 or steps >= max_iter:  # already at the fixed point
+        # At the fixed point (or NaN, from an overflowed step: never a jump, whose halving
+        # below would then never end).
+        if not (vv > 0.0 and rr > 0.0) or steps >= max_iter:
             theta0[:] = theta2
             continue
         alpha = min(-math.sqrt(rr / vv), -1.0)
@@ -592,8 +597,9 @@ def _fit_marquardt2(x, w, mu, var, tol, max_iter, var_floor):
     until the system is positive definite and the step gains likelihood, and lowered after every
     accepted step; as the region turns concave ``λ → 0`` and Newton's quadratic convergence
     returns. Stops when an undamped step's decrement is below ``tol`` (done), or when steps no
-    longer change the likelihood in double precision (done: the top of a flat ridge). Returns
-    ``(E-steps, done)``.
+    longer change the likelihood in double precision (done: the top of a flat ridge), or gives
+    up (not done: SQUAREM takes over) when the damping passes :data:`MAX_DAMPING`, which only
+    a Hessian or step that is not finite makes it do. Returns ``(E-steps, done)``.
     """
     n = x.size
     sums = np.empty(11)
@@ -619,6 +625,9 @@ def _fit_marquardt2(x, w, mu, var, tol, max_iter, var_floor):
             if _cholesky_solve(system, grad, step):
                 break
             damping = max(4.0 * damping, 1e-4)
+            if damping > MAX_DAMPING:  # never positive definite: a Hessian that overflowed
+                _unpack(theta, w, mu, var)
+                return steps, False
         decrement = 0.0
         for i in range(5):
             decrement += grad[i] * step[i]
@@ -631,6 +640,9 @@ def _fit_marquardt2(x, w, mu, var, tol, max_iter, var_floor):
             return steps, True
         if not valid:
             damping = max(4.0 * damping, 1e-4)
+            if damping > MAX_DAMPING:  # no valid step however short (a NaN direction)
+                _unpack(theta, w, mu, var)
+                return steps, False
             continue
         _unpack(trial, tw, tmu, tvar)
         trial_ll = _sums2_full(x, tw, tmu, tvar, trial_sums)

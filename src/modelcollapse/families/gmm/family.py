@@ -18,9 +18,13 @@ from ...errors import ConfigError
 from ...policies import Policy
 from ...training_sets import Samples, sample_weights
 from ...validation import (
+    LOCATION_RANGE,
+    RESOLUTION,
+    SCALE_RANGE,
     check_choice,
     check_float,
     check_int,
+    check_locations_and_scales,
     check_real_weight,
     check_sampling_scale,
 )
@@ -32,6 +36,10 @@ from ..gaussian import continuous_bias_and_weight, scale_variances
 #: Samples beyond this magnitude mean a model's variance has left float range (their squares
 #: would overflow): the model has blown up (possible only with ``sampling_scale > 1``).
 BLOWN_UP = 1e150
+
+#: The variance floors allowed: 1/var_floor stays finite, and the floor stays below the square
+#: of the widest truth (:data:`~modelcollapse.validation.SCALE_LIMIT`).
+VAR_FLOOR_RANGE = (1e-300, 1e100)
 
 #: EM tolerances, iteration caps and starts when the user gives none (per backend: the
 #: scikit-learn backend keeps scikit-learn's own defaults, so it is the classic fitter).
@@ -61,7 +69,11 @@ class GMM(Family):
         ``K``; taken from ``means`` when omitted (2 by default).
     means, stds, weights
         The truth's components; default means ``(−2, 2)``, unit standard deviations, equal weights.
-        Components are sorted by mean.
+        Components are sorted by mean. Means lie within ±1e50 and standard deviations between
+        1e-50 and 1e50, each at least 1e-10 × its mean's magnitude (see
+        :data:`~modelcollapse.validation.SCALE_LIMIT` and
+        :data:`~modelcollapse.validation.RESOLUTION`): beyond, squares and differences overflow,
+        or float64 does not resolve the samples.
     tol
         EM stops when the mean log-likelihood changes by less than ``tol`` between iterations
         (scikit-learn's criterion). Default ``1e-10``, i.e. to convergence: scikit-learn's default
@@ -85,8 +97,9 @@ class GMM(Family):
         iteration for iteration as scikit-learn does.
     var_floor
         Lower bound on every component's variance, so a collapsed component is recorded, never a
-        crash. scikit-learn *adds* its ``reg_covar`` instead; the ``sklearn`` backend passes
-        ``var_floor`` as ``reg_covar``.
+        crash; between 1e-300 (its reciprocal stays finite) and 1e100 (the square of the largest
+        standard deviation a truth may have). scikit-learn *adds* its ``reg_covar`` instead;
+        the ``sklearn`` backend passes ``var_floor`` as ``reg_covar``.
     sampling_scale
         ``λ``: the model is sampled with every component's standard deviation times ``λ`` (the
         weights and means unchanged; the truth never is). Note that this scales only the
@@ -115,9 +128,12 @@ class GMM(Family):
     n_components: int = option(None, flag="components", kind="int",
                                       help="number of mixture components K (default 2)")
     means: tuple[float, ...] = option(None, flag="means", kind="floats",
-                                             help="true component means (default -2,2)")
+                                             help=f"true component means, each {LOCATION_RANGE} "
+                                                  "(default -2,2)")
     stds: tuple[float, ...] = option(None, flag="stds", kind="floats",
-                                            help="true component standard deviations (default 1)")
+                                            help=f"true component standard deviations, each "
+                                                 f"{SCALE_RANGE} and at least {RESOLUTION:g} "
+                                                 "× |mean| (default 1)")
     weights: tuple[float, ...] = option(None, flag="weights", kind="floats",
                                                help="true component weights (default equal)")
     tol: float = option(None, flag="tol",
@@ -133,7 +149,8 @@ class GMM(Family):
     accelerate: bool = option(True, flag="accelerate", kind="bool",
                               help="SQUAREM-accelerated EM (default); --no-accelerate: plain EM")
     var_floor: float = option(1e-6, flag="var-floor",
-                              help="lower bound on component variances (default 1e-6)")
+                              help="lower bound on component variances, between 1e-300 "
+                                   "and 1e100 (default 1e-6)")
     sampling_scale: float = option(1.0, flag="sampling-scale", neutral=True,
                                    help="λ: the model is sampled with every standard deviation "
                                         "times λ (default 1: no bias)")
@@ -164,6 +181,7 @@ class GMM(Family):
                                   getattr(self, field))
         if min(stds) <= 0:
             raise ConfigError("stds", "must all be > 0", self.stds)
+        check_locations_and_scales(means, stds)
         if min(weights) < 0 or abs(sum(weights) - 1.0) > 1e-9:
             raise ConfigError("weights", "must be ≥ 0 and sum to 1", self.weights)
         order = np.argsort(means, kind="stable")
@@ -179,15 +197,17 @@ class GMM(Family):
         object.__setattr__(self, "tol", tol)
         object.__setattr__(self, "max_iter", max_iter)
         object.__setattr__(self, "var_floor", check_float(
-            "var_floor", self.var_floor, low=0.0, low_open=True, what="a number > 0"))
+            "var_floor", self.var_floor, low=VAR_FLOOR_RANGE[0], high=VAR_FLOOR_RANGE[1],
+            what="a number between 1e-300 and 1e100"))
         object.__setattr__(self, "sampling_scale", check_sampling_scale(self.sampling_scale))
         object.__setattr__(self, "real_weight", check_real_weight(self.real_weight))
         if self.real_weight is not None and self.backend == "sklearn":
-            raise ConfigError("backend", "must be numba with real_weight (scikit-learn's "
-                              "GaussianMixture takes no sample weights)", self.backend)
+            raise ConfigError("backend", "must be numba when real data are weighted "
+                              "(scikit-learn's GaussianMixture takes no sample weights)",
+                              self.backend)
         if self.real_weight is not None and self.init != "warm":
-            raise ConfigError("init", "must be warm with real_weight (the weighted EM starts "
-                              "from the previous fit)", self.init)
+            raise ConfigError("init", "must be warm when real data are weighted (the weighted "
+                              "EM starts from the previous fit)", self.init)
         if self.backend == "sklearn":
             try:
                 import sklearn.mixture  # noqa: F401

@@ -138,11 +138,15 @@ def load_corpus(source: str, *, tokens: str, max_vocab: int) -> Corpus:
     Raises
     ------
     ConfigError
-        An unreadable or non-UTF-8 file, or text with fewer than two distinct tokens.
+        An unreadable or non-UTF-8 file, one that is empty or only whitespace, or text with
+        fewer than two distinct tokens.
     """
     text, digest = read_source(source)
-    pieces = tokenise(text, tokens)
     where = "the demo corpus" if source == DEMO else source
+    if not text.strip():  # whitespace is a token of ``chars``, but no text to learn from
+        raise ConfigError("corpus", "holds no text to learn from (the file is "
+                          + ("empty)" if not text else "only whitespace)"), where)
+    pieces = tokenise(text, tokens)
     if not pieces:
         raise ConfigError("corpus", f"holds no {tokens} tokens (the file is empty or only "
                           "whitespace)", where)

@@ -95,6 +95,9 @@ SMOOTHINGS = ("mle", "add-k", "kn")
 #: Largest model table (contexts × tokens) per replicate: 4M probabilities, 32 MB.
 MAX_TABLE = 1 << 22
 
+#: Most held-out tokens of the synthetic truth (drawn once, kept in memory as int32).
+MAX_HELDOUT = 10**8
+
 #: Replicates whose sample texts are kept (see :meth:`NGram.excerpts`).
 EXCERPT_ROWS = 3
 
@@ -197,6 +200,9 @@ class NGram(Family):
                                         low_open=True, what="a number in (0, 1]"))
             set_("truth_seed", check_int("truth_seed", self.truth_seed, minimum=0))
             set_("heldout", check_int("heldout", self.heldout, minimum=1))
+            if self.heldout > MAX_HELDOUT:
+                raise ConfigError("heldout", "must be an integer between 1 and 10^8",
+                                  self.heldout)
             self._check_table(self.vocab)
             return
         for name in ("vocab", "zipf"):
@@ -220,11 +226,52 @@ class NGram(Family):
         self.language()  # the held-out split and length check, now rather than mid-run
 
     def _check_table(self, vocab: int) -> None:
-        cells = (vocab + 1) ** (self.order - 1) * vocab
-        if cells > MAX_TABLE:
-            raise ConfigError("order", f"with V = {vocab} tokens needs (V+1)^(n-1)·V = {cells:,} "
-                              f"probabilities per model, more than {MAX_TABLE:,}; lower the "
-                              "order or the vocabulary (vocab, max_vocab)", self.order)
+        """Refuse a model table over :data:`MAX_TABLE`, before computing its size: an order of
+        50 (or 10^30) is refused by comparison with the largest order that fits."""
+        if vocab > MAX_TABLE:
+            raise ConfigError("vocab" if self.corpus is None else "max_vocab",
+                              f"must be at most {MAX_TABLE:,} (one model's table of "
+                              "probabilities would not fit)", vocab)
+        largest = 1
+        while (vocab + 1) ** largest * vocab <= MAX_TABLE:
+            largest += 1
+        if self.order > largest:
+            cells = ((self.order - 1) * np.log10(vocab + 1) + np.log10(vocab))
+            size = f"about 10^{cells:.0f}" if cells < 1000 else "far more"
+            lower = "vocab" if self.corpus is None else "max-vocab"
+            raise ConfigError("order", f"must be at most {largest} with V = {vocab} tokens: an "
+                              f"order-n model has (V+1)^(n-1)·V probabilities ({size} for "
+                              f"n = {self.order}), and at most {MAX_TABLE:,} fit; lower the "
+                              f"order or the vocabulary ({lower})", self.order)
+
+    def validate_run(self, n_samples: int, policy: Policy) -> None:
+        if self.length > n_samples:
+            raise ConfigError("length", f"must be at most samples (N = {n_samples:,}, the "
+                              "tokens of each training set, cut into sequences of length "
+                              "L)", self.length)
+
+    def idle_settings(self) -> dict[str, str]:
+        """Smoothing constants of another smoothing, corpus settings without a corpus, and
+        synthetic-truth settings with one (vocab and zipf are refused in ``__post_init__``)."""
+        idle: dict[str, str] = {}
+        if self.smoothing != "add-k":
+            idle["add_k"] = (f"with smoothing {self.smoothing} (it is the k of add-k "
+                             "smoothing)")
+        if self.smoothing != "kn":
+            idle["discount"] = (f"with smoothing {self.smoothing} (it is the discount of "
+                                "Kneser-Ney smoothing, kn)")
+        if self.corpus is None:
+            for name, what in (("tokens", "how a corpus is split into tokens"),
+                               ("max_vocab", "a corpus's vocabulary cap")):
+                idle[name] = (f"without corpus (it sets {what}; the synthetic truth has "
+                              "vocab tokens)")
+        else:
+            for name, what in (("density", "shapes the synthetic truth's chain"),
+                               ("truth_seed", "seeds the synthetic truth"),
+                               ("heldout", "sizes the synthetic truth's held-out text; a "
+                                           "corpus holds out its last 10%")):
+                idle[name] = f"with corpus (it {what})"
+        return idle
 
     # -- the truth and its tables --------------------------------------------------------------
 

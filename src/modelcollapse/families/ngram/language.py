@@ -161,8 +161,10 @@ def corpus_language(source: str, tokens: str, max_vocab: int, order: int,
     n_held = max(1, math.floor(HELDOUT_SHARE * corpus.tokens.size))
     train, held = corpus.tokens[:-n_held], corpus.tokens[-n_held:]
     if train.size < length:
-        raise ConfigError("length", f"must be at most the corpus's training text "
-                          f"({train.size} tokens after holding out the last {n_held})", length)
+        where = "the demo corpus" if source == corpora.DEMO else source
+        raise ConfigError("length", f"must be at most the training text of corpus {where} "
+                          f"({train.size} {tokens} tokens after holding out the last {n_held}); "
+                          "use a shorter length or a longer corpus", length)
     n_ctx = (vocab + 1) ** (order - 1)
     as_text = Sequences(train[None], starts_of(sequence_lengths(train.size, length), 1))
     freq = ngram_counts(as_text, vocab=vocab, order=order)[0] / train.size

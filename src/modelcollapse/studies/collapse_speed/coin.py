@@ -229,6 +229,8 @@ def coin_speed(*, p0: float = 0.5, ks: Sequence[int] = DEFAULT_KS,
     ks = _check_ks(ks)
     n_replicates = check_int("n_replicates", n_replicates, minimum=2)
     seed, drawn = resolve_seed(seed)
+    RunConfig(family=Coin(p0=p0), n_samples=ks[-1], n_generations=1,  # the sizes' bounds
+              n_replicates=n_replicates, seed=seed)
     log_seed(log, seed, drawn)
     rows, times, exacts, configs = [], {}, {}, []
     for k in ks:

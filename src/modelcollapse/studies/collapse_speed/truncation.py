@@ -233,6 +233,9 @@ def truncation_speed(family: NGram | None = None, *, top_ps: Sequence[float] = D
                           reals[-1])
     n_samples = check_int("n_samples", n_samples if n_samples is not None
                           else NGRAM_DEFAULTS["n_samples"], minimum=1)
+    if n_samples < family.length:  # a training set holds at least one whole sequence
+        raise ConfigError("n_samples", f"must be at least the sequence length L = "
+                          f"{family.length} of the language model", n_samples)
     n_generations = check_int("n_generations", n_generations if n_generations is not None
                               else NGRAM_DEFAULTS["n_generations"], minimum=2)
     n_replicates = check_int("n_replicates", n_replicates if n_replicates is not None
@@ -241,6 +244,8 @@ def truncation_speed(family: NGram | None = None, *, top_ps: Sequence[float] = D
                                     low_open=True, high_open=True,
                                     what="a number between 0 and 1 (exclusive)")
     seed, drawn = resolve_seed(seed)
+    RunConfig(family=family, n_samples=n_samples, n_generations=n_generations,  # the bounds
+              n_replicates=n_replicates, seed=seed, collapse_fraction=collapse_fraction)
     log_seed(log, seed, drawn)
     truth = family.metrics(family.truth()[None])
     tail0, support0 = float(truth["tail_share"][0]), float(truth["support"][0])

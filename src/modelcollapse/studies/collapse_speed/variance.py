@@ -298,10 +298,10 @@ def variance_speed(family: str | Family = "gaussian", *,
     n_replicates = check_int("n_replicates", n_replicates, minimum=2)
     fractions = _check_fractions(real_fractions)
     seed, drawn = resolve_seed(seed)
-    log_seed(log, seed, drawn)
     # Validates n_samples, n_generations, collapse_fraction and the family's own constraints.
     probe = RunConfig(family=model, n_samples=n_samples, n_generations=n_generations,
                       n_replicates=n_replicates, seed=seed, collapse_fraction=collapse_fraction)
+    log_seed(log, seed, drawn)  # once every setting is known to be good
     n, g, c = probe.n_samples, probe.n_generations, probe.collapse_fraction
     estimator = getattr(model, "estimator", "mle")  # every EM fit of a GMM matches the MLE
     var0 = float(model.metrics(model.truth()[None])["var"][0])
