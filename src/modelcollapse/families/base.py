@@ -53,6 +53,39 @@ def option(default: Any, *, flag: str, help: str, kind: str = "float",
     return dataclasses.field(default=default, metadata=meta)
 
 
+def temperature_option() -> Any:
+    """The sampling temperature ``τ`` of a discrete family's model (``--temperature``)."""
+    return option(1.0, flag="temperature", neutral=True,
+                  help="sampling temperature of the model, q ∝ q^(1/τ) (default 1: no bias)")
+
+
+def sampling_scale_option() -> Any:
+    """The sampling scale ``λ`` of a continuous family's model (``--sampling-scale``)."""
+    return option(1.0, flag="sampling-scale", neutral=True,
+                  help="λ: the model is sampled with every standard deviation times λ "
+                       "(default 1: no bias)")
+
+
+def real_weight_option() -> Any:
+    """The weight of the real samples in a weighted fit (``--real-weight``)."""
+    return option(None, flag="real-weight", neutral=True,
+                  help="weight w of the real samples in the fit, 1 - w for the synthetic ones "
+                       "(default: each counts once)")
+
+
+def loop_setting_words(*, temperature: float = 1.0, sampling_scale: float = 1.0,
+                       real_weight: float | None = None) -> str:
+    """The words a family's ``describe()`` adds for its sampling bias and real weight."""
+    words = ""
+    if temperature != 1.0:
+        words += f", sampled at temperature {temperature:g}"
+    if sampling_scale != 1.0:
+        words += f", sampled with sd × {sampling_scale:g}"
+    if real_weight is not None:
+        words += f", real data weighted {real_weight:g}"
+    return words
+
+
 class Family(ABC):
     """A model family: a truth, a batched fit, a batched sampler and metrics.
 

@@ -19,9 +19,15 @@ from ..events import FIXATION, Event
 from ..policies import Policy
 from ..validation import check_float, check_int, check_real_weight
 from . import FAMILIES
-from .base import Family, first_generation, option
+from .base import (
+    Family,
+    first_generation,
+    loop_setting_words,
+    option,
+    real_weight_option,
+    temperature_option,
+)
 from .discrete import (
-    bias_and_weight,
     block_for,
     check_temperature,
     draw_counts,
@@ -95,12 +101,8 @@ class Categorical(Family):
                                              help="explicit true probabilities, comma-separated")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="hold training sets as token counts, exact (default true)")
-    temperature: float = option(1.0, flag="temperature", neutral=True,
-                                help="sampling temperature of the model, q ∝ q^(1/τ) "
-                                     "(default 1: no bias)")
-    real_weight: float | None = option(None, flag="real-weight", neutral=True,
-                                       help="weight w of the real samples in the fit, 1 - w "
-                                            "for the synthetic ones (default: each counts once)")
+    temperature: float = temperature_option()
+    real_weight: float | None = real_weight_option()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "temperature", check_temperature(self.temperature))
@@ -178,7 +180,7 @@ class Categorical(Family):
         return {self.event.column: first_generation(metrics["support"] <= 1)}
 
     def describe(self) -> str:
-        extra = bias_and_weight(self.temperature, self.real_weight)
+        extra = loop_setting_words(temperature=self.temperature, real_weight=self.real_weight)
         if self.probs is not None:
             return f"categorical, V = {self.vocab}, explicit probabilities{extra}"
         return f"categorical, V = {self.vocab}, Zipf s = {self.zipf:g}{extra}"

@@ -18,9 +18,15 @@ from ..policies import Policy
 from ..training_sets import Counts, Samples
 from ..validation import check_float, check_real_weight
 from . import FAMILIES
-from .base import Family, first_generation, option
+from .base import (
+    Family,
+    first_generation,
+    loop_setting_words,
+    option,
+    real_weight_option,
+    temperature_option,
+)
 from .discrete import (
-    bias_and_weight,
     block_for,
     check_temperature,
     frequencies,
@@ -70,12 +76,8 @@ class Coin(Family):
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="hold training sets as exact sufficient statistics (counts, "
                                  "moments) where the policy allows (default true)")
-    temperature: float = option(1.0, flag="temperature", neutral=True,
-                                help="sampling temperature of the model, q ∝ q^(1/τ) "
-                                     "(default 1: no bias)")
-    real_weight: float | None = option(None, flag="real-weight", neutral=True,
-                                       help="weight w of the real samples in the fit, 1 - w "
-                                            "for the synthetic ones (default: each counts once)")
+    temperature: float = temperature_option()
+    real_weight: float | None = real_weight_option()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "p0", check_float("p0", self.p0, low=0.0, high=1.0,
@@ -135,4 +137,5 @@ class Coin(Family):
                 ABSORBED_AT: np.where(np.isnan(time), np.nan, boundary)}
 
     def describe(self) -> str:
-        return f"coin, p0 = {self.p0:g}" + bias_and_weight(self.temperature, self.real_weight)
+        return f"coin, p0 = {self.p0:g}" + loop_setting_words(temperature=self.temperature,
+                                                              real_weight=self.real_weight)

@@ -46,16 +46,6 @@ def check_temperature(value: float) -> float:
                        what=f"a number between {low:g} and {high:g}")
 
 
-def bias_and_weight(temperature: float, real_weight: float | None) -> str:
-    """The words a family's ``describe()`` adds for a temperature and a real weight."""
-    words = ""
-    if temperature != 1.0:
-        words += f", sampled at temperature {temperature:g}"
-    if real_weight is not None:
-        words += f", real data weighted {real_weight:g}"
-    return words
-
-
 def block_for(values_per_replicate: int, *, budget: int, cap: int) -> int:
     """A power-of-two block size keeping about ``budget`` values in memory per block."""
     size = max(1, budget // max(1, values_per_replicate))

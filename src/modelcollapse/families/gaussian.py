@@ -29,7 +29,13 @@ from ..validation import (
     resolved,
 )
 from . import FAMILIES
-from .base import Family, option
+from .base import (
+    Family,
+    loop_setting_words,
+    option,
+    real_weight_option,
+    sampling_scale_option,
+)
 from .discrete import block_for
 
 #: Standard-normal quantile bounding the central 99% interval, Φ⁻¹(0.995).
@@ -46,16 +52,6 @@ def scale_variances(params: np.ndarray, scale: float, *, column: int) -> np.ndar
     with np.errstate(over="ignore"):  # a variance near the largest float: inf, blown up
         out[:, column] *= scale**2
     return out
-
-
-def continuous_bias_and_weight(scale: float, real_weight: float | None) -> str:
-    """The words a continuous family's ``describe()`` adds for a sampling scale and a weight."""
-    words = ""
-    if scale != 1.0:
-        words += f", sampled with sd × {scale:g}"
-    if real_weight is not None:
-        words += f", real data weighted {real_weight:g}"
-    return words
 
 
 def weighted_normal_fit(data: Moments | Samples,
@@ -197,12 +193,8 @@ class Gaussian(Family):
                             help="variance estimator: mle (divide by N) or unbiased (N - 1)")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
                             help="use exact sufficient statistics where the policy allows")
-    sampling_scale: float = option(1.0, flag="sampling-scale", neutral=True,
-                                   help="λ: the model is sampled with every standard deviation "
-                                        "times λ (default 1: no bias)")
-    real_weight: float | None = option(None, flag="real-weight", neutral=True,
-                                       help="weight w of the real samples in the fit, 1 - w "
-                                            "for the synthetic ones (default: each counts once)")
+    sampling_scale: float = sampling_scale_option()
+    real_weight: float | None = real_weight_option()
     refit: str = option("mean-var", flag="fit", kind="str", choices=FITS, neutral=True,
                       help="what is refitted: mean-var (both) or mean (the variance known)")
 
@@ -300,4 +292,5 @@ class Gaussian(Family):
     def describe(self) -> str:
         fit = "mean-only fit (variance known)" if self.refit == "mean" else f"{self.estimator} fit"
         return (f"gaussian N({self.mean:g}, {self.std:g}²), {fit}"
-                + continuous_bias_and_weight(self.sampling_scale, self.real_weight))
+                + loop_setting_words(sampling_scale=self.sampling_scale,
+                                     real_weight=self.real_weight))
