@@ -154,6 +154,12 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
     (["run", "coin", "--policy", "accumulate", "--samples", "1e12", "--generations", "1e7"],
      "--samples × --generations is too large for policy accumulate"),
     (["run", "coin", "--seed", "1e999999999"], "--seed must be an integer below 10^300"),
+    # every command reads --seed by run's rule: 1e3 is 1000, 1.5 and -1 are refused alike
+    (["verify", "--quick", "--seed", "-1"], "modelcollapse verify: error: --seed must be an "
+     "integer ≥ 0 (got -1)"),
+    (["verify", "--quick", "--seed", "1.5"], "--seed must be an integer (got 1.5)"),
+    (["verify", "--quick", "--seed", "1e999999999"], "--seed must be an integer below 10^300"),
+    (["sweep", "sweep.toml", "--seed", "1.5"], "--seed must be an integer (got 1.5)"),
     (["run", "coin", "--workers", "1e30"], "--workers must be an integer between 1 and 1024"),
     (["sweep", "sweep.toml", "--workers", "5000"], "--workers must be an integer between 1 and "
      "1024"),
@@ -340,6 +346,12 @@ def test_integers_in_exponent_notation_are_read_exactly():
     for text in ("1.5", "nan", "inf", "0x10", "1e-3"):
         with pytest.raises(ConfigError, match="must be an integer"):
             parse_value(option, text, "--samples")
+
+
+def test_every_command_reads_a_seed_by_the_same_rule():
+    from modelcollapse.cli import _parse_seed
+
+    assert _parse_seed("1e3") == 1000 and _parse_seed("20261121") == 20261121
 
 
 # -- 4. parser ---------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_refused_up_front_with_the_estimate_and_what_to_change():
     with pytest.raises(OutOfMemoryEstimate) as err:
         check_memory(config, workers=2, available=8 * 2**30)
     text = str(err.value)
-    assert text.startswith("memory would be about") and "8.0 GiB is available" in text
+    assert text.startswith("memory would be about") and "only 8.0 GiB is available" in text
     assert "accumulate keeps every sample, 100000 × 2001 per replicate" in text
 
 
@@ -54,8 +54,25 @@ def test_memory_cap_from_the_environment(monkeypatch):
     monkeypatch.setenv("MODELCOLLAPSE_MEMORY", "1.5G")
     assert memory_limit() == int(1.5 * 2**30)
     monkeypatch.setenv("MODELCOLLAPSE_MEMORY", "lots")
-    with pytest.raises(OutOfMemoryEstimate, match="must be a size like 4G"):
-        memory_limit()
+    for typo in ("lots", "0", "-2G", "nan", "inf", "512"):  # 512 bytes: a forgotten unit
+        monkeypatch.setenv("MODELCOLLAPSE_MEMORY", typo)
+        with pytest.raises(OutOfMemoryEstimate, match="must be a size of at least 1K"):
+            memory_limit()
+
+
+def test_refusal_names_the_replicates_when_they_drive_the_estimate():
+    config = mc.RunConfig("coin", n_replicates=10**9, n_generations=60, seed=1)
+    with pytest.raises(OutOfMemoryEstimate, match="fewer --replicates"):
+        check_memory(config, workers=2, available=2**30)
+
+
+def test_refusal_under_a_small_cap_names_the_cap_in_readable_units(monkeypatch):
+    monkeypatch.setenv("MODELCOLLAPSE_MEMORY", "1K")
+    with pytest.raises(OutOfMemoryEstimate) as err:
+        check_memory(mc.RunConfig("coin", seed=1), workers=2)
+    text = str(err.value)
+    assert "MODELCOLLAPSE_MEMORY allows 1.0 KiB" in text and "0.0 GiB" not in text
+    assert " MiB but " in text, text
 
 
 def test_command_line_refuses_with_one_line_and_no_folder(tmp_path):

@@ -280,6 +280,14 @@ def cold_kernels(family: Family) -> list[str]:
     return cold(family.kernels())
 
 
+def compile_ahead(config: RunConfig, *, tick: Callable[[float], None] | None = None) -> float:
+    """Compile the kernels ``config`` will call before it runs, calling ``tick(seconds)`` every
+    15 s meanwhile: see :func:`modelcollapse.runner.driver.compile_ahead`."""
+    from .runner.driver import compile_ahead as compile_
+
+    return compile_(config, tick=tick)
+
+
 def estimate_duration(config: RunConfig, *, workers: int | None = None) -> DurationEstimate:
     """How long ``config`` will take on ``workers`` threads (default: all cores), before it
     starts: see :func:`modelcollapse.runner.duration.estimate_duration` (rough, and a floor
@@ -291,7 +299,7 @@ def estimate_duration(config: RunConfig, *, workers: int | None = None) -> Durat
 
 
 def verify_needs_compiling(quick: bool) -> bool:
-    """Whether ``verify`` (``quick`` or full) will compile kernels first (about 20 s, once)."""
+    """Whether ``verify`` (``quick`` or full) will compile kernels first (once per machine)."""
     from .studies.verify import needs_compiling
 
     return needs_compiling(quick)

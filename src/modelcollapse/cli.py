@@ -36,6 +36,7 @@ from .options import (
     suggest,
 )
 from .policies import POLICIES
+from .runner.compilation import COMPILE_NOTICE
 from .version import __version__
 
 EXIT_USAGE = 2
@@ -173,8 +174,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         drawn = "" if config.seed is not None else " (drawn; pass --seed to repeat this run)"
         print(f"seed {seeded.seed}{drawn}", flush=True)
         if api.cold_kernels(seeded.model):
-            print("compiling the numerical kernels for this machine (first run only, about "
-                  "20 s; cached afterwards)", flush=True)
+            print(COMPILE_NOTICE, flush=True)
+            seconds = api.compile_ahead(seeded, tick=lambda t: print(
+                f"  still compiling ({t:.0f} s so far)", flush=True))
+            print(f"  compiled in {seconds:.0f} s", flush=True)
         estimate = api.estimate_duration(seeded, workers=output.workers)
         if estimate.long:  # said before the work starts, so a long run never looks stalled
             print(f"estimated time {estimate.describe()}; Ctrl-C stops it", flush=True)
@@ -252,6 +255,15 @@ def _add_sweep_parser(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _parse_seed(text: str) -> int:
+    """A ``--seed`` of ``sweep`` or ``verify``, read by the same rule as ``run``'s (``1e3`` is
+    1000), so the same seed is accepted or refused alike by every command."""
+    value = parse_value(Option("seed", "int", "", "output", "seed"), text, "--seed")
+    if value < 0:
+        raise ConfigError("--seed", "must be an integer ≥ 0", text)
+    return value
+
+
 def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
     from . import api
 
@@ -259,12 +271,10 @@ def _sweep(args: argparse.Namespace, argv: list[str]) -> int:
         text = getattr(args, flag.replace("-", "_"))
         if text is None:
             return None
+        if flag == "seed":
+            return _parse_seed(text)
         value = parse_value(Option(flag, "int", "", "output", flag), text, f"--{flag}")
-        if flag != "seed":
-            return check_workers(value, f"--{flag}")
-        if value < 0:
-            raise ConfigError("--seed", "must be an integer ≥ 0", text)
-        return value
+        return check_workers(value, f"--{flag}")
 
     seed, workers, dask_local = number("seed"), number("workers"), number("dask-local")
     if args.dry_run:
@@ -342,7 +352,7 @@ def _add_verify_parser(commands: argparse._SubParsersAction) -> None:
                         help="the quick set: fewer cases and replicates, under a minute (for CI)")
     verify.add_argument("--out", metavar="DIR", default=None,
                         help="results folder, new or empty (default runs/verify-<timestamp>)")
-    verify.add_argument("--seed", metavar="S", type=int, default=VERIFY_SEED,
+    verify.add_argument("--seed", metavar="S", default=str(VERIFY_SEED),
                         help=f"base seed of every case (default {VERIFY_SEED}: verify is "
                              "deterministic)")
     verify.add_argument("--no-plots", action="store_true", help="write no figures")
@@ -352,13 +362,13 @@ def _verify(args: argparse.Namespace, argv: list[str]) -> int:
     from . import api
 
     label = "quick" if args.quick else "full"
+    args.seed = _parse_seed(args.seed)
 
     def announce(cases: list) -> None:
         print(f"modelcollapse {__version__}: verify, {label} set of {len(cases)} cases, seed "
               f"{args.seed}", flush=True)
         if api.verify_needs_compiling(args.quick):
-            print("compiling the GMM's numerical kernels for this machine (first run only, "
-                  "about 20 s; cached afterwards)", flush=True)
+            print(COMPILE_NOTICE, flush=True)
 
     def progress(message: str) -> None:
         sys.stderr.write(f"verify {message}\n")

@@ -11,6 +11,8 @@ folder as it finishes (:class:`~modelcollapse.results.run.RunWriter`), keeps the
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,6 +25,7 @@ from ..results.folders import draw_figures, stamped_folder
 from ..results.run import Result, RunWriter
 from ..results.tables import replicate_columns
 from .blocks import Block, default_workers, iter_blocks, simulate_arrays
+from .compilation import HEARTBEAT_SECONDS
 from .memory import check_memory
 from .progress import progress_bar
 from .provenance import environment, now
@@ -190,3 +193,32 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
             writer.abort()
         raise
     return Result(manifest, path=path, replicates=replicates)
+
+
+def compile_ahead(config: RunConfig, *, tick: Callable[[float], None] | None = None,
+                  every: float = HEARTBEAT_SECONDS) -> float:
+    """Compile every kernel ``config`` will call, by running it shrunk; return the seconds taken.
+
+    The shrunk run (two replicates, two generations, the same family, policy and sample size)
+    takes the same code paths with the same argument types, so numba compiles, and caches, all
+    that the real run needs; its results are thrown away and touch no random stream of the real
+    run. ``tick(seconds so far)`` is called every ``every`` seconds while it compiles.
+    """
+    small = dataclasses.replace(config, n_replicates=min(config.n_replicates, 2),
+                                n_generations=min(config.n_generations, 2))
+    started = time.perf_counter()
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(every):
+            if tick is not None:
+                tick(time.perf_counter() - started)
+
+    watcher = threading.Thread(target=beat, name="compile-heartbeat", daemon=True)
+    watcher.start()
+    try:
+        simulate(small, workers=1)
+    finally:
+        done.set()
+        watcher.join()
+    return time.perf_counter() - started

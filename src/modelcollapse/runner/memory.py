@@ -33,6 +33,8 @@ HEADROOM = 0.8
 def estimate_memory(config: RunConfig, *, workers: int, in_memory: bool = False) -> int:
     """Peak bytes the run is expected to need, beyond the interpreter and libraries.
 
+    The sum of :func:`memory_parts`.
+
     Parameters
     ----------
     config
@@ -41,6 +43,16 @@ def estimate_memory(config: RunConfig, *, workers: int, in_memory: bool = False)
         Worker threads (each can hold two blocks in flight).
     in_memory
         Every trajectory is kept (:func:`modelcollapse.simulate`) rather than streamed to disk.
+    """
+    return sum(memory_parts(config, workers=workers, in_memory=in_memory))
+
+
+def memory_parts(config: RunConfig, *, workers: int, in_memory: bool = False) -> tuple[int, int]:
+    """The estimate in two parts: the blocks in flight, and what grows with the replicates.
+
+    The first part is ``in flight × (training sets + parameter history + trajectories)`` of one
+    block and grows with N and G; the second is the kept trajectories and one summary row per
+    replicate, and grows with R. The refusal message names the settings of the larger part.
     """
     family, policy = config.model, config.data_policy
     n, g, r = config.n_samples, config.n_generations, config.n_replicates
@@ -62,7 +74,7 @@ def estimate_memory(config: RunConfig, *, workers: int, in_memory: bool = False)
     kept = min(r, 500) * n_metrics * (g + 1) * 8  # trajectories kept for the figures
     if in_memory:
         kept = r * n_metrics * (g + 1) * 8
-    return int(in_flight * per_block + kept + r * (n_metrics + 4) * 8)
+    return int(in_flight * per_block), int(kept + r * (n_metrics + 4) * 8)
 
 
 def memory_limit() -> int | None:
@@ -73,10 +85,15 @@ def memory_limit() -> int | None:
     scale = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}.get(text[-1], 1)
     number = text[:-1] if text[-1] in "KMGT" else text
     try:
-        return int(float(number) * scale)
+        limit = float(number) * scale
     except ValueError:
-        raise OutOfMemoryEstimate("MODELCOLLAPSE_MEMORY", "must be a size like 4G or 512M",
-                                  text) from None
+        limit = math.nan
+    # A cap of zero, a negative one or one below a kibibyte is a typo, not a wish to refuse
+    # every run; nan and inf are not sizes.
+    if not math.isfinite(limit) or limit < 2**10:
+        raise OutOfMemoryEstimate("MODELCOLLAPSE_MEMORY",
+                                  "must be a size of at least 1K, like 4G or 512M", text)
+    return int(limit)
 
 
 def available_memory() -> int | None:
@@ -98,8 +115,12 @@ def available_memory() -> int | None:
         return None
 
 
-def _gib(n: float) -> str:
-    return f"{n / 2**30:.1f} GiB"
+def format_bytes(n: float) -> str:
+    """``n`` bytes in the largest binary unit that keeps a leading digit: 512 B, 3.2 MiB."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n:.0f} B"
 
 
 def check_memory(config: RunConfig, *, workers: int, in_memory: bool = False,
@@ -111,20 +132,28 @@ def check_memory(config: RunConfig, *, workers: int, in_memory: bool = False,
     available
         Bytes available (default: asked of the operating system).
     """
-    need = estimate_memory(config, workers=workers, in_memory=in_memory)
+    blocks, replicates = memory_parts(config, workers=workers, in_memory=in_memory)
+    need = blocks + replicates
+    capped = available is None and memory_limit() is not None
     available = available_memory() if available is None else available
     if available is None or need <= HEADROOM * available:
         return need
     family, policy = config.model, config.data_policy
-    if not family.uses_sufficient_statistics(policy, config.n_samples) and \
+    # Name the setting that drives the estimate: the part that grows with the replicates (their
+    # summaries, or every trajectory when kept in memory) or the part that grows with a block's
+    # training sets and trajectories.
+    if in_memory and replicates > blocks:
+        why = ("every trajectory is kept in memory; use modelcollapse.run, which streams them "
+               "to disk, or fewer --replicates")
+    elif replicates > blocks:
+        why = "use fewer --replicates, or split them over several runs with different --seed"
+    elif not family.uses_sufficient_statistics(policy, config.n_samples) and \
             policy.stored_samples(config.n_samples, config.n_generations) > 2 * config.n_samples:
         why = (f"{policy.name} keeps every sample, {config.n_samples} × "
                f"{config.n_generations + 1} per replicate; use fewer --generations or "
                f"--samples, or --workers 1")
-    elif in_memory:
-        why = ("every trajectory is kept in memory; use modelcollapse.run, which streams them "
-               "to disk, or fewer replicates")
     else:
         why = "use fewer --generations, --samples or --workers"
-    raise OutOfMemoryEstimate(
-        "memory", f"would be about {_gib(need)} but {_gib(available)} is available: {why}")
+    room = (f"MODELCOLLAPSE_MEMORY allows {format_bytes(available)}" if capped
+            else f"only {format_bytes(available)} is available")
+    raise OutOfMemoryEstimate("memory", f"would be about {format_bytes(need)} but {room}: {why}")

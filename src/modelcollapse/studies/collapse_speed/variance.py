@@ -22,6 +22,7 @@ from ...config import RunConfig
 from ...errors import ConfigError
 from ...families import GMM, Family, Gaussian, get_family
 from ...policies import Mix, Policy, Replace
+from ...runner.compilation import COMPILE_NOTICE, cold_kernels
 from ...runner.driver import simulate
 from ...statistics import censored_quantile, empirical_cdf, law_quantile
 from ...validation import check_float, check_int
@@ -306,11 +307,9 @@ def variance_speed(family: str | Family = "gaussian", *,
     estimator = getattr(model, "estimator", "mle")  # every EM fit of a GMM matches the MLE
     var0 = float(model.metrics(model.truth()[None])["var"][0])
     if model.name == "gmm":
-        from ...runner.compilation import cold_kernels
 
         if cold_kernels(model.kernels()):
-            log("compiling the numerical kernels for this machine (first run only, about 20 s; "
-                "cached afterwards)")
+            log(COMPILE_NOTICE)
     cells, configs = [], []
     for real in fractions:
         started = time.perf_counter()

@@ -32,7 +32,7 @@ DEFAULT_SEED = 20261121
 
 
 def needs_compiling(quick: bool) -> bool:
-    """Whether a case of the set will compile numba kernels first (about 20 s, once)."""
+    """Whether a case of the set will compile numba kernels first (20 s to two minutes, once)."""
     from ...runner.compilation import cold_kernels
 
     if not any(c.family == "gmm" for c in select_cases(quick)):
