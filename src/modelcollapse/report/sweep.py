@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..results.folders import describe_record
 from ..statistics import empirical_cdf
 from ..sweeps.grid import column_name, show_value
-from ..sweeps.store import SweepFolder
+from ..sweeps.store import GONE, SweepFolder, last_process
 from ..views.run import metric_label, plural, quantile_bands
 from ..views.sweep import SweepView
 from .figures import GENERATION, figure, layout, line, thin
@@ -88,7 +89,7 @@ def facts(sweep: SweepResult, folder: Path) -> list[tuple[str, str]]:
     units = m.get("units") or sum(c["units"] for c in m["cells"])
     finished = int(sweep.cells["finished_units"].sum()) if m["cells"] else 0
     out += [("cells", f"{len(m['cells']):,} valid, {len(m['skipped']):,} skipped"),
-            ("status", f"{m.get('status')} ({finished:,} of {units:,} work units finished)"),
+            ("status", f"{sweep.status} ({finished:,} of {units:,} work units finished)"),
             ("seed", f"{m['seed']}" + (" (drawn at random)" if m.get("seed_drawn") else "")),
             ("modelcollapse", str(m.get("versions", {}).get("modelcollapse", "?")))]
     sessions = m.get("sessions", [])
@@ -105,6 +106,23 @@ def facts(sweep: SweepResult, folder: Path) -> list[tuple[str, str]]:
         out.append(("command", " ".join(map(str, m["argv"]))))
     out.append(("folder", str(folder)))
     return out
+
+
+def progress_words(sweep: SweepResult) -> str:
+    """What an unfinished sweep's page says of its state: still running, or stopped (and how)."""
+    status = sweep.status
+    then = ("The summary and the collapse-speed charts appear when every work unit is done; the "
+            "metrics below come from the finished units.")
+    if status == "running":
+        return (f"This sweep is running ({describe_record(last_process(sweep.manifest))}), or "
+                "was running on another machine when this page was written. " + then)
+    if status == GONE:
+        # The manifest still says running: only the check of its process tells the truth.
+        return (f"This sweep was {GONE}: {describe_record(last_process(sweep.manifest))} was "
+                "killed before it could record its end. Run the same `modelcollapse sweep` "
+                "command again to finish it. " + then)
+    return (f"This sweep is {status}: run the same `modelcollapse sweep` command again to "
+            "finish it. " + then)
 
 
 def _view(sweep: SweepResult) -> SweepView:
@@ -335,10 +353,7 @@ def sweep_page(sweep: SweepResult, *, folder: Path, title: str | None = None) ->
         sections.append(Section("speed", "Collapse speed across the grid", paragraphs,
                                 [*charts, *event_charts(sweep, view)]))
     else:
-        sections.append(Section("progress", "Progress", [
-            f"This sweep is {sweep.manifest.get('status')}: run the same `modelcollapse sweep` "
-            "command again to finish it. The summary and the collapse-speed charts appear when "
-            "every work unit is done; the metrics below come from the finished units."]))
+        sections.append(Section("progress", "Progress", [progress_words(sweep)]))
     per_cell = cell_metric_charts(sweep)
     if per_cell:
         sections.append(Section("cells-metrics", "Metrics over generations, cell by cell", [

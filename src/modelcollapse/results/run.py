@@ -34,7 +34,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..config import RunConfig
-from .folders import PartialFolder, write_json
+from .folders import (
+    PartialFolder,
+    describe_record,
+    partial_writer,
+    record_gone,
+    write_json,
+)
 from .tables import (
     Columns,
     join_columns,
@@ -255,6 +261,19 @@ def read_manifest(path: Path) -> dict[str, Any]:
     """The ``manifest.json`` of a results folder (of any kind)."""
     manifest_file = path / MANIFEST
     if not manifest_file.is_file():
-        hint = " (it looks like an interrupted run)" if ".partial" in path.name else ""
-        raise FileNotFoundError(f"{path} is not a finished modelcollapse run: no {MANIFEST}{hint}")
+        raise FileNotFoundError(f"{path} is not a finished modelcollapse run: no "
+                                f"{MANIFEST}{_partial_hint(path)}")
     return json.loads(manifest_file.read_text())
+
+
+def _partial_hint(path: Path) -> str:
+    """What a folder without a manifest is, if it is a partial folder: being written, or left
+    by a run that was killed."""
+    if ".partial" not in path.name:
+        return ""
+    writer = partial_writer(path)
+    if writer is None:
+        return " (it looks like an interrupted run)"
+    if record_gone(writer):
+        return " (left by a run that was killed; the next run writing beside it removes it)"
+    return f" (a run is still writing it: {describe_record(writer)})"

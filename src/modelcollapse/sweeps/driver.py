@@ -5,6 +5,12 @@ sweep), runs the units not yet done on an executor, writes each one as it arrive
 on Ctrl-C, SIGTERM or a failed unit (:class:`~modelcollapse.errors.SweepInterrupted`,
 :class:`~modelcollapse.errors.SweepFailed`, the finished units kept), and, when every unit is
 done, writes ``summary.parquet`` and the figures it is given.
+
+A sweep holds its folder's lock (:class:`~modelcollapse.sweeps.store.SweepLock`) from before it
+reads the manifest until it has written it for the last time, so two sweeps never run one folder
+(whatever their executors); the second is refused, naming the first's process. Each session
+records its process in the manifest; resuming a sweep whose last session was killed outright
+says so in one line and records that session as ``interrupted (process gone)``.
 """
 
 from __future__ import annotations
@@ -16,14 +22,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, SweepFailed, SweepInterrupted
-from ..results.folders import draw_figures, free_folder, prepare_output
+from ..results.folders import (
+    describe_record,
+    draw_figures,
+    free_folder,
+    prepare_output,
+    process_record,
+)
 from ..runner.provenance import environment, now
 from ..seeding import STREAM_VERSION, draw_seed
 from .executors import Executor, make_executor
 from .grid import SweepSpec, column_name
 from .plan import SweepPlan, as_spec, column_value, plan
 from .reader import SweepResult
-from .store import FORMAT, SUMMARY, SweepFolder, check_resumable
+from .store import (
+    FORMAT,
+    GONE,
+    LOCK,
+    MANIFEST,
+    SUMMARY,
+    SweepFolder,
+    SweepLock,
+    check_resumable,
+    last_process,
+    sweep_status,
+)
 from .units import UnitTask, run_unit
 
 if TYPE_CHECKING:
@@ -44,7 +67,8 @@ def _choose_folder(spec: SweepSpec, out: Path | str | None, force: bool) -> Path
     settings = spec.output_settings()
     path = Path(out) if out is not None else settings.get("out") or default_folder(spec)
     path = Path(path)
-    if force and path.exists() and (not path.is_dir() or any(path.iterdir())):
+    if force and path.exists() and (not path.is_dir()
+                                    or any(p.name != LOCK for p in path.iterdir())):
         path = free_folder(path)
     try:  # a sweep folder is resumed, so it may hold files; anything else is refused
         return prepare_output(path, may_hold_files=True)
@@ -107,6 +131,8 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
         On Ctrl-C / SIGTERM, after the finished units are safely written.
     SweepFailed
         If a unit raised or the cluster gave it up; finished units are kept.
+    ConfigError
+        Also when another sweep is running the folder (naming its pid, host and start).
     """
     say = log or (lambda line: None)
     remote = ("--scheduler" if scheduler is not None else "--dask-local"
@@ -119,9 +145,30 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
     plots = settings.get("plots", True) if plots is None else plots
     workers = settings.get("workers") if workers is None else workers
     path = _choose_folder(spec, out, force)
+    # The lock before the manifest is read: nothing may change the folder under this sweep. It
+    # goes when this function returns or raises, and with this process however that ends.
+    lock = SweepLock(path)
+    if not lock.acquire():
+        say(f"{path}: this file system offers no file locks, so a second sweep into the same "
+            "folder would not be noticed")
+    try:
+        return _run_locked(spec, path, seed=seed, workers=workers, scheduler=scheduler,
+                           dask_local=dask_local, executor=executor, plots=plots,
+                           figures=figures, progress=progress, argv=argv, say=say)
+    finally:
+        # Refused before anything was written (a changed sweep, an unreachable scheduler):
+        # the folder is left as it was found, without a lock file or a folder made for it.
+        lock.release(discard=not (path / MANIFEST).is_file())
+
+
+def _run_locked(spec: SweepSpec, path: Path, *, seed: int | None, workers: int | None,
+                scheduler: str | None, dask_local: int | None, executor: Executor | None,
+                plots: bool, figures: SweepFigures | None, progress: bool,
+                argv: list[str] | None, say: Log) -> SweepResult:
+    """:func:`sweep` once its folder is chosen and locked."""
     folder = SweepFolder(path)
     manifest = folder.manifest()
-    if manifest is None and path.is_dir() and any(path.iterdir()):
+    if manifest is None and path.is_dir() and any(p.name != LOCK for p in path.iterdir()):
         raise ConfigError("--out", "must be a new or empty folder, or a sweep folder to resume; "
                           "it holds other files (use --force to start a new folder)", str(path))
     requested_seed = spec.seed if seed is None else seed
@@ -159,8 +206,11 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
         if manifest is None:
             manifest = _new_manifest(sweep_plan, seed_drawn=requested_seed is None, argv=argv,
                                      started=started)
+        else:
+            _close_previous_session(manifest, say)
         manifest["status"] = "running"
-        session: dict[str, Any] = {"started": started, "units_already_done": n_done}
+        session: dict[str, Any] = {"started": started, "units_already_done": n_done,
+                                   "process": process_record()}
         manifest.setdefault("sessions", []).append(session)
         folder.write_manifest(manifest)
         if runner is not None:
@@ -176,6 +226,25 @@ def sweep(spec: SweepSpec | Mapping[str, Any] | Path | str, *, out: Path | str |
             runner.close(cancel=not completed)
     _finish(sweep_plan, folder, manifest, session, figures=figures if plots else None, t0=t0)
     return SweepResult(path, manifest)
+
+
+def _close_previous_session(manifest: dict[str, Any], say: Log) -> None:
+    """Say how the previous session ended when its manifest still says ``running``.
+
+    That session was killed outright (SIGKILL, out of memory, a lost machine): nothing could
+    record its end. Its process is gone if this machine can tell (:func:`~modelcollapse.
+    sweeps.store.sweep_status`); the session is then recorded as such.
+    """
+    if manifest.get("status") != "running":
+        return
+    record = last_process(manifest)
+    if sweep_status(manifest) == GONE:
+        say(f"the previous session was {GONE}: {describe_record(record)} was killed before it "
+            "could record its end")
+        manifest["sessions"][-1]["status"] = GONE
+    else:
+        say(f"the previous session ({describe_record(record)}) did not record its end; this "
+            "one takes over")
 
 
 def _run_units(todo: list[UnitTask], runner: Executor, folder: SweepFolder,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import signal
 import sys
 import threading
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
 from ..errors import ConfigError
+from ..results.folders import process_alive
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,18 +59,53 @@ class SerialExecutor:
         pass
 
 
-def _init_worker() -> None:
+#: Exit status of a worker that stops because the sweep's process has gone.
+ORPHANED = 75
+
+#: Seconds between two looks at the sweep's process where it cannot be waited on (no pidfd).
+ORPHAN_POLL = 1.0
+
+
+def _init_worker(sweep_pid: int) -> None:
     # Ctrl-C reaches the whole process group; only the sweep's own process handles it (it
     # stops the workers), so workers do not print tracebacks of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A worker waits for tasks forever; if the sweep is killed outright (SIGKILL, out of
-    # memory) nothing tells it to stop. Its parent then goes away, so watch for that.
+    watch_process(sweep_pid)
+
+
+def watch_process(pid: int) -> None:
+    """Exit this process (status :data:`ORPHANED`) as soon as process ``pid`` ends.
+
+    A worker waits for tasks for ever, and may be blocked sending a result into a pipe that
+    nobody reads any more; if the sweep is killed outright (SIGKILL, out of memory) nothing
+    else tells it to stop. Watching the parent is not enough: the fork server is every
+    worker's parent, and it stays alive as long as any worker does (each worker holds the
+    write end of the pipe whose closing tells the fork server to exit), as does the resource
+    tracker (whose pipe the workers hold too). So the worker watches the sweep's own process,
+    from a thread that ends the whole process with ``os._exit`` whatever the main thread is
+    doing; the fork server and the resource tracker then see their pipes close and exit too.
+
+    On Linux the thread waits on a pidfd (``os.pidfd_open``), which becomes readable when the
+    process ends, even if it is not yet reaped, and cannot be fooled by a reused pid.
+    Elsewhere it looks every :data:`ORPHAN_POLL` seconds whether the process is alive and
+    whether this process's parent has changed (with the ``spawn`` start method the sweep's
+    process is the parent).
+    """
+    try:
+        fd: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(ORPHANED)  # gone already, before this worker started
+    except (AttributeError, OSError):  # not Linux, or a kernel before 5.3
+        fd = None
     parent = os.getppid()
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while process_alive(pid) and os.getppid() == parent:
+                time.sleep(ORPHAN_POLL)
+        os._exit(ORPHANED)
 
     threading.Thread(target=watch, name="modelcollapse-orphan-watch", daemon=True).start()
 
@@ -86,6 +123,8 @@ class ProcessExecutor:
     Workers start from a fork server that has already imported the package (not by forking the
     sweep's own process, which may hold threads), so a worker starts in a fraction of a second.
     At most ``2 × workers`` tasks are queued at once, so memory does not grow with the sweep.
+    Each worker watches the process that made the executor and exits when it ends, however it
+    ends (:func:`watch_process`), so a sweep killed outright leaves no process behind.
     """
 
     def __init__(self, workers: int) -> None:
@@ -96,7 +135,7 @@ class ProcessExecutor:
         self.workers = workers
         self.description = f"{workers} local processes"
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                         initializer=_init_worker)
+                                         initializer=_init_worker, initargs=(os.getpid(),))
 
     def imap_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         todo = iter(tasks)

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from ..config import RunConfig
 from ..events import EVENTS
 from .grid import column_name, show_value
-from .store import SUMMARY, SweepFolder, unit_name
+from .store import SUMMARY, SweepFolder, sweep_status, unit_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +33,12 @@ class SweepResult:
     path
         The sweep folder.
     manifest
-        Spec, seed, cells, skipped combinations, status, versions, sessions.
+        Spec, seed, cells, skipped combinations, status, versions, sessions (each with the
+        process that ran it: pid, host, start).
+    status
+        ``complete``, ``running``, ``interrupted`` (Ctrl-C, SIGTERM), ``failed``, or
+        ``interrupted (process gone)``: the manifest says ``running`` but the process running
+        it has ended (killed outright); run the same sweep again to resume it.
     """
 
     def __init__(self, path: Path | str, manifest: dict[str, Any]) -> None:
@@ -44,6 +49,11 @@ class SweepResult:
     @property
     def complete(self) -> bool:
         return self.manifest.get("status") == "complete"
+
+    @property
+    def status(self) -> str:
+        # Checked on every read: a running sweep may be killed while this object lives.
+        return sweep_status(self.manifest)
 
     @property
     def seed(self) -> int:
@@ -76,8 +86,11 @@ class SweepResult:
 
             file = self.path / SUMMARY
             if not file.is_file():
+                status = self.status
+                then = ("wait for it to finish, or run it again if it was stopped"
+                        if status == "running" else "run it again to finish")
                 raise FileNotFoundError(f"{self.path} has no {SUMMARY}: the sweep is "
-                                        f"{self.manifest.get('status')}; run it again to finish")
+                                        f"{status}; {then}")
             self._summary = pd.read_parquet(file)
         return self._summary
 
@@ -163,7 +176,7 @@ class SweepResult:
 
     def __repr__(self) -> str:
         return (f"<SweepResult {self.manifest.get('name')}: {len(self.manifest['cells'])} cells, "
-                f"{self.manifest.get('status')} at {self.path}>")
+                f"{self.status} at {self.path}>")
 
 
 def pd_isna(value: Any) -> bool:

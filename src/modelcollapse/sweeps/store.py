@@ -8,6 +8,7 @@ Layout::
       replicates/<cell>-u<unit>.parquet  their per-replicate table (event times, final values)
       summary.parquet             one row per cell (when the sweep is complete)
       sweep.png                   collapse speed across the grid
+      .lock                       locked while a sweep runs the folder; names its process
 
 Both unit tables carry ``cell`` (the cell's id) and one column per grid key, so the folders read
 as one table each: ``pandas.read_parquet("SWEEP/metrics")``, or in DuckDB
@@ -17,11 +18,18 @@ Every file is written to a hidden temporary name and renamed into place, the rep
 first and the metrics table last, so a unit is finished exactly when its metrics file exists. A
 sweep killed at any moment (even with SIGKILL) leaves finished units whole and at most a few hidden
 temporary files, which the next run removes; readers skip hidden files.
+
+One sweep at a time runs a folder: it holds an exclusive advisory lock on ``.lock``
+(:class:`SweepLock`, ``flock``), which the system releases when its process ends, however it ends;
+a second sweep is refused, naming the holder. Each session of the manifest records its process
+(:func:`~modelcollapse.results.folders.process_record`), so a manifest still saying ``running``
+whose process has ended reads as ``interrupted (process gone)`` (:func:`sweep_status`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +37,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ConfigError
-from ..results.folders import atomic_write, write_json
+from ..results.folders import (
+    atomic_write,
+    describe_record,
+    process_record,
+    record_gone,
+    write_json,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +52,9 @@ MANIFEST = "manifest.json"
 METRICS_DIR = "metrics"
 REPLICATES_DIR = "replicates"
 SUMMARY = "summary.parquet"
+LOCK = ".lock"
+#: The status of a manifest saying ``running`` whose process has ended (killed outright).
+GONE = "interrupted (process gone)"
 #: Bumped when the folder layout changes (a sweep is only resumed by a compatible version).
 FORMAT = 1
 
@@ -100,6 +117,145 @@ class SweepFolder:
 
     def write_summary(self, frame: pd.DataFrame) -> None:
         atomic_write(self.path / SUMMARY, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def last_process(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """The process record of the manifest's latest session (``None`` if it has none)."""
+    sessions = manifest.get("sessions") or []
+    record = sessions[-1].get("process") if sessions else None
+    return record if isinstance(record, dict) else None
+
+
+def sweep_status(manifest: dict[str, Any]) -> str:
+    """The sweep's status as it is now, not only as its manifest last said.
+
+    ``complete``, ``interrupted`` (Ctrl-C, SIGTERM), ``failed``, ``running``, or
+    :data:`GONE`: the manifest says ``running`` but its session's process has ended on this
+    machine (its pid is not alive, or is alive as another process). A sweep run from another
+    machine stays ``running``: its process cannot be checked from here.
+    """
+    status = str(manifest.get("status", "unknown"))
+    if status == "running" and record_gone(last_process(manifest)):
+        return GONE
+    return status
+
+
+class SweepLock:
+    """The exclusive lock a sweep holds on its folder while it runs it.
+
+    An advisory ``flock`` on :data:`LOCK`, which the operating system releases when the process
+    ends however it ends (a SIGKILL included), so a lock is never left stale. The file holds the
+    holder's :func:`~modelcollapse.results.folders.process_record`, for the message that
+    refuses a second sweep.
+
+    Parameters
+    ----------
+    path
+        The sweep folder; :meth:`acquire` creates it (and its parents) if needed, and
+        :meth:`release` with ``discard`` removes what it created.
+
+    Notes
+    -----
+    On a file system without locks (``flock`` unsupported) :meth:`acquire` returns ``False``
+    and the sweep runs unlocked; a platform without ``fcntl`` (Windows) likewise.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+        self._created: list[Path] = []  # folders acquire() made, outermost first
+        self._made_file = False
+
+    @property
+    def file(self) -> Path:
+        return self.path / LOCK
+
+    def holder(self) -> dict[str, Any] | None:
+        """The record of the process holding (or last holding) the lock, if readable."""
+        try:
+            record = json.loads(self.file.read_text())
+        except (OSError, ValueError):
+            return None
+        return record if isinstance(record, dict) else None
+
+    def acquire(self) -> bool:
+        """Take the lock; ``False`` if locks are not supported here.
+
+        Raises
+        ------
+        ConfigError
+            On ``--out``, when another process holds it: names that process (pid, host,
+            since when); or when the lock file cannot be opened (no permission).
+        """
+        try:
+            import fcntl
+        except ImportError:
+            return False
+        missing = [p for p in (self.path, *self.path.parents) if not p.exists()]
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._created = missing[::-1]
+        self._made_file = not self.file.exists()
+        for _ in range(10):
+            try:
+                fd = os.open(self.file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as err:
+                self.release(discard=True)
+                raise ConfigError("--out", "cannot be locked for this sweep "
+                                  f"({err.strerror or err})", str(self.path)) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise ConfigError("--out", "is being run by another sweep "
+                                  f"({describe_record(self.holder())}); wait for it to finish "
+                                  "or stop it, or choose another --out",
+                                  str(self.path)) from None
+            except OSError:
+                os.close(fd)
+                return False  # no locks on this file system (some network file systems)
+            # A sweep that failed before any work removes the lock file of the folder it had
+            # just made; one that opened the file before that removal holds a lock on a file
+            # no one else will open. So the lock counts only if the file is still in place.
+            try:
+                in_place = os.stat(self.file).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                in_place = False
+            if in_place:
+                break
+            os.close(fd)
+            self.path.mkdir(parents=True, exist_ok=True)
+        else:
+            return False
+        self._fd = fd
+        data = (json.dumps(process_record()) + "\n").encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+        return True
+
+    def release(self, *, discard: bool = False) -> None:
+        """Let the lock go; with ``discard``, also remove the lock file and the folders that
+        :meth:`acquire` created, if they are empty (a sweep refused before any work)."""
+        fd, self._fd = self._fd, None
+        try:
+            if discard:
+                if fd is not None or self._made_file:
+                    self.file.unlink(missing_ok=True)
+                for folder in reversed(self._created):
+                    try:
+                        folder.rmdir()
+                    except OSError:
+                        break
+                self._created, self._made_file = [], False
+        finally:
+            if fd is not None:
+                os.close(fd)  # closing the file releases the lock
+
+    def __enter__(self) -> SweepLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
 
 
 def _write_atomic(path: Path, data: pa.Buffer | bytes) -> None:
