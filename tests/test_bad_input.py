@@ -171,11 +171,23 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
      "between 1 and 10^9"),
     (["run", "ngram", "--heldout", "1e30"], "--heldout must be an integer between 1 and 10^8"),
     (["run", "ngram", "--vocab", "1e30"], "--vocab must be at most 4,194,304"),
+    (["run", "gmm", "--max-iter", "1e30"], "--max-iter must be an integer between 1 and 10^6 "
+     "(got 1e+30)"),
+    (["run", "gmm", "--max-iter", "0"], "--max-iter must be an integer between 1 and 10^6"),
+    (["run", "gmm", "--components", "41"], "--components must be an integer between 1 and 40 "
+     "(got 41)"),
+    (["run", "gmm", "--components", "1e30"], "--components must be an integer between 1 and 40"),
+    (["run", "gmm", "--means", ",".join(map(str, range(41)))], "--means must have at most 40 "
+     "values (one per component)"),
     # 4. parse errors name the subcommand and the nearest option; no abbreviations
     (["run", "coin", "--sample", "10"],
      "modelcollapse run: error: unrecognized arguments: --sample 10 (did you mean --samples?)"),
     (["run", "coin", "--replicate", "5"], "(did you mean --replicates?)"),
     (["run", "coin", "--replicate=5"], "(did you mean --replicates?)"),
+    (["run", "coin", "--shortcut=", "--samples", "5"], "modelcollapse run: error: --shortcut and "
+     "--no-shortcut take no value (got '')"),
+    (["run", "coin", "--no-shortcut=yes"], "--shortcut and --no-shortcut take no value "
+     "(got 'yes')"),
     (["run", "coin", "--gen", "5"], "modelcollapse run: error: unrecognized arguments: --gen 5"),
     (["sweep", "sweep.toml", "--worker", "2"], "modelcollapse sweep: error: unrecognized "
      "arguments: --worker 2 (did you mean --workers?)"),

@@ -60,6 +60,13 @@ class OneLineParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
+        # argparse's words for a value given to an on/off flag say what it ignored, not what is
+        # allowed: name the flag as written and its two forms instead.
+        explicit = re.match(r"argument (--[\w-]+)/(--[\w-]+): ignored explicit argument (.*)$",
+                            message)
+        if explicit:
+            on, off, value = explicit.groups()
+            message = f"{on} and {off} take no value (got {value})"
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 

@@ -4,6 +4,7 @@
 ``family.py``      :class:`GMM`: truth, settings, and the loop's fit/sample/metrics
 ``em.py``          the fit, compiled with numba: Newton, Levenberg–Marquardt, SQUAREM and plain
                    EM, k-means++ initialisation (its docstring says which routine runs when)
+``warm_start.py``  the warm start, with coinciding components split apart (plain numpy)
 ``sampling.py``    draws from a block of fitted mixtures
 ``metrics.py``     W2, KL and tail mass against the truth, by deterministic quadrature
 =================  ==========================================================================

@@ -32,7 +32,10 @@ unfloored fit), ``E var_t = var_0 ((N−1)/N)^t`` under ``replace`` whatever EM 
 Which routine runs
 ------------------
 :func:`fit_block_warm` (``--init warm``, the default) and :func:`fit_block` (``--init kmeans``:
-k-means++ and Lloyd's iterations first, :func:`_kmeans_init`) fit each row; per row:
+k-means++ and Lloyd's iterations first, :func:`_kmeans_init`) fit each row. A warm start whose
+components coincide is a fixed point of every routine below (EM gives coinciding components the
+same update; the likelihood's gradient has no component that separates them), so the caller
+splits them first (:mod:`~modelcollapse.families.gmm.warm_start`). Per row:
 
 =============================================  ==============================================
 situation                                      routine

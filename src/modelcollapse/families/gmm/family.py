@@ -38,6 +38,7 @@ from ..base import (
 )
 from ..discrete import block_for
 from ..gaussian import scale_variances
+from .warm_start import split_coinciding
 
 #: Samples beyond this magnitude mean a model's variance has left float range (their squares
 #: would overflow): the model has blown up (possible only with ``sampling_scale > 1``).
@@ -53,6 +54,15 @@ DEFAULT_TOL = {"numba": 1e-10, "sklearn": 1e-3}
 DEFAULT_MAX_ITER = {"numba": 10_000, "sklearn": 100}
 DEFAULT_INIT = {"numba": "warm", "sklearn": "kmeans"}
 
+#: The most components a mixture may have. A run records ``3K + 6`` metrics, and the results
+#: table codes a metric's name in one signed byte (at most 128 names: ``K ≤ 40``); the metrics'
+#: quadrature also grows as ``K³`` per fit (a panel break at every crossing of two components'
+#: densities, each panel evaluating all ``K``), a few milliseconds at ``K = 40``.
+MAX_COMPONENTS = 40
+#: The largest cap on EM iterations: each is a pass over the training set, so a million is
+#: already minutes per fit at ``N = 10⁶``; the kernels' counters never approach int64's range.
+MAX_ITER = 10**6
+
 
 def _floats(name: str, values: Any) -> tuple[float, ...]:
     try:
@@ -64,6 +74,18 @@ def _floats(name: str, values: Any) -> tuple[float, ...]:
     return out
 
 
+def _bounded_int(name: str, value: Any, high: int) -> int:
+    """An integer between 1 and ``high``; anything else is refused naming that range."""
+    try:
+        n = check_int(name, value, minimum=1)
+    except ConfigError:
+        n = 0
+    if not 1 <= n <= high:
+        shown = f"10^{len(str(high)) - 1}" if str(high).strip("0") == "1" else str(high)
+        raise ConfigError(name, f"must be an integer between 1 and {shown}", value)
+    return n
+
+
 @FAMILIES.register
 @dataclass(frozen=True)
 class GMM(Family):
@@ -72,7 +94,8 @@ class GMM(Family):
     Parameters
     ----------
     n_components
-        ``K``; taken from ``means`` when omitted (2 by default).
+        ``K``, between 1 and 40 (:data:`MAX_COMPONENTS`); taken from ``means`` when omitted (2
+        by default).
     means, stds, weights
         The truth's components; default means ``(−2, 2)``, unit standard deviations, equal weights.
         Components are sorted by mean. Means lie within ±1e50 and standard deviations between
@@ -86,7 +109,8 @@ class GMM(Family):
         ``1e-3`` stops early and adds its own noise to the drift being measured. With the
         ``sklearn`` backend the default is scikit-learn's own ``1e-3``.
     max_iter
-        Cap on EM iterations per fit (10 000; scikit-learn's 100 with the ``sklearn`` backend).
+        Cap on EM iterations per fit, between 1 and 10⁶ (:data:`MAX_ITER`); 10 000 by default,
+        scikit-learn's 100 with the ``sklearn`` backend.
     init
         ``"warm"`` (default): start from the previous generation's fit; ``"kmeans"`` (default
         with the ``sklearn`` backend): re-initialise every fit by k-means++ and Lloyd's
@@ -94,6 +118,12 @@ class GMM(Family):
         fit to convergence; over 2 × 200 replicates of the classic experiment their collapse
         statistics were indistinguishable (``benchmarks/init_choice.py``), and warm starts are
         about 4× faster and never re-split the data differently from one generation to the next.
+        A warm start in which live components coincide (equal means and variances, as in a
+        truth ``means=(0, 0)``) is a fixed point of EM, which would never separate them; such
+        components are first split apart deterministically, at their normal's quantiles
+        (:func:`~modelcollapse.families.gmm.warm_start.split_coinciding`: the mixture's mean
+        and variance kept, no random number drawn), on every backend. A start without
+        coinciding components is used as it is.
     backend
         ``"numba"`` (this package's EM) or ``"sklearn"`` (scikit-learn's ``GaussianMixture``, the
         classic fitter; needs the ``sklearn`` extra).
@@ -132,7 +162,8 @@ class GMM(Family):
 
     # Fields given as None are resolved in __post_init__ and typed as resolved.
     n_components: int = option(None, flag="components", kind="int",
-                                      help="number of mixture components K (default 2)")
+                                      help=f"number of mixture components K, between 1 and "
+                                           f"{MAX_COMPONENTS} (default 2)")
     means: tuple[float, ...] = option(None, flag="means", kind="floats",
                                              help=f"true component means, each {LOCATION_RANGE} "
                                                   "(default -2,2)")
@@ -146,7 +177,8 @@ class GMM(Family):
                                help="EM stops when the mean log-likelihood gains less than this "
                                     "(default 1e-10; sklearn backend 1e-3)")
     max_iter: int = option(None, flag="max-iter", kind="int",
-                                  help="cap on EM iterations per fit (default 10000; sklearn 100)")
+                                  help="cap on EM iterations per fit, between 1 and 10^6 "
+                                       "(default 10000; sklearn 100)")
     init: str = option(None, flag="init", kind="str", choices=("warm", "kmeans"),
                        help="EM start: warm (the previous fit; default) or kmeans (fresh "
                             "k-means++ each fit; default with --backend sklearn)")
@@ -164,14 +196,17 @@ class GMM(Family):
         check_choice("backend", self.backend, ("numba", "sklearn"))
         init = DEFAULT_INIT[self.backend] if self.init is None else self.init
         object.__setattr__(self, "init", check_choice("init", init, ("warm", "kmeans")))
-        k = None if self.n_components is None else check_int("n_components", self.n_components,
-                                                             minimum=1)
+        k = None if self.n_components is None else _bounded_int(
+            "n_components", self.n_components, MAX_COMPONENTS)
         if self.means is None:
             if k not in (None, 2):
                 raise ConfigError("means", f"must be given for {k} components")
             means: tuple[float, ...] = (-2.0, 2.0)
         else:
             means = _floats("means", self.means)
+            if k is None and len(means) > MAX_COMPONENTS:
+                raise ConfigError("means", f"must have at most {MAX_COMPONENTS} values (one per "
+                                  "component)", self.means)
         k = len(means) if k is None else k
         if len(means) != k:
             raise ConfigError("means", f"must have {k} values, one per component", self.means)
@@ -194,8 +229,8 @@ class GMM(Family):
         object.__setattr__(self, "weights", tuple(weights[i] / total for i in order))
         tol = DEFAULT_TOL[self.backend] if self.tol is None else check_float(
             "tol", self.tol, low=0.0, low_open=True, what="a number > 0")
-        max_iter = DEFAULT_MAX_ITER[self.backend] if self.max_iter is None else check_int(
-            "max_iter", self.max_iter, minimum=1)
+        max_iter = DEFAULT_MAX_ITER[self.backend] if self.max_iter is None else _bounded_int(
+            "max_iter", self.max_iter, MAX_ITER)
         object.__setattr__(self, "tol", tol)
         object.__setattr__(self, "max_iter", max_iter)
         object.__setattr__(self, "var_floor", check_float(
@@ -275,20 +310,27 @@ class GMM(Family):
         if blown.any():
             x = x.copy()
             x[blown] = 0.0
+        # A warm start with coinciding components is a fixed point of EM, which would never
+        # separate them (a truth like --means 0,0 starts every replicate there): split them
+        # apart first, deterministically (:mod:`.warm_start`). Any other start is passed on as
+        # it is, the same object, so runs without coinciding components are unchanged.
+        start = previous
+        if self.init == "warm":
+            start = split_coinciding(previous, self.var_floor)
         if self.real_weight is not None:
             from .weighted import fit_block_weighted
 
             assert data.real is not None, "the loop marks provenance when real_weight is set"
             omega = np.ascontiguousarray(sample_weights(data.real, self.real_weight))
-            w, mu, var = (np.array(previous[:, i], dtype=float) for i in range(3))
+            w, mu, var = (np.array(start[:, i], dtype=float) for i in range(3))
             iterations = fit_block_weighted(x, omega, w, mu, var, self.tol, self.max_iter,
                                             self.var_floor)
             params = np.stack([w, mu, var], axis=1)
         elif self.backend == "sklearn":
-            params, iterations = self._fit_sklearn(x, rng, previous)
+            params, iterations = self._fit_sklearn(x, rng, start)
         else:
-            # Contiguous copies of the previous fit: the kernels update them in place.
-            w, mu, var = (np.array(previous[:, i], dtype=float) for i in range(3))
+            # Contiguous copies of the start: the kernels update them in place.
+            w, mu, var = (np.array(start[:, i], dtype=float) for i in range(3))
             if self.init == "warm":
                 iterations = em.fit_block_warm(x, w, mu, var, self.tol, self.max_iter,
                                                self.var_floor, self.accelerate)
@@ -302,7 +344,7 @@ class GMM(Family):
             iterations = np.where(blown, 0, iterations)
         return params, {"em_iterations": iterations.astype(float)}
 
-    def _fit_sklearn(self, x, rng, previous):
+    def _fit_sklearn(self, x, rng, start):
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.mixture import GaussianMixture
 
@@ -314,9 +356,9 @@ class GMM(Family):
                                             max_iter=self.max_iter,
                                             random_state=int(rng.integers(2**31 - 1)))
             if self.init == "warm":
-                weights = previous[r, 0] / previous[r, 0].sum()
-                settings.update(weights_init=weights, means_init=previous[r, 1][:, None],
-                                precisions_init=(1.0 / previous[r, 2])[:, None, None])
+                weights = start[r, 0] / start[r, 0].sum()
+                settings.update(weights_init=weights, means_init=start[r, 1][:, None],
+                                precisions_init=(1.0 / start[r, 2])[:, None, None])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model = GaussianMixture(**settings).fit(x[r][:, None])

@@ -1,0 +1,1106 @@
+"""Regenerate every figure in ``docs/`` and every number the README quotes from them.
+
+    python docs/make.py                 # every product: runs its commands, copies its figures,
+                                        # rewrites its numbers in README.md
+    python docs/make.py sweep-gmm-mix   # some products only
+    python docs/make.py --list          # the products, their figures and their README keys
+    python docs/make.py --check         # recompute; list the README numbers that differ, exit 1
+
+A *product* runs the command(s) a README caption or section names (the command line itself, in
+a subprocess, so that what runs is what the README says), into a scratch folder; it names the
+figures to copy into ``docs/`` and returns the numbers it measured, formatted as the README shows
+them. In README.md a number is a named span, invisible when rendered::
+
+    91 work units: <!--mc:sweep-gmm-mix.units-->91<!--/mc-->
+
+and a whole fenced block (where an HTML comment would show) sits between two markers on lines of
+their own::
+
+    <!--mc-block:sweep-gmm-mix.interrupt-->
+    ```
+    ...
+    ```
+    <!--/mc-block-->
+
+Every key is ``<product>.<name>``; a product declares its keys and figures up front (``--list``
+and ``tests/test_docs_make.py`` read them without running anything). Timings are the measured
+wall time of the command on the machine that runs this script, rounded ("2 min on 2 cores").
+The ``benchmarks`` product reads ``benchmarks/results/*.json`` (``--run-benchmarks`` reruns
+``benchmarks/run_all.py`` first, about 15 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+BENCHMARKS = ROOT / "benchmarks" / "results"
+
+# -- README spans ------------------------------------------------------------------------------
+
+KEY = r"[a-z0-9][a-z0-9_.-]*"
+#: ``<!--mc:KEY-->value<!--/mc-->``, on one line.
+SPAN = re.compile(rf"<!--mc:({KEY})-->([^\n]*?)<!--/mc-->")
+#: ``<!--mc-block:KEY-->`` and ``<!--/mc-block-->`` on lines of their own, the block between.
+BLOCK = re.compile(rf"^<!--mc-block:({KEY})-->\n(.*?)\n<!--/mc-block-->$", re.S | re.M)
+#: Anything that looks like one of our markers (to find stray or broken ones).
+MARKER = re.compile(r"<!--\s*/?\s*mc[-:][^>]*-->|<!--\s*/?\s*mc\b[^>]*-->")
+
+
+class MarkupError(ValueError):
+    """README.md's markers are not well formed."""
+
+
+def spans(text: str) -> dict[str, list[str]]:
+    """Every key of ``text`` with the values its spans and blocks hold, in order."""
+    found: dict[str, list[str]] = {}
+    for match in SPAN.finditer(text):
+        found.setdefault(match.group(1), []).append(match.group(2))
+    for match in BLOCK.finditer(text):
+        found.setdefault(match.group(1), []).append(match.group(2).strip("\n"))
+    return found
+
+
+def markup_problems(text: str) -> list[str]:
+    """What is wrong with the markers of ``text`` (empty when they are well formed).
+
+    Every marker must belong to a whole span or block; a span must not sit inside a fenced
+    block (it would show there), and neither a span nor a block may hold another marker.
+    """
+    problems = []
+    used: set[int] = set()
+    for match in BLOCK.finditer(text):
+        if "<!--" in match.group(2):
+            problems.append(f"line {_line(text, match.start())}: block {match.group(1)!r} holds "
+                            "a marker")
+        used.update((match.start(), match.end() - len("<!--/mc-block-->")))
+    for match in SPAN.finditer(text):
+        if "<!--" in match.group(2):
+            problems.append(f"line {_line(text, match.start())}: span {match.group(1)!r} holds "
+                            "another marker")
+        used.update((match.start(), match.end() - len("<!--/mc-->")))
+    for match in MARKER.finditer(text):
+        if match.start() not in used:
+            problems.append(f"line {_line(text, match.start())}: {match.group(0)!r} is not part "
+                            "of a well-formed span or block")
+    fence = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("```"):
+            fence = None if fence is not None else number
+        elif fence is not None and "<!--mc" in line:
+            problems.append(f"line {number}: a span inside the fenced block of line {fence} "
+                            "would show; put the number in the prose or the block between "
+                            "<!--mc-block:KEY--> and <!--/mc-block-->")
+    return problems
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def rewrite(text: str, values: dict[str, str]) -> tuple[str, list[tuple[str, str, str]]]:
+    """``text`` with the spans and blocks of ``values``' keys set; and the changes made."""
+    changes: list[tuple[str, str, str]] = []
+
+    def span(match: re.Match[str]) -> str:
+        key, old = match.group(1), match.group(2)
+        if key not in values:
+            return match.group(0)
+        if values[key] != old:
+            changes.append((key, old, values[key]))
+        return f"<!--mc:{key}-->{values[key]}<!--/mc-->"
+
+    def block(match: re.Match[str]) -> str:
+        key, body = match.group(1), match.group(2)
+        if key not in values:
+            return match.group(0)
+        # Keep the blank lines that frame the body (a table needs them to end before the marker).
+        old = body.strip("\n")
+        lead, trail = body[:len(body) - len(body.lstrip("\n"))], body[len(body.rstrip("\n")):]
+        new = values[key].strip("\n")
+        if new != old:
+            changes.append((key, old, new))
+        return f"<!--mc-block:{key}-->\n{lead}{new}{trail}\n<!--/mc-block-->"
+
+    problems = markup_problems(text)
+    if problems:
+        raise MarkupError("README.md: " + "; ".join(problems))
+    return SPAN.sub(span, BLOCK.sub(block, text)), changes
+
+
+# -- products ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Product:
+    """Something that regenerates figures and README numbers.
+
+    Attributes
+    ----------
+    name
+        The product's name: the prefix of its keys, and what ``make.py NAME`` runs.
+    summary
+        One line for ``--list``: what it runs.
+    figures
+        File names in ``docs/`` that it writes (each PNG there belongs to exactly one product).
+    keys
+        Its README keys, without the ``name.`` prefix.
+    make
+        ``make(workspace) -> {key: value}``: runs the commands, registers the figures with
+        :meth:`Workspace.figure` and returns every key's value as the README shows it.
+    cost
+        Rough wall time on two cores, for ``--list``.
+    """
+
+    name: str
+    summary: str
+    figures: tuple[str, ...]
+    keys: tuple[str, ...]
+    make: Callable[[Workspace], dict[str, str]]
+    cost: str
+
+    @property
+    def full_keys(self) -> tuple[str, ...]:
+        return tuple(f"{self.name}.{k}" for k in self.keys)
+
+
+PRODUCTS: dict[str, Product] = {}
+
+
+def product(name: str, *, summary: str, figures: Sequence[str] = (), keys: Sequence[str] = (),
+            cost: str) -> Callable[[Callable[[Workspace], dict[str, str]]],
+                                   Callable[[Workspace], dict[str, str]]]:
+    """Register the decorated function as the product ``name``."""
+    def register(make: Callable[[Workspace], dict[str, str]]
+                 ) -> Callable[[Workspace], dict[str, str]]:
+        if name in PRODUCTS:
+            raise ValueError(f"product {name!r} registered twice")
+        PRODUCTS[name] = Product(name, summary, tuple(figures), tuple(keys), make, cost)
+        return make
+    return register
+
+
+@dataclass
+class Done:
+    """A finished command: what it printed, how long it took, where it wrote.
+
+    ``others`` is the share of the machine's CPU time that other processes used meanwhile (0 to
+    1; ``nan`` where ``/proc/stat`` cannot be read), so that a timing says when it was measured
+    on a busy machine.
+    """
+
+    argv: list[str]
+    output: str
+    seconds: float
+    out: Path | None
+    others: float = math.nan
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (Linux), else nan."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return math.nan
+    ticks = [int(x) for x in fields]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle and iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Workspace:
+    """A product's scratch folder, the commands it ran and the figures it made."""
+
+    folder: Path
+    figures: dict[str, Path] = field(default_factory=dict)
+    say: Callable[[str], None] = print
+
+    def modelcollapse(self, *argv: str, out: str | None = None) -> Done:
+        """Run ``modelcollapse ARGV --out FOLDER/OUT`` from the repository's root."""
+        path = None if out is None else self.folder / out
+        full = [*argv, *([] if path is None else ["--out", str(path)])]
+        return self.command([sys.executable, "-m", "modelcollapse", *full],
+                            shown=["modelcollapse", *argv])
+
+    def command(self, argv: list[str], *, shown: list[str] | None = None,
+                env: dict[str, str] | None = None, out: Path | None = None) -> Done:
+        """Run ``argv`` from the repository's root; raise with its output if it fails."""
+        self.say("  $ " + " ".join(shown or argv))
+        busy, ours, started = _busy_seconds(), _children_seconds(), time.perf_counter()
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
+                              env={**os.environ, "MPLBACKEND": "Agg", **(env or {})})
+        seconds = time.perf_counter() - started
+        others = ((_busy_seconds() - busy) - (_children_seconds() - ours)) \
+            / (seconds * (os.cpu_count() or 1))
+        output = done.stdout + done.stderr
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(shown or argv)} exited {done.returncode}:\n"
+                               f"{output[-4000:]}")
+        out = out if out is not None else (Path(argv[argv.index("--out") + 1])
+                                            if "--out" in argv else None)
+        self.say(f"    {seconds:.1f} s" + (f" ({100 * others:.0f}% of the machine busy with "
+                                               "other work)" if others > 0.05 else ""))
+        return Done(list(argv), output, seconds, out, max(0.0, min(1.0, others)))
+
+    def figure(self, name: str, source: Path) -> None:
+        """``source`` becomes ``docs/name``."""
+        if not source.is_file():
+            raise FileNotFoundError(f"{source} (for docs/{name}) was not written")
+        self.figures[name] = source
+
+
+# -- formatting --------------------------------------------------------------------------------
+
+
+def cores() -> str:
+    n = os.cpu_count() or 1
+    return f"{n} core" if n == 1 else f"{n} cores"
+
+
+def duration(seconds: float) -> str:
+    """A wall time as the README quotes it, rounded: "7 s", "25 s", "1.5 min", "12 min"."""
+    if seconds < 10:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 60:
+        return f"{5 * round(seconds / 5)} s"
+    if seconds < 600:
+        return f"{round(seconds / 30) / 2:g} min"
+    return f"{round(seconds / 60)} min"
+
+
+#: Above this share of the machine used by other processes, a timing says it was shared.
+SHARED = 0.2
+
+
+def timing(done: Done) -> str:
+    """A command's ``duration`` and the machine: "2 min on 2 cores", and "… shared with other
+    jobs" when other processes used more than :data:`SHARED` of the CPU meanwhile."""
+    shared = " shared with other jobs" if done.others > SHARED else ""
+    return f"{duration(done.seconds)} on {cores()}{shared}"
+
+
+def span_of(values: Iterable[float], show: Callable[[float], str]) -> str:
+    """"a–b" (an en dash) for the smallest and largest value, or one value if they agree."""
+    values = list(values)
+    low, high = show(min(values)), show(max(values))
+    return low if low == high else f"{low}–{high}"
+
+
+def percent(x: float) -> str:
+    return f"{100 * x:.0f}"
+
+
+def sig(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant figures, without an exponent for ordinary sizes."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    return f"{x:.{decimals}f}"
+
+
+def grouped(x: float, digits: int = 3) -> str:
+    """Rounded to ``digits`` significant figures, thousands apart as the README writes them:
+    7947.6 → "7 950"."""
+    rounded = round(x, digits - 1 - math.floor(math.log10(abs(x)))) if x else 0.0
+    return f"{rounded:,.0f}".replace(",", " ")
+
+
+def ceil1(x: float) -> str:
+    """Rounded up to one decimal: a bound that stays true."""
+    return f"{math.ceil(x * 10 - 1e-9) / 10:.1f}"
+
+
+def megabytes(path: Path) -> str:
+    return f"{path.stat().st_size / 1e6:.1f}"
+
+
+def read_csv(path: Path) -> list[dict[str, Any]]:
+    """A CSV as rows of floats where the cell is a number (standard library only)."""
+    import csv
+
+    def value(cell: str) -> Any:
+        try:
+            return float(cell)
+        except ValueError:
+            return cell
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return [{k: value(v) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def only(rows: list[dict[str, Any]], **where: float) -> dict[str, Any]:
+    """The one row whose columns equal ``where``."""
+    found = [r for r in rows if all(math.isclose(r[k], v) for k, v in where.items())]
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} rows with {where}")
+    return found[0]
+
+
+# -- exact theory (no simulation) -------------------------------------------------------------
+
+
+@product("theory", summary="exact values from modelcollapse.theory and mc.predict (no simulation)",
+         keys=("coin-mean", "coin-states", "coin-diffusion", "diffusion-slope",
+               "tempered-coin-mean"),
+         cost="1 s")
+def _theory(ws: Workspace) -> dict[str, str]:
+    import modelcollapse as mc
+
+    classic = mc.predict(mc.RunConfig("coin"))
+    k = mc.RunConfig("coin").n_samples
+    tempered = mc.predict(mc.RunConfig(mc.Coin(temperature=1.4), n_generations=600,
+                                       n_replicates=1000))
+    return {
+        "coin-mean": f"{classic.facts['mean absorption time']:.2f}",
+        "coin-states": f"{k + 1}",
+        "coin-diffusion":
+            f"{classic.facts['mean absorption time, diffusion approximation (not exact)']:.2f}",
+        # Kimura: E T ≈ −2k[p ln p + (1 − p) ln(1 − p)], 2 ln 2 · k at p = ½.
+        "diffusion-slope": f"{2 * math.log(2):.2f}",
+        "tempered-coin-mean": f"{tempered.facts['mean absorption time']:.2f}",
+    }
+
+
+# -- the two classic experiments ---------------------------------------------------------------
+
+
+@product("gmm-variance", summary="modelcollapse run --seed 2026 (variance.png)",
+         figures=("gmm-variance.png",), keys=("shrunk",), cost="20 s")
+def _gmm_variance(ws: Workspace) -> dict[str, str]:
+    import pandas as pd
+
+    done = ws.modelcollapse("run", "--seed", "2026", out="gmm")
+    assert done.out is not None
+    ws.figure("gmm-variance.png", done.out / "variance.png")
+    final = pd.read_parquet(done.out / "replicates.parquet")
+    stds = final[[c for c in final.columns if c.startswith("final_std_")]].to_numpy().ravel()
+    truth = 1.0  # the default truth's components: stds (1, 1)
+    return {"shrunk": f"{int((stds < truth).sum())} of the {stds.size}"}
+
+
+@product("coin-paths", summary="modelcollapse run coin --seed 2026 (paths.png)",
+         figures=("coin-paths.png",), keys=("absorbed", "mean"), cost="10 s")
+def _coin_paths(ws: Workspace) -> dict[str, str]:
+    import pandas as pd
+
+    done = ws.modelcollapse("run", "coin", "--seed", "2026", out="coin")
+    assert done.out is not None
+    ws.figure("coin-paths.png", done.out / "paths.png")
+    times = pd.read_parquet(done.out / "replicates.parquet")["absorption_time"]
+    n, hit = len(times), int(times.notna().sum())
+    return {"absorbed": f"all {n}" if hit == n else f"{hit} of {n}",
+            "mean": f"{times.mean():.1f}"}
+
+
+# -- the report ------------------------------------------------------------------------------
+
+
+@product("report", summary="the browser test's screenshot of a GMM run's report; the report sizes "
+         "of the classic coin and GMM runs", figures=("report-gmm.png",),
+         keys=("coin-mb", "gmm-mb", "plotly-mb"), cost="1 min")
+def _report(ws: Workspace) -> dict[str, str]:
+    shots = ws.folder / "screenshots"
+    ws.command([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
+                "tests/test_report_browser.py::test_a_gmm_run_report_renders_and_responds"],
+               shown=["pytest", "tests/test_report_browser.py::test_a_gmm_run_report_renders"
+                      "_and_responds"],
+               env={"MODELCOLLAPSE_SCREENSHOT_DIR": str(shots),
+                    "MODELCOLLAPSE_REQUIRE_BROWSER": "1"})
+    ws.figure("report-gmm.png", shots / "report-gmm.png")
+    coin = ws.modelcollapse("run", "coin", "--seed", "2026", "--no-plots", "--report",
+                            out="coin")
+    gmm = ws.modelcollapse("run", "--seed", "2026", "--no-plots", "--report", out="gmm")
+    assert coin.out is not None and gmm.out is not None
+    from plotly.offline import get_plotlyjs
+
+    return {"coin-mb": megabytes(coin.out / "report.html"),
+            "gmm-mb": megabytes(gmm.out / "report.html"),
+            "plotly-mb": f"{len(get_plotlyjs().encode()) / 1e6:.1f}"}
+
+
+# -- sweeps ------------------------------------------------------------------------------------
+
+
+@product("sweep-gmm-mix", summary="modelcollapse sweep examples/sweeps/gmm-mix.toml (sweep.png)",
+         figures=("sweep-gmm-mix.png",),
+         keys=("cells", "units", "time", "collapsed-no-fresh", "median-no-fresh",
+               "collapsed-1pct", "from-5pct", "interrupt"),
+         cost="3 min")
+def _sweep_gmm_mix(ws: Workspace) -> dict[str, str]:
+    import pandas as pd
+
+    done = ws.modelcollapse("sweep", "examples/sweeps/gmm-mix.toml", out="sweep-gmm-mix")
+    assert done.out is not None
+    ws.figure("sweep-gmm-mix.png", done.out / "sweep.png")
+    manifest = json.loads((done.out / "manifest.json").read_text())
+    summary = pd.read_parquet(done.out / "summary.parquet")
+    fresh0 = summary[summary.real == 0]
+    fresh1 = summary[summary.real == 0.01]
+    later = summary[summary.real >= 0.05]
+    worst = float(later.collapsed_by_end.max())
+    units = int(manifest["units"])
+    # The interrupted sweep is an illustration: stopped a little before half-way.
+    kept = round(units * 0.44)
+    return {
+        "cells": f"{len(summary)}",
+        "units": f"{units}",
+        "time": timing(done),
+        "collapsed-no-fresh": span_of(fresh0.collapsed_by_end, percent),
+        "median-no-fresh": span_of(fresh0.collapse_time_median, lambda x: f"{x:.0f}"),
+        "collapsed-1pct": span_of(fresh1.collapsed_by_end, percent),
+        "from-5pct": "none collapse" if worst == 0 else f"at most {percent(worst)}% collapse",
+        "interrupt": "\n".join([
+            "```",
+            "$ modelcollapse sweep examples/sweeps/gmm-mix.toml",
+            "^C",
+            f"interrupted: {kept} of {units} work units are finished and kept in "
+            "runs/sweep-gmm-mix; run the same command again to resume",
+            "$ modelcollapse sweep examples/sweeps/gmm-mix.toml",
+            f"resuming runs/sweep-gmm-mix: {kept} of {units} units already done",
+            "```"]),
+    }
+
+
+@product("sweep-coin-k", summary="modelcollapse sweep examples/sweeps/coin-k.toml (sweep.png)",
+         figures=("sweep-coin-k.png",),
+         keys=("time", "max-z", "k500", "k500-exact", "k1000-absorbed"), cost="30 s")
+def _sweep_coin_k(ws: Workspace) -> dict[str, str]:
+    import pandas as pd
+
+    done = ws.modelcollapse("sweep", "examples/sweeps/coin-k.toml", out="sweep-coin-k")
+    assert done.out is not None
+    ws.figure("sweep-coin-k.png", done.out / "sweep.png")
+    s = pd.read_parquet(done.out / "summary.parquet").set_index("samples")
+    exact = s.dropna(subset=["exact_absorption_time_mean"])
+    z = ((exact.absorption_time_mean - exact.exact_absorption_time_mean)
+         / exact.absorption_time_se).abs()
+    k500 = s.loc[500]
+    return {
+        "time": timing(done),
+        "max-z": ceil1(float(z.max())),
+        "k500": f"{k500.absorption_time_mean:.0f} ± {k500.absorption_time_se:.0f}",
+        "k500-exact": f"{k500.exact_absorption_time_mean:.1f}",
+        "k1000-absorbed": f"{100 * s.loc[1000].absorbed_by_end:.1f}",
+    }
+
+
+# -- studies -----------------------------------------------------------------------------------
+
+
+@product("verify", summary="modelcollapse verify --quick; modelcollapse verify",
+         keys=("quick-checks", "quick-time", "checks", "time", "critical"), cost="6 min")
+def _verify(ws: Workspace) -> dict[str, str]:
+    quick = ws.modelcollapse("verify", "--quick", out="verify-quick")
+    full = ws.modelcollapse("verify", out="verify")
+    assert quick.out is not None and full.out is not None
+    q = json.loads((quick.out / "verify.json").read_text())
+    f = json.loads((full.out / "verify.json").read_text())
+    if not (q["passed"] and f["passed"]):
+        raise RuntimeError("modelcollapse verify failed; fix that before regenerating docs")
+    return {"quick-checks": f"{q['n_checks']}", "quick-time": timing(quick),
+            "checks": f"{f['n_checks']}", "time": timing(full),
+            "critical": f"{f['critical_z']:.2f}"}
+
+
+@product("collapse-speed-coin", summary="modelcollapse collapse-speed coin --seed 2026",
+         figures=("collapse-speed-coin.png",),
+         keys=("time", "max-z", "diffusion-small-k", "diffusion-k10", "diffusion-k1000"),
+         cost="20 s")
+def _speed_coin(ws: Workspace) -> dict[str, str]:
+    done = ws.modelcollapse("collapse-speed", "coin", "--seed", "2026", out="coin")
+    assert done.out is not None
+    ws.figure("collapse-speed-coin.png", done.out / "collapse-speed.png")
+    rows = read_csv(done.out / "collapse-speed.csv")
+
+    def too_long(k: int) -> float:
+        row = only(rows, k=k)
+        return row["diffusion_approx"] / row["exact_mean"] - 1
+
+    return {
+        "time": timing(done),
+        "max-z": ceil1(max(abs(r["z"]) for r in rows)),
+        "diffusion-small-k": span_of([too_long(1), too_long(2)], percent),
+        "diffusion-k10": percent(too_long(10)),
+        "diffusion-k1000": f"{100 * too_long(1000):.1f}",
+    }
+
+
+@product("collapse-speed-gaussian", summary="modelcollapse collapse-speed gaussian --seed 2026",
+         figures=("collapse-speed-gaussian.png",),
+         keys=("time", "median", "exact-median", "median-var-1pct"), cost="15 s")
+def _speed_gaussian(ws: Workspace) -> dict[str, str]:
+    done = ws.modelcollapse("collapse-speed", "gaussian", "--seed", "2026", out="gaussian")
+    assert done.out is not None
+    ws.figure("collapse-speed-gaussian.png", done.out / "collapse-speed.png")
+    rows = read_csv(done.out / "collapse-speed.csv")
+    curves = read_csv(done.out / "curves.csv")
+    none = only(rows, real=0.0)
+    last = max(c["t"] for c in curves)
+    return {
+        "time": timing(done),
+        "median": f"{none['sim_median']:.0f}",
+        "exact-median": f"{none['exact_median']:.0f}",
+        "median-var-1pct": f"{only(curves, real=0.01, t=last)['median']:.2f}",
+    }
+
+
+@product("collapse-speed-gmm", summary="modelcollapse collapse-speed gmm --seed 2026",
+         figures=("collapse-speed-gmm.png",), keys=("time", "var-1pct"), cost="2 min")
+def _speed_gmm(ws: Workspace) -> dict[str, str]:
+    done = ws.modelcollapse("collapse-speed", "gmm", "--seed", "2026", out="gmm")
+    assert done.out is not None
+    ws.figure("collapse-speed-gmm.png", done.out / "collapse-speed.png")
+    rows = read_csv(done.out / "collapse-speed.csv")
+    return {"time": timing(done),
+            "var-1pct": f"{only(rows, real=0.01)['sim_mean_var_G']:.2f}"}
+
+
+@product("collapse-speed-ngram",
+         summary="modelcollapse collapse-speed ngram --seed 2026 (and --smoothing mle)",
+         figures=("collapse-speed-ngram.png",),
+         keys=("time", "truth-tail", "table", "kn-tail-30", "p95-t5", "p80-removed",
+               "half-life", "half-life-real", "floor", "types-real", "types-none",
+               "mle-tail-30", "mle-types-30", "mle-t5", "mle-floor"),
+         cost="5 min")
+def _speed_ngram(ws: Workspace) -> dict[str, str]:
+    kn = ws.modelcollapse("collapse-speed", "ngram", "--seed", "2026", out="kn")
+    mle = ws.modelcollapse("collapse-speed", "ngram", "--seed", "2026", "--smoothing", "mle",
+                           out="mle")
+    assert kn.out is not None and mle.out is not None
+    ws.figure("collapse-speed-ngram.png", kn.out / "collapse-speed.png")
+    # The study's table names the last generation G; the README quotes it as t = 30.
+    rows = [_at_last_generation(r) for r in read_csv(kn.out / "collapse-speed.csv")]
+    mle_rows = [_at_last_generation(r) for r in read_csv(mle.out / "collapse-speed.csv")]
+    found = re.search(r"truth: tail share ([0-9.e-]+)", kn.output)
+    if found is None:
+        raise LookupError("collapse-speed ngram no longer prints the truth's tail share")
+    truncated = [r for r in rows if r["top_p"] < 1]
+    with_real = [r for r in truncated if r["real"] > 0]
+    without = [r for r in truncated if r["real"] == 0]
+
+    def tail(x: float) -> str:
+        return f"{x:.3f}" if x < 0.01 else f"{x:.2f}"
+
+    def t(x: float) -> str:
+        return "> 30" if not math.isfinite(x) else f"{x:.0f}"
+
+    return {
+        "time": timing(kn),
+        "truth-tail": f"{100 * float(found.group(1)):.2f}",
+        "table": _ngram_table(rows),
+        "kn-tail-30": f"{only(rows, top_p=1, real=0)['tail_30']:.1f}",
+        "p95-t5": percent(only(rows, top_p=0.95, real=0)["tail_5"]),
+        "p80-removed": percent(1 - only(rows, top_p=0.8, real=0)["tail_2"]),
+        "half-life": span_of([r["half_life_median"] for r in without], t),
+        "half-life-real": span_of([r["half_life_median"] for r in with_real], t),
+        "floor": span_of([r["tail_30"] for r in with_real], lambda x: f"{x:.2f}"),
+        "types-real": span_of([r["support_30"] for r in with_real], lambda x: f"{x:.0f}"),
+        "types-none": span_of([r["support_30"] for r in without], lambda x: f"{x:.0f}"),
+        "mle-tail-30": f"{only(mle_rows, top_p=1, real=0)['tail_30']:.2f}",
+        "mle-types-30": f"{only(mle_rows, top_p=1, real=0)['support_30']:.1f}",
+        "mle-t5": ", ".join(tail(r["tail_5"]) for r in sorted(
+            (r for r in mle_rows if r["real"] == 0), key=lambda r: -r["top_p"])),
+        "mle-floor": span_of([r["tail_30"] for r in mle_rows if r["top_p"] < 1 and r["real"] > 0],
+                             lambda x: f"{x:.2f}"),
+    }
+
+
+def _at_last_generation(row: dict[str, Any], last: int = 30) -> dict[str, Any]:
+    """``row`` with its ``*_G`` and ``*_G_se`` columns (the study's last generation) also under
+    ``*_30`` and ``*_30_se``."""
+    aliases = {re.sub(r"_G(_se)?$", rf"_{last}\1", k): v for k, v in row.items()
+               if re.search(r"_G(_se)?$", k)}
+    return {**row, **aliases}
+
+
+def _ngram_table(rows: list[dict[str, Any]]) -> str:
+    """The README's table of ``collapse-speed ngram`` (its collapse-speed.csv, one row a pair)."""
+    def share(row: dict[str, Any], t: int) -> str:
+        mean, se = row[f"tail_{t}"], row[f"tail_{t}_se"]
+        return f"{mean:.3f}" if round(se, 3) == 0 and round(mean, 3) == 0 else \
+            f"{mean:.3f} ± {se:.3f}"
+
+    def when(x: float) -> str:
+        return "> 30" if not math.isfinite(x) else f"{x:.0f}"
+
+    lines = ["| top-p | real | tail share / truth's, t = 2 | t = 5 | t = 30 | types left, t = 30 "
+             "| half-life T½ (median [IQR]) |",
+             "|------:|-----:|----------:|----------:|----------:|---------:|------:|"]
+    for row in sorted(rows, key=lambda r: (r["real"], -r["top_p"])):
+        median = row["half_life_median"]
+        half = "> 30" if not math.isfinite(median) else (
+            f"{when(median)} [{when(row['half_life_q25'])}, {when(row['half_life_q75'])}]")
+        top_p, real = f"{row['top_p']:g}", f"{row['real']:g}"
+        lines.append(f"| {top_p:<4} | {real:<3} | {share(row, 2)} | {share(row, 5)} "
+                     f"| {share(row, 30)} "
+                     f"| {row['support_30']:.1f} | {half} |")
+    return "\n".join(lines)
+
+
+# -- the loops of the literature ---------------------------------------------------------------
+
+
+def summary_row(output: str, metric: str) -> dict[str, str]:
+    """A metric's row of a run's printed summary: 5%, median, 95%, mean, exact mean, truth."""
+    for line in output.splitlines():
+        words = line.split()
+        if words[:1] == [metric] and len(words) == 7:
+            return dict(zip(("q05", "median", "q95", "mean", "exact", "truth"), words[1:],
+                            strict=True))
+    raise LookupError(f"no row {metric!r} in the run's summary")
+
+
+def theory_fact(output: str, name: str) -> str:
+    """A value of the summary's ``theory:`` line, as printed."""
+    found = re.search(rf"(?:theory: |; ){re.escape(name)} ([^;\s]+)", output)
+    if found is None:
+        raise LookupError(f"no {name!r} on the run's theory line")
+    return found.group(1)
+
+
+def mean_se(values: Any) -> str:
+    """Mean ± SE of the non-missing values, three significant figures each."""
+    values = values.dropna()
+    return f"{sig(values.mean())} ± {sig(values.std(ddof=1) / math.sqrt(len(values)))}"
+
+
+@product("literature", summary="the README's commands for sampling bias, augment and weighted "
+         "fits (the first, second, fourth and fifth)",
+         keys=("heat-fixed", "heat-time", "tempered", "scaled-var", "scaled-exact",
+               "weighted-var", "weighted-weight", "weighted-w2", "weighted-w2-exact"),
+         cost="30 s")
+def _literature(ws: Workspace) -> dict[str, str]:
+    import pandas as pd
+
+    heat = ws.modelcollapse("run", "categorical", "--vocab", "20", "--samples", "1000",
+                            "--temperature", "0.7", "--seed", "1", "--no-plots", out="heat")
+    coin = ws.modelcollapse("run", "coin", "--temperature", "1.4", "--generations", "600",
+                            "--replicates", "1000", "--seed", "1", "--no-plots", out="coin")
+    scaled = ws.modelcollapse("run", "gaussian", "--sampling-scale", "0.9", "--policy", "augment",
+                              "--synthetic", "2", "--replicates", "1000", "--seed", "1",
+                              "--no-plots", out="scaled")
+    weighted = ws.modelcollapse("run", "gaussian", "--fit", "mean", "--policy", "mix", "--real",
+                                "0.5", "--real-weight", "0.618", "--replicates", "1000",
+                                "--seed", "1", "--no-plots", out="weighted")
+    assert heat.out is not None and coin.out is not None
+    fixed = pd.read_parquet(heat.out / "replicates.parquet")["fixation_time"]
+    absorbed = pd.read_parquet(coin.out / "replicates.parquet")["absorption_time"]
+    n, hit = len(fixed), int(fixed.notna().sum())
+    var, w2 = summary_row(scaled.output, "var"), summary_row(weighted.output, "w2")
+    return {
+        "heat-fixed": f"all {n}" if hit == n else f"{hit} of {n}",
+        "heat-time": sig(fixed.mean()),
+        "tempered": mean_se(absorbed),
+        "scaled-var": var["mean"], "scaled-exact": var["exact"],
+        "weighted-var": theory_fact(weighted.output, "stationary Var mean"),
+        "weighted-weight": theory_fact(weighted.output,
+                                       "optimal real weight (least stationary Var mean)"),
+        "weighted-w2": w2["mean"], "weighted-w2-exact": w2["exact"],
+    }
+
+
+# -- the test suite's own counts (read from its files, nothing run) -----------------------------
+
+
+def _assigned(path: Path, name: str) -> Any:
+    """The value assigned to ``name`` at the top of a Python file (a literal), read with ast."""
+    import ast
+
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name
+                                                for t in node.targets):
+            if isinstance(node.value, ast.List):
+                return node.value.elts
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{path}: no {name} = ...")
+
+
+@product("suite", summary="counts of the test suite's checks and planted bugs (from tests/)",
+         keys=("statistical-checks", "loop-checks", "theory-bugs"), cost="1 s")
+def _suite(ws: Workspace) -> dict[str, str]:
+    tests = ROOT / "tests"
+    return {
+        "statistical-checks": f"{_assigned(tests / 'harness.py', 'N_SUBCHECKS')}",
+        "loop-checks": f"{_assigned(tests / 'test_loop_settings.py', 'N_SUBCHECKS')}",
+        "theory-bugs": f"{len(_assigned(tests / 'planted_theory_bugs.py', 'BUGS'))}",
+    }
+
+
+# -- benchmarks --------------------------------------------------------------------------------
+
+
+def _bench(name: str) -> dict[str, Any]:
+    path = BENCHMARKS / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: run `python benchmarks/run_all.py` (or make.py "
+                                "--run-benchmarks)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _row(rows: list[dict[str, Any]], **where: Any) -> dict[str, Any]:
+    found = [r for r in rows if all(r.get(k) == v for k, v in where.items())]
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} benchmark rows with {where}")
+    return found[0]
+
+
+def _ratio(x: float) -> str:
+    """A speed-up as the README's tables show it: 2 significant figures, 3 from 100 on."""
+    return f"{x:.0f}×" if x >= 10 else f"{x:.1f}×"
+
+
+def _seconds(x: float) -> str:
+    return f"{sig(x, 3)} s"
+
+
+BENCHMARK_KEYS = (
+    "date", "machine", "versions", "repeats",
+    "gmm-ref", "gmm-default", "gmm-default-ratio", "gmm-long", "gmm-long-ratio",
+    "gmm-short", "gmm-startup", "gmm-short-ratio",
+    "coin-ref", "coin-ref-total", "coin-big", "coin-big-ratio", "coin-sim", "coin-sim-ratio",
+    "coin-small-ref", "coin-small", "coin-small-ratio",
+    "gauss-10k-ref", "gauss-10k", "gauss-10k-ratio", "gauss-wide-ref", "gauss-wide",
+    "gauss-wide-ratio", "gauss-100-ref", "gauss-100", "gauss-100-ratio",
+    "cat-1000-ref", "cat-1000", "cat-1000-ratio", "cat-100-ref", "cat-100", "cat-100-ratio",
+    "ngram-date", "ngram-table", "ngram-sample-rate",
+    "sweep-repeats", "sweep-table",
+    "startup-date", "startup-machine", "startup-repeats", "startup-table",
+    "import-numpy-ms", "import-ms", "coin-start",
+    "generation-us", "sample-us", "sample-ns", "fit-us", "fit-passes", "pass-us", "pass-ns",
+    "metrics-us", "gmm-start", "gmm-long-ratios",
+)
+
+
+@product("benchmarks", summary="the README's performance tables from benchmarks/results/*.json "
+         "(--run-benchmarks reruns benchmarks/run_all.py first)",
+         keys=BENCHMARK_KEYS, cost="1 s (15 min with --run-benchmarks)")
+def _benchmarks(ws: Workspace) -> dict[str, str]:
+    gmm, coin, gauss = _bench("gmm"), _bench("coin"), _bench("gaussian")
+    cat, ngram, sweep, start = _bench("categorical"), _bench("ngram"), _bench("sweep"), \
+        _bench("startup")
+    machine = gmm["machine"]
+    for other in (coin, gauss, cat, ngram, sweep):
+        if other["machine"]["cpu"] != machine["cpu"] or other["repeats"] != gmm["repeats"]:
+            raise ValueError("benchmarks/results/*.json come from different machines or "
+                             "settings; rerun benchmarks/run_all.py")
+    g = gmm["rows"]
+    ref = _row(g, what="scikit-learn loop (reference)")
+    default = _row(g, what="modelcollapse 10 replicates × 2000 (all cores)")
+    long = _row(g, what="modelcollapse 1 replicate × 20000")
+    short = _row(g, what="modelcollapse 1 replicate × 2000")
+    startup = _row(g, what="modelcollapse start-up (1 generation)")
+    c = coin["rows"]
+    c_ref = _row(c, what="per-rollout Python loop (reference)")
+    c_big = _row(c, what="modelcollapse 1,000,000 rollouts × 1000")
+    c_sim = _row(c, what="simulation only, 1,000,000 × 1000 (library, nothing written)")
+    c_small = _row(c, what="modelcollapse 10,000 rollouts × 1000")
+
+    def gauss_row(n: int, shape: str) -> dict[str, Any]:
+        return _row(gauss["rows"], N=n, **{"replicates × generations": shape})
+
+    def cat_row(v: int) -> dict[str, Any]:
+        return _row(cat["rows"], V=v)
+
+    g10k, gwide, g100 = (gauss_row(10_000, "1,000 × 1,000"), gauss_row(10_000, "100,000 × 100"),
+                         gauss_row(100, "1,000 × 1,000"))
+    cat1000, cat100 = cat_row(1000), cat_row(100)
+    per = "reference per rep-gen (µs)"
+    breakdown = gmm["breakdown"]
+    commands = {c["command"]: c["median seconds"] for c in start["commands"]}
+    imports = {m["module"]: m["cumulative ms"] for m in start["import_modelcollapse_ms"]}
+    return {
+        "date": machine["date"][:10],
+        "machine": f"{machine['cores']}-core {machine['cpu']}",
+        "versions": f"Python {machine['python']}, numpy {machine['numpy']}, "
+                    f"numba {machine['numba']}",
+        "repeats": f"{gmm['repeats']}",
+        "gmm-ref": sig(ref["per replicate-generation (ms)"]),
+        "gmm-default": _seconds(default["seconds"]),
+        "gmm-default-ratio": _ratio(default["ratio"]),
+        "gmm-long": _seconds(long["seconds"]),
+        "gmm-long-ratio": _ratio(long["ratio"]),
+        "gmm-short": _seconds(short["seconds"]),
+        "gmm-startup": _seconds(startup["seconds"]),
+        "gmm-short-ratio": _ratio(short["ratio"]),
+        "coin-ref": sig(c_ref["per rollout-generation (ns)"] / 1000),
+        "coin-ref-total": grouped(c_big["reference would take (s)"]),
+        "coin-big": _seconds(c_big["seconds"]),
+        "coin-big-ratio": _ratio(c_big["ratio"]),
+        "coin-sim": _seconds(c_sim["seconds"]),
+        "coin-sim-ratio": _ratio(c_sim["ratio"]),
+        "coin-small-ref": _seconds(c_small["reference would take (s)"]),
+        "coin-small": _seconds(c_small["seconds"]),
+        "coin-small-ratio": _ratio(c_small["ratio"]),
+        "gauss-10k-ref": sig(g10k[per]), "gauss-10k": _seconds(g10k["modelcollapse seconds"]),
+        "gauss-10k-ratio": _ratio(g10k["ratio"]),
+        "gauss-wide-ref": sig(gwide[per]), "gauss-wide": _seconds(gwide["modelcollapse seconds"]),
+        "gauss-wide-ratio": _ratio(gwide["ratio"]),
+        "gauss-100-ref": sig(g100[per]), "gauss-100": _seconds(g100["modelcollapse seconds"]),
+        "gauss-100-ratio": _ratio(g100["ratio"]),
+        "cat-1000-ref": sig(cat1000[per]), "cat-1000": _seconds(cat1000["modelcollapse seconds"]),
+        "cat-1000-ratio": _ratio(cat1000["ratio"]),
+        "cat-100-ref": sig(cat100[per]), "cat-100": _seconds(cat100["modelcollapse seconds"]),
+        "cat-100-ratio": _ratio(cat100["ratio"]),
+        "ngram-date": ngram["machine"]["date"][:10],
+        "ngram-table": _ngram_bench_table(ngram),
+        # Sampling alone, where the smoothed table is small (V < 1000): about 30 M tokens/s.
+        "ngram-sample-rate": f"{round(min(_small_v_sample_rates(ngram)), -1):.0f}",
+        "sweep-repeats": f"{sweep['repeats']}",
+        "sweep-table": _sweep_bench_table(sweep),
+        "startup-date": start["machine"]["date"][:10],
+        "startup-machine": f"{start['machine']['cores']}-core {_cpu_words(start['machine'])}",
+        "startup-repeats": f"{start['repeats']}",
+        "startup-table": _startup_table(start),
+        "import-numpy-ms": f"{imports['numpy']:.0f}",
+        "import-ms": f"{imports['modelcollapse']:.0f}",
+        "coin-start": f"{commands['modelcollapse run coin --no-plots']:.1f}",
+        "generation-us": f"{breakdown['generation_us']:.0f}",
+        "sample-us": f"{breakdown['sample_us']:.0f}",
+        "sample-ns": f"{breakdown['sample_kernel_ns_per_point']:.1f}",
+        "fit-us": f"{breakdown['fit_us']:.0f}",
+        "fit-passes": f"{breakdown['em_passes_per_fit']:.2f}",
+        "pass-us": f"{breakdown['e_step_pass_us']:.0f}",
+        "pass-ns": f"{breakdown['e_step_ns_per_point']:.1f}",
+        "metrics-us": f"{breakdown['metrics_us']:.0f}",
+        "gmm-start": f"{startup['seconds']:.1f}",
+        "gmm-long-ratios": span_of([long["ratio"], default["ratio"]], lambda x: f"{x:.0f}") + "×",
+    }
+
+
+def _small_v_sample_rates(ngram: dict[str, Any]) -> list[float]:
+    return [r["sample (Mtok/s)"] for r in ngram["rows"] if r["V"] < 1000]
+
+
+def _cpu_words(machine: dict[str, Any]) -> str:
+    """"Intel(R) Xeon(R) Processor @ 2.80GHz" → "Intel Xeon at 2.8 GHz"."""
+    cpu = re.sub(r"\((R|TM)\)", "", machine["cpu"]).replace(" Processor", "")
+    found = re.match(r"(.*?)\s*@\s*([0-9.]+)\s*GHz", cpu)
+    return f"{found.group(1)} at {float(found.group(2)):g} GHz" if found else cpu
+
+
+def _ngram_bench_table(ngram: dict[str, Any]) -> str:
+    def rate(x: float) -> str:
+        return f"{x:.2f}" if x < 1 else (f"{x:.1f}" if x < 10 else f"{x:.0f}")
+
+    def ratio(x: float) -> str:
+        shown = f"{x:.1f}×" if x < 10 else f"{x:.0f}×"
+        return f"**{shown}**" if x >= 10 else shown
+
+    lines = ["| V, order | fit: dict / modelcollapse (M tokens/s) | ratio "
+             "| sample: dict / modelcollapse (M tokens/s) | ratio |",
+             "|---|---|---|---|---|"]
+    for r in ngram["rows"]:
+        lines.append(f"| {r['V']}, {r['n']} | {rate(r['fit ref (Mtok/s)'])} / "
+                     f"{rate(r['fit (Mtok/s)'])} | {ratio(r['fit ratio'])} | "
+                     f"{rate(r['sample ref (Mtok/s)'])} / {rate(r['sample (Mtok/s)'])} | "
+                     f"{ratio(r['sample ratio'])} |")
+    return "\n".join(lines)
+
+
+def _sweep_bench_table(sweep: dict[str, Any]) -> str:
+    columns = [("one run per cell", "one run per cell"),
+               ("sweep, 1 worker", "sweep, `--workers 1`"),
+               ("sweep, processes", "sweep, 2 processes"),
+               ("sweep, dask-local 2", "sweep, `--dask-local 2`")]
+    names = list(dict.fromkeys(r["sweep"] for r in sweep["rows"]))
+    lines = ["| sweep | " + " | ".join(title for _, title in columns) + " |",
+             "|---" * (len(columns) + 1) + "|"]
+    for name in names:
+        cells = []
+        for how, _ in columns:
+            row = _row(sweep["rows"], sweep=name, how=how)
+            shown = _seconds(row["seconds"])
+            cells.append(shown if how == "one run per cell" else
+                         f"{shown} ({row['speed-up']:.1f}×)")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+#: How the start-up table names each command of benchmarks/results/startup.json.
+STARTUP_ROWS = {
+    "python -c pass": ("`python -c pass`", False),
+    "python -c 'import numpy'": ("`python -c 'import numpy'`", False),
+    "python -c 'import modelcollapse'": ("`python -c 'import modelcollapse'`", False),
+    "modelcollapse --help": ("`modelcollapse --help`", True),
+    "modelcollapse run coin --no-plots": (
+        "`modelcollapse run coin --no-plots` (100 rollouts × 60, its summary with the exact "
+        "chain, Parquet written)", True),
+    "modelcollapse run gmm --samples 1000 --generations 10 --replicates 2 --no-plots "
+    "(warm cache)": ("`modelcollapse run gmm --samples 1000 --generations 10 --replicates 2 "
+                     "--no-plots` (warm cache)", False),
+}
+
+
+def _startup_table(start: dict[str, Any]) -> str:
+    lines = ["| command | median |", "|---|---|"]
+    for c in start["commands"]:
+        title, bold = STARTUP_ROWS.get(c["command"], (f"`{c['command']}`", False))
+        seconds = c["median seconds"]
+        shown = f"{seconds:.3f} s" if seconds < 1 else f"{seconds:.2f} s"
+        lines.append(f"| {title} | {'**' + shown + '**' if bold else shown} |")
+    return "\n".join(lines)
+
+
+# -- driver ------------------------------------------------------------------------------------
+
+
+def declared_keys() -> dict[str, str]:
+    """Every declared key and the product that declares it."""
+    owners: dict[str, str] = {}
+    for p in PRODUCTS.values():
+        for key in p.full_keys:
+            if key in owners:
+                raise ValueError(f"key {key!r} declared twice")
+            owners[key] = p.name
+    return owners
+
+
+def declared_figures() -> dict[str, list[str]]:
+    """Every figure name and the products that declare it."""
+    owners: dict[str, list[str]] = {}
+    for p in PRODUCTS.values():
+        for name in p.figures:
+            owners.setdefault(name, []).append(p.name)
+    return owners
+
+
+def run_product(p: Product, folder: Path, *, say: Callable[[str], None] = print
+                ) -> tuple[dict[str, str], dict[str, Path], float]:
+    """Run ``p`` in ``folder``: its values (full keys), its figures and its wall time."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(folder, say=say)
+    started = time.perf_counter()
+    values = p.make(ws)
+    seconds = time.perf_counter() - started
+    if set(values) != set(p.keys):
+        raise RuntimeError(f"product {p.name} returned keys {sorted(values)}, declared "
+                           f"{sorted(p.keys)}")
+    if set(ws.figures) != set(p.figures):
+        raise RuntimeError(f"product {p.name} made figures {sorted(ws.figures)}, declared "
+                           f"{sorted(p.figures)}")
+    return {f"{p.name}.{k}": v for k, v in values.items()}, dict(ws.figures), seconds
+
+
+def _list(readme: str) -> None:
+    current = spans(readme)
+    for p in PRODUCTS.values():
+        print(f"{p.name}  ({p.cost})\n  runs:    {p.summary}")
+        if p.figures:
+            print("  figures: " + ", ".join(f"docs/{f}" for f in p.figures))
+        for key in p.full_keys:
+            shown = current.get(key, ["(not in README.md)"])[0]
+            shown = shown if "\n" not in shown else f"({shown.count(chr(10)) + 1} lines)"
+            print(f"  {key} = {shown}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python docs/make.py", description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("products", nargs="*", metavar="NAME",
+                        help="products to run (default: all; see --list)")
+    parser.add_argument("--list", action="store_true", help="list products, figures and keys")
+    parser.add_argument("--check", action="store_true",
+                        help="recompute and report README numbers that differ (exit 1); "
+                             "write nothing")
+    parser.add_argument("--run-benchmarks", action="store_true",
+                        help="rerun benchmarks/run_all.py before reading its results")
+    parser.add_argument("--scratch", type=Path,
+                        help="keep the commands' output folders here (default: a temporary "
+                             "folder, removed afterwards)")
+    args = parser.parse_args(argv)
+    readme = README.read_text(encoding="utf-8")
+    problems = markup_problems(readme)
+    if problems:
+        print("README.md: " + "\n  ".join(["markers are not well formed:", *problems]),
+              file=sys.stderr)
+        return 2
+    if args.list:
+        _list(readme)
+        return 0
+    unknown = [n for n in args.products if n not in PRODUCTS]
+    if unknown:
+        parser.error(f"unknown product {', '.join(unknown)}; products: {', '.join(PRODUCTS)}")
+    chosen = [PRODUCTS[n] for n in (args.products or PRODUCTS)]
+    if args.run_benchmarks and any(p.name == "benchmarks" for p in chosen):
+        print("benchmarks: python benchmarks/run_all.py", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run_all.py")], cwd=ROOT,
+                       check=True)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    print(f"{cores()}, load average {load:.1f} (timings are this machine's, as it is now)")
+    scratch = args.scratch or Path(tempfile.mkdtemp(prefix="mc-docs-"))
+    values: dict[str, str] = {}
+    figures: dict[str, Path] = {}
+    started = time.perf_counter()
+    try:
+        failed = []
+        for p in chosen:
+            print(f"{p.name}:", flush=True)
+            try:
+                got, made, seconds = run_product(p, scratch / p.name,
+                                                 say=lambda line: print(line, flush=True))
+            except Exception:  # one broken product must not discard the others
+                print(traceback.format_exc(), file=sys.stderr)
+                failed.append(p.name)
+                continue
+            values.update(got)
+            figures.update(made)
+            print(f"  done in {seconds:.0f} s", flush=True)
+        # Re-read: others may have edited README.md while the commands ran.
+        readme = README.read_text(encoding="utf-8")
+        new, changes = rewrite(readme, values)
+        missing = sorted(set(values) - set(spans(readme)))
+        for key in missing:
+            print(f"{'error' if args.check else 'warning'}: README.md has no span {key}",
+                  file=sys.stderr)
+        for key, old, value in changes:
+            if "\n" in old or "\n" in value:
+                print(f"{key}: block changed")
+            else:
+                print(f"{key}: {old} → {value}")
+        if args.check:
+            print(f"{len(changes)} README number(s) differ, {len(missing)} missing"
+                  if changes or missing else "README.md matches")
+            return 1 if changes or missing else 0
+        for name, source in figures.items():
+            shutil.copyfile(source, DOCS / name)
+            print(f"docs/{name} ← {source.relative_to(scratch)}")
+        if new != readme:
+            README.write_text(new, encoding="utf-8")
+        print(f"{len(chosen) - len(failed)} product(s), {len(changes)} README change(s), "
+              f"{len(figures)} figure(s) in {time.perf_counter() - started:.0f} s")
+        if failed:
+            print(f"failed (their numbers and figures left as they were): {', '.join(failed)}",
+                  file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        if args.scratch is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
