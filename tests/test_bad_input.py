@@ -185,9 +185,9 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
     (["run", "coin", "--replicate", "5"], "(did you mean --replicates?)"),
     (["run", "coin", "--replicate=5"], "(did you mean --replicates?)"),
     (["run", "coin", "--shortcut=", "--samples", "5"], "modelcollapse run: error: --shortcut and "
-     "--no-shortcut take no value (got '')"),
-    (["run", "coin", "--no-shortcut=yes"], "--shortcut and --no-shortcut take no value "
-     "(got 'yes')"),
+     "--no-shortcut must be written without a value (got '')"),
+    (["run", "coin", "--no-shortcut=yes"], "--shortcut and --no-shortcut must be written without "
+     "a value (got 'yes')"),
     (["run", "coin", "--gen", "5"], "modelcollapse run: error: unrecognized arguments: --gen 5"),
     (["sweep", "sweep.toml", "--worker", "2"], "modelcollapse sweep: error: unrecognized "
      "arguments: --worker 2 (did you mean --workers?)"),

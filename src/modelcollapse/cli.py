@@ -66,7 +66,7 @@ class OneLineParser(argparse.ArgumentParser):
                             message)
         if explicit:
             on, off, value = explicit.groups()
-            message = f"{on} and {off} take no value (got {value})"
+            message = f"{on} and {off} must be written without a value (got {value})"
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
