@@ -42,7 +42,7 @@ def test_an_interrupted_sweep_says_what_time_it_recorded(tmp_path):
                               "executor": "1 process"},
                              {"started": "2026-12-03T11:00:00+00:00", "executor": "1 process"}]}
     sweep = SimpleNamespace(manifest=manifest, cells=pd.DataFrame({"finished_units": [2]}),
-                            spec=None)
+                            spec=None, status="interrupted")
     ran = dict(sweep_facts(sweep, tmp_path))["ran"]
     assert "12.5 s recorded" in ran and "1 ended without recording its time" in ran
     assert "0.0 s" not in ran
