@@ -237,18 +237,33 @@ class Workspace:
     folder: Path
     figures: dict[str, Path] = field(default_factory=dict)
     say: Callable[[str], None] = print
+    #: Reuse a command finished in an earlier run into the same folder (``--resume``).
+    resume: bool = False
 
     def modelcollapse(self, *argv: str, out: str | None = None) -> Done:
         """Run ``modelcollapse ARGV --out FOLDER/OUT`` from the repository's root."""
         path = None if out is None else self.folder / out
         full = [*argv, *([] if path is None else ["--out", str(path)])]
         return self.command([sys.executable, "-m", "modelcollapse", *full],
-                            shown=["modelcollapse", *argv])
+                            shown=["modelcollapse", *argv], out=path)
 
     def command(self, argv: list[str], *, shown: list[str] | None = None,
                 env: dict[str, str] | None = None, out: Path | None = None) -> Done:
-        """Run ``argv`` from the repository's root; raise with its output if it fails."""
+        """Run ``argv`` from the repository's root; raise with its output if it fails.
+
+        Each finished command leaves a record (``.command-<hash>.json``: its output, wall time
+        and the machine's load) beside its output, which ``--resume`` reuses instead of running
+        the command again.
+        """
         self.say("  $ " + " ".join(shown or argv))
+        record = self.folder / f".command-{_digest(argv, env)}.json"
+        if self.resume and record.is_file():
+            saved = json.loads(record.read_text(encoding="utf-8"))
+            self.say(f"    {saved['seconds']:.1f} s (reused from an earlier run)")
+            return Done(list(argv), saved["output"], saved["seconds"],
+                        None if saved["out"] is None else Path(saved["out"]), saved["others"])
+        if out is not None and out.exists():
+            shutil.rmtree(out)  # an earlier run's output: the commands want a new folder
         busy, ours, started = _busy_seconds(), _children_seconds(), time.perf_counter()
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
                               env={**os.environ, "MPLBACKEND": "Agg", **(env or {})})
@@ -263,13 +278,26 @@ class Workspace:
                                             if "--out" in argv else None)
         self.say(f"    {seconds:.1f} s" + (f" ({100 * others:.0f}% of the machine busy with "
                                                "other work)" if others > 0.05 else ""))
-        return Done(list(argv), output, seconds, out, max(0.0, min(1.0, others)))
+        finished = Done(list(argv), output, seconds, out, max(0.0, min(1.0, others)))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"argv": argv, "output": output, "seconds": seconds,
+                                      "others": finished.others,
+                                      "out": None if out is None else str(out)}),
+                          encoding="utf-8")
+        return finished
 
     def figure(self, name: str, source: Path) -> None:
         """``source`` becomes ``docs/name``."""
         if not source.is_file():
             raise FileNotFoundError(f"{source} (for docs/{name}) was not written")
         self.figures[name] = source
+
+
+def _digest(argv: list[str], env: dict[str, str] | None) -> str:
+    import hashlib
+
+    text = json.dumps([argv, sorted((env or {}).items())])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 # -- formatting --------------------------------------------------------------------------------
@@ -568,14 +596,18 @@ def _speed_gaussian(ws: Workspace) -> dict[str, str]:
 
 
 @product("collapse-speed-gmm", summary="modelcollapse collapse-speed gmm --seed 2026",
-         figures=("collapse-speed-gmm.png",), keys=("time", "var-1pct"), cost="2 min")
+         figures=("collapse-speed-gmm.png",), keys=("time", "var-1pct", "collapsed-1pct"),
+         cost="2 min")
 def _speed_gmm(ws: Workspace) -> dict[str, str]:
     done = ws.modelcollapse("collapse-speed", "gmm", "--seed", "2026", out="gmm")
     assert done.out is not None
     ws.figure("collapse-speed-gmm.png", done.out / "collapse-speed.png")
     rows = read_csv(done.out / "collapse-speed.csv")
-    return {"time": timing(done),
-            "var-1pct": f"{only(rows, real=0.01)['sim_mean_var_G']:.2f}"}
+    one = only(rows, real=0.01)
+    # The exact stationary E var / var₀ (the figure's "E var∞"), and the replicates that still
+    # fell below half the truth's variance within the run.
+    return {"time": timing(done), "var-1pct": f"{one['stationary_var']:.2f}",
+            "collapsed-1pct": percent(one["collapsed_fraction"])}
 
 
 @product("collapse-speed-ngram",
@@ -611,19 +643,19 @@ def _speed_ngram(ws: Workspace) -> dict[str, str]:
         "time": timing(kn),
         "truth-tail": f"{100 * float(found.group(1)):.2f}",
         "table": _ngram_table(rows),
-        "kn-tail-30": f"{only(rows, top_p=1, real=0)['tail_30']:.1f}",
+        "kn-tail-30": f"{only(rows, top_p=1, real=0)['tail_G']:.1f}",
         "p95-t5": percent(only(rows, top_p=0.95, real=0)["tail_5"]),
         "p80-removed": percent(1 - only(rows, top_p=0.8, real=0)["tail_2"]),
         "half-life": span_of([r["half_life_median"] for r in without], t),
         "half-life-real": span_of([r["half_life_median"] for r in with_real], t),
-        "floor": span_of([r["tail_30"] for r in with_real], lambda x: f"{x:.2f}"),
-        "types-real": span_of([r["support_30"] for r in with_real], lambda x: f"{x:.0f}"),
-        "types-none": span_of([r["support_30"] for r in without], lambda x: f"{x:.0f}"),
-        "mle-tail-30": f"{only(mle_rows, top_p=1, real=0)['tail_30']:.2f}",
-        "mle-types-30": f"{only(mle_rows, top_p=1, real=0)['support_30']:.1f}",
+        "floor": span_of([r["tail_G"] for r in with_real], lambda x: f"{x:.2f}"),
+        "types-real": span_of([r["support_G"] for r in with_real], lambda x: f"{x:.0f}"),
+        "types-none": span_of([r["support_G"] for r in without], lambda x: f"{x:.0f}"),
+        "mle-tail-30": f"{only(mle_rows, top_p=1, real=0)['tail_G']:.2f}",
+        "mle-types-30": f"{only(mle_rows, top_p=1, real=0)['support_G']:.1f}",
         "mle-t5": ", ".join(tail(r["tail_5"]) for r in sorted(
             (r for r in mle_rows if r["real"] == 0), key=lambda r: -r["top_p"])),
-        "mle-floor": span_of([r["tail_30"] for r in mle_rows if r["top_p"] < 1 and r["real"] > 0],
+        "mle-floor": span_of([r["tail_G"] for r in mle_rows if r["top_p"] < 1 and r["real"] > 0],
                              lambda x: f"{x:.2f}"),
     }
 
@@ -656,7 +688,7 @@ def _ngram_table(rows: list[dict[str, Any]]) -> str:
         top_p, real = f"{row['top_p']:g}", f"{row['real']:g}"
         lines.append(f"| {top_p:<4} | {real:<3} | {share(row, 2)} | {share(row, 5)} "
                      f"| {share(row, 30)} "
-                     f"| {row['support_30']:.1f} | {half} |")
+                     f"| {row['support_G']:.1f} | {half} |")
     return "\n".join(lines)
 
 
@@ -987,11 +1019,15 @@ def declared_figures() -> dict[str, list[str]]:
     return owners
 
 
-def run_product(p: Product, folder: Path, *, say: Callable[[str], None] = print
-                ) -> tuple[dict[str, str], dict[str, Path], float]:
-    """Run ``p`` in ``folder``: its values (full keys), its figures and its wall time."""
+def run_product(p: Product, folder: Path, *, say: Callable[[str], None] = print,
+                resume: bool = False) -> tuple[dict[str, str], dict[str, Path], float]:
+    """Run ``p`` in ``folder``: its values (full keys), its figures and its wall time.
+
+    With ``resume``, commands that finished in an earlier run into ``folder`` are not run
+    again (see :meth:`Workspace.command`).
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    ws = Workspace(folder, say=say)
+    ws = Workspace(folder, say=say, resume=resume)
     started = time.perf_counter()
     values = p.make(ws)
     seconds = time.perf_counter() - started
@@ -1031,7 +1067,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scratch", type=Path,
                         help="keep the commands' output folders here (default: a temporary "
                              "folder, removed afterwards)")
+    parser.add_argument("--resume", action="store_true",
+                        help="with --scratch: reuse the commands an earlier run there finished "
+                             "(their output and timing), run only the rest")
     args = parser.parse_args(argv)
+    if args.resume and args.scratch is None:
+        parser.error("--resume needs --scratch DIR (the earlier run's folder)")
     readme = README.read_text(encoding="utf-8")
     problems = markup_problems(readme)
     if problems:
@@ -1060,7 +1101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for p in chosen:
             print(f"{p.name}:", flush=True)
             try:
-                got, made, seconds = run_product(p, scratch / p.name,
+                got, made, seconds = run_product(p, scratch / p.name, resume=args.resume,
                                                  say=lambda line: print(line, flush=True))
             except Exception:  # one broken product must not discard the others
                 print(traceback.format_exc(), file=sys.stderr)

@@ -39,6 +39,7 @@ import json
 import math
 import os
 import re
+import signal
 import tempfile
 import time
 import traceback
@@ -83,8 +84,10 @@ def _report_counts():
     lines = []
     for command, counts in COUNTS.items():
         if counts["tried"]:
+            known = counts["known gmm failure"]
             lines.append(f"{command}: tried {counts['tried']}, clean errors "
-                         f"{counts['clean error']}, accepted {counts['accepted']}")
+                         f"{counts['clean error']}, accepted {counts['accepted']}"
+                         + (f" (of them {known} with the known gmm failure)" if known else ""))
     if lines:
         print("\nproperty-based bad input: " + "; ".join(lines))
     target = os.environ.get("MODELCOLLAPSE_PROPERTY_REPORT")
@@ -99,10 +102,13 @@ def _report_counts():
 
 #: Text that no option takes as it stands, or takes only at the edge of its range.
 HOSTILE_TEXT = [
-    "", " ", "-1", "0", "-0", "1e30", "1e308", "-1e308", "1e999", "1e-400", "nan", "NaN", "-nan",
+    "", " ", "-1", "0", "-0", "1e30", "1e308", "-1e308", "1e999", "1e-400", "1e-310", "4.9e-324",
+    "nan", "NaN", "-nan",
     "inf", "-inf", "Infinity", "abc", "1e3", "2.5", "1e-3", "0x10", "1_000", "+5", "½", "٣",
     "１２", "é", "\u200b1", "1 2", "1,2", "--", "None", "true", "1e", ".", "-.5", "9" * 40,
 ]
+#: The same for the run sizes, without the valid values that would make a run long (1e3).
+HOSTILE_SIZES = [t for t in HOSTILE_TEXT if t not in ("1e3", "1_000")]
 #: Hostile comma lists (the floats options: means, stds, weights, probs).
 HOSTILE_LISTS = ["1,2,3", "1,,2", ",", "1;2", "nan,1", "inf,-inf", "-2,2,", "1e400,0", "1",
                  "0.5,0.5,0", "-1,2", "0,0", "a,b", "1e308,1e308", "0.3,0.3,0.3"]
@@ -332,17 +338,20 @@ def mutated(draw, family: str, options: dict[str, str]) -> tuple[str | None, dic
     extra: list[str] = []
     family_arg: str | None = family
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.integers(0, 11))
+        kind = draw(st.integers(0, 12))
         names = sorted(n for n, v in options.items() if v)
         if kind <= 2 and names:  # a valid option's value made hostile
             name = draw(st.sampled_from(names))
             is_list = KNOWN.get(name) is not None and KNOWN[name].kind == "floats"
-            options[name] = draw(st.sampled_from(HOSTILE_LISTS if is_list and draw(
-                st.booleans()) else HOSTILE_TEXT))
+            pool = HOSTILE_SIZES if name in ("samples", "generations", "replicates") else (
+                HOSTILE_LISTS if is_list and draw(st.booleans()) else HOSTILE_TEXT)
+            options[name] = draw(st.sampled_from(pool))
         elif kind == 3:  # any option at all, with a hostile value
             name = draw(st.sampled_from(sorted(KNOWN)))
             if KNOWN[name].kind != "bool":
-                options[name] = draw(st.sampled_from(HOSTILE_TEXT + HOSTILE_LISTS))
+                options[name] = draw(st.sampled_from(
+                    HOSTILE_SIZES if name in ("samples", "generations", "replicates")
+                    else HOSTILE_TEXT + HOSTILE_LISTS))
         elif kind == 4:  # an option of another family or of another setting
             name, value = other_setting(draw, family)
             options[name] = value
@@ -360,13 +369,18 @@ def mutated(draw, family: str, options: dict[str, str]) -> tuple[str | None, dic
                                                "categorical ", *FAMILIES]))
         elif kind == 8:  # a stray positional or an unknown flag
             extra += draw(st.sampled_from([["extra"], ["--bogus"], ["--bogus=1"], ["-x"],
-                                           ["--"], ["--no-samples"], ["--plots=yes"]]))
+                                           ["--"], ["--no-samples"], ["--plots=yes"],
+                                           ["--no-progress=1"], ["--report=no"], ["--config"],
+                                           ["--config="], ["--no-plots=0"]]))
         elif kind == 9:  # a bad --config
             extra += ["--config", draw(st.sampled_from(["missing.toml", ".", "corpus.txt",
                                                         "latin1.toml", "broken.toml"]))]
         elif kind == 10 and names:  # sizes that are refused, or valid but only at the edge
             options[draw(st.sampled_from(["samples", "generations", "replicates"]))] = draw(
                 st.sampled_from(["0", "-3", "1e13", "10000001", "1000000001", "1e30", "3.5"]))
+        elif kind == 12:  # where the results go: a file, below a file, nowhere writable
+            options["out"] = draw(st.sampled_from(["", " ", "afile", "afile/sub", "corpus.txt",
+                                                   "/proc/modelcollapse-test", "full"]))
         elif kind == 11:  # the family's own settings out of range
             name = draw(st.sampled_from(sorted(n for n, o in KNOWN.items()
                                                if o.target == "family" and family in o.families
@@ -460,7 +474,7 @@ def run_cases(draw) -> Case:
     if family_arg is not None:
         argv.insert(1, family_arg)
     for name, value in options.items():
-        if not value and name not in KNOWN:  # a bool flag: --no-plots, --shortcut
+        if not value and (name not in KNOWN or KNOWN[name].kind == "bool"):  # --shortcut
             argv.append(f"--{name}")
         elif draw(st.integers(0, 4)) == 0:
             argv.append(f"--{name}={value}")
@@ -475,6 +489,8 @@ FIXED_FILES: dict[str, bytes] = {
     "corpus.txt": ("The quick brown fox jumps over the lazy dog. " * 40).encode(),
     "latin1.toml": b'family = "coin"\n# caf\xe9\n',
     "broken.toml": b'family = "coin\nsamples = \n',
+    "afile": b"a file, not a folder\n",
+    "full/keep": b"a folder that already holds files\n",
 }
 
 
@@ -529,6 +545,14 @@ def sweep_cases(draw) -> Case:
         experiment["length"] = draw(st.integers(1, 20))
     if draw(st.booleans()):
         experiment["seed"] = draw(st.integers(0, 2**40))
+    if draw(st.booleans()):  # the family's own settings and a policy, as TOML values
+        settings = {**draw(policy_options(family)),
+                    **draw(family_options(family, experiment["samples"]))}
+        for name, text in settings.items():
+            if name in ("shortcut", "no-shortcut", "no-accelerate"):
+                experiment[name.removeprefix("no-")] = not name.startswith("no-")
+            elif name != "length" or family != "ngram":
+                experiment[name] = typed(name, text, draw)
     keys = [k for k, (families, _) in GRID_VALUES.items()
             if families is None or family in families]
     grid: dict[str, Any] = {}
@@ -543,6 +567,8 @@ def sweep_cases(draw) -> Case:
         experiment.pop(key, None)
         if key == "length" and family == "ngram":
             experiment["samples"] = max(experiment.get("samples", 60), 60)
+    if {"real", "synthetic"} & set(grid) and "policy" not in experiment and "policy" not in grid:
+        experiment["policy"] = draw(st.sampled_from(["mix", "augment", "accumulate"]))
     tables: dict[str, Any] = {"experiment": experiment, "grid": grid}
     hostile = draw(st.integers(0, 2)) == 0
     raw_tail = ""
@@ -604,7 +630,7 @@ def sweep_cases(draw) -> Case:
         text += f"[{name}]\n" + "".join(f"{toml_key(k)} = {toml_value(v)}\n"
                                         for k, v in table.items())
     text += raw_tail
-    files = {"sweep.toml": text.encode(), "afile": b"a file\n"}
+    files = {**FIXED_FILES, "sweep.toml": text.encode()}
     argv = ["sweep", "sweep.toml"]
     if (draw(st.integers(0, 5)) == 0 and "workers" not in experiment
             and "[experiment]\n" in text):  # the file says so instead of the flag
@@ -653,6 +679,7 @@ def invoke(argv: list[str], cwd: Path) -> Outcome:
     old = os.getcwd()
     status: int | None = None
     escaped = None
+    terminate = signal.getsignal(signal.SIGTERM)  # cli.main installs its own
     os.chdir(cwd)
     try:
         with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out), \
@@ -666,6 +693,7 @@ def invoke(argv: list[str], cwd: Path) -> Outcome:
                 escaped = traceback.format_exc()
     finally:
         os.chdir(old)
+        signal.signal(signal.SIGTERM, terminate)
     return Outcome(status, out.getvalue(), err.getvalue(),
                    [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
                     for w in caught], escaped)
@@ -689,7 +717,7 @@ def check_refusal(command: str, outcome: Outcome, before: dict, cwd: Path, case:
     names = [f"--{n}" for n in KNOWN] + list(KNOWN) + [
         "--config", "family", "FAMILY", "SWEEP.toml", "sweep.toml", "run.toml", "[grid]",
         "[experiment]", "--dry-run", "--seed", "--dask-local", "argument", "arguments",
-        "latin1.toml", "broken.toml", "corpus.txt", "missing.toml", "[", "."]
+        "latin1.toml", "broken.toml", "corpus.txt", "missing.toml"]
     assert any(name in message for name in names), f"names no option: {line}"
     assert len(line) < 600, f"too long for one line: {line}"
     assert outcome.stdout == "", "nothing may be announced before the input is checked"
@@ -787,6 +815,25 @@ def check_accepted_sweep(outcome: Outcome, before: dict, cwd: Path, case: Case) 
         check_metrics(config, rows.reset_index(drop=True), f"cell {cell['id']}")
 
 
+#: A gmm failure left to the family's owner (``families/gmm`` is changed elsewhere): with
+#: ``--backend sklearn --init warm`` a component of weight 0 (in the truth, or dead after a fit)
+#: is passed to scikit-learn as ``weights_init``, whose ``log`` of it warns "divide by zero"
+#: (:func:`test_known_gmm_failure_sklearn_warm_start_with_a_dead_component` pins it). Tolerated
+#: and counted, so that the properties keep testing everything else.
+KNOWN_GMM_WARNING = re.compile(r"RuntimeWarning: divide by zero encountered in log "
+                               r"\(.*sklearn/mixture/_gaussian_mixture\.py:\d+\)")
+
+
+def known_gmm_failures(case: Case, outcome: Outcome) -> bool:
+    """Drop the warnings of :data:`KNOWN_GMM_WARNING` from ``outcome``; whether there were any."""
+    if "sklearn" not in case.argv and "sklearn" not in repr(case.files.get("run.toml", b"")):
+        return False
+    kept = [w for w in outcome.warnings if not KNOWN_GMM_WARNING.fullmatch(w)]
+    known = len(kept) < len(outcome.warnings)
+    outcome.warnings = kept
+    return known
+
+
 def keep_the_contract(case: Case) -> None:
     """Run ``case`` in a fresh working folder and check the contract (module docstring)."""
     command = case.argv[0]
@@ -798,12 +845,15 @@ def keep_the_contract(case: Case) -> None:
     with tempfile.TemporaryDirectory(prefix="mc-property-") as folder:
         cwd = Path(folder)
         for name, data in case.files.items():
+            (cwd / name).parent.mkdir(parents=True, exist_ok=True)
             (cwd / name).write_bytes(data)
         before = snapshot(cwd)
         start = time.perf_counter()
         outcome = invoke(case.argv, cwd)
         SLOWEST.append((round(time.perf_counter() - start, 3), case.show()))
         SLOWEST[:] = sorted(SLOWEST, reverse=True)[:20]
+        if known_gmm_failures(case, outcome):
+            COUNTS[command]["known gmm failure"] += 1
         assert outcome.error is None, f"an exception escaped:\n{outcome.error}"
         if outcome.status == 2:
             check_refusal(command, outcome, before, cwd, case)
@@ -834,6 +884,17 @@ test_run_options_are_refused_cleanly_or_run_cleanly = _property(run_cases(), RUN
 test_sweep_files_are_refused_cleanly_or_run_cleanly = _property(sweep_cases(), SWEEP_EXAMPLES)
 test_many_run_options = pytest.mark.slow(_property(run_cases(), SLOW_RUN_EXAMPLES))
 test_many_sweep_files = pytest.mark.slow(_property(sweep_cases(), SLOW_SWEEP_EXAMPLES))
+
+
+def test_sklearn_warm_start_with_a_dead_component_runs_cleanly(tmp_path):
+    """Found by the property run: scikit-learn took the log of a zero initial weight."""
+    pytest.importorskip("sklearn")
+    outcome = invoke(["run", "gmm", "--means", "1,1,10", "--weights", "0.2,0.8,0",
+                      "--backend", "sklearn", "--init", "warm", "--samples", "100",
+                      "--generations", "1", "--replicates", "1", "--seed", "1", "--no-plots",
+                      "--out", "r"], tmp_path)
+    assert outcome.status == 0 and outcome.error is None, outcome.stderr
+    assert not outcome.warnings, outcome.warnings[:1]
 
 
 def test_the_strategies_reach_both_outcomes():

@@ -67,6 +67,10 @@ class OneLineParser(argparse.ArgumentParser):
         if explicit:
             on, off, value = explicit.groups()
             message = f"{on} and {off} must be written without a value (got {value})"
+        single = re.match(r"argument (--[\w-]+): ignored explicit argument (.*)$", message)
+        if single:  # --no-progress=1, --dry-run=yes
+            flag, value = single.groups()
+            message = f"{flag} must be written without a value (got {value})"
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
@@ -75,7 +79,9 @@ class OneLineParser(argparse.ArgumentParser):
         command (``modelcollapse run``, not ``modelcollapse``) and suggests its nearest option."""
         namespace, extras = super().parse_known_args(args, namespace)
         if extras:
-            message = f"unrecognized arguments: {' '.join(extras)}"
+            # An empty or blank argument (`--shortcut ""`) is shown quoted, never as nothing.
+            shown = [repr(e) if not e.strip() else e for e in extras]
+            message = f"unrecognized arguments: {' '.join(shown)}"
             flags = [e.split("=", 1)[0] for e in extras
                      if e.startswith("-") and not _NUMERIC.match(e)]
             if flags:

@@ -273,7 +273,9 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
     """
     known = all_options()
     values = dict(options.values)
-    family_name = values.pop("family", None) or "gmm"
+    family_name = values.pop("family", None)
+    if family_name is None:  # no family given: the classic GMM (an empty name is refused)
+        family_name = "gmm"
     if family_name not in FAMILIES:  # also a list or table where the name should be
         raise ConfigError(options.label("family").removeprefix("--"),
                           f"must be one of {', '.join(FAMILIES.names())}", family_name)

@@ -24,7 +24,8 @@ SUPPORT_CHUNK = 1 << 20
 def categorical_expected_support_one(q: np.ndarray, n_samples: int) -> float:
     """``E support_1 = Σ_v 1 − (1 − q_v)^N``: tokens drawn at least once in generation 1."""
     q = np.asarray(q, dtype=float)
-    return float(np.sum(-np.expm1(n_samples * np.log1p(-q))))
+    with np.errstate(divide="ignore"):  # a token of probability 1: log 0 = −inf, never missed
+        return float(np.sum(-np.expm1(n_samples * np.log1p(-q))))
 
 
 def categorical_expected_support(q: np.ndarray, n_samples: int, n_generations: int,
@@ -54,7 +55,8 @@ def categorical_expected_support(q: np.ndarray, n_samples: int, n_generations: i
         return out
     if parts.kind == "accumulate":
         draws = n + parts.real * np.arange(g)            # fresh draws seen by generation t
-        gone = np.exp(draws[:, None] * np.log1p(-np.minimum(q, 1.0))[None, :])
+        with np.errstate(divide="ignore"):  # q_v = 1: log 0 = −inf, the token is never gone
+            gone = np.exp(draws[:, None] * np.log1p(-np.minimum(q, 1.0))[None, :])
         out[1:] = np.sum(1.0 - gone, axis=1)
         return out
     if parts.kind != "mix":

@@ -378,8 +378,11 @@ def _categorical_tempered(config: RunConfig, parts: Pieces, out: Prediction) -> 
         if t == 0:
             continue  # generation 1 is fitted to the truth's own samples: q_1 → q0
         if t < g:
-            tempered = np.exp((np.log(np.where(alive, q, 1.0)) - np.log(q[alive]).max())
-                              / model.temperature) * alive
+            # Only over the tokens alive: a dead token's log would be −inf, and any stand-in
+            # for it (log 1 = 0) overflows exp at a low temperature (inf × 0 = NaN).
+            log_alive = np.log(q[alive])
+            tempered = np.zeros_like(q)
+            tempered[alive] = np.exp((log_alive - log_alive.max()) / model.temperature)
             q = a * q0 + (1 - a) * tempered / tempered.sum()
     out.curves["entropy"] = [TheoryCurve(
         f"large-N limit of entropy at τ = {model.temperature:g} (not exact at finite N)",

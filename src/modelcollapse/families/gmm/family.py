@@ -356,7 +356,11 @@ class GMM(Family):
                                             max_iter=self.max_iter,
                                             random_state=int(rng.integers(2**31 - 1)))
             if self.init == "warm":
-                weights = start[r, 0] / start[r, 0].sum()
+                # scikit-learn takes the log of each initial weight and itself never lets a
+                # weight reach 0 (it adds 10 eps to every count); a dead component is given the
+                # same floor, so a truth with a zero weight warm-starts without log(0).
+                weights = np.maximum(start[r, 0], 10 * np.finfo(float).eps)
+                weights = weights / weights.sum()
                 settings.update(weights_init=weights, means_init=start[r, 1][:, None],
                                 precisions_init=(1.0 / start[r, 2])[:, None, None])
             with warnings.catch_warnings():
