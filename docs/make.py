@@ -5,13 +5,15 @@
     python docs/make.py sweep-gmm-mix   # some products only
     python docs/make.py --list          # the products, their figures and their README keys
     python docs/make.py --check         # recompute; list the README numbers that differ, exit 1
+    python docs/make.py --scratch DIR --resume   # after a failure: rerun only what had not
+                                                 # finished in DIR
 
 A *product* runs the command(s) a README caption or section names (the command line itself, in
 a subprocess, so that what runs is what the README says), into a scratch folder; it names the
 figures to copy into ``docs/`` and returns the numbers it measured, formatted as the README shows
 them. In README.md a number is a named span, invisible when rendered::
 
-    91 work units: <!--mc:sweep-gmm-mix.units-->91<!--/mc-->
+    … 1000 generations; <!--mc:sweep-gmm-mix.units-->91<!--/mc--> work units, …
 
 and a whole fenced block (where an HTML comment would show) sits between two markers on lines of
 their own::
@@ -32,11 +34,13 @@ The ``benchmarks`` product reads ``benchmarks/results/*.json`` (``--run-benchmar
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -223,6 +227,44 @@ def _busy_seconds() -> float:
     return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
+def _group_seconds(group: int, seen: dict[int, float]) -> None:
+    """Record in ``seen`` the CPU seconds of every process of process group ``group`` (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # After the name: state, ppid, pgrp, ..., utime (the 12th), stime (the 13th).
+        if int(fields[2]) == group:
+            seen[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+
+
+def _run_watched(argv: list[str], env: dict[str, str]) -> tuple[int, str, float]:
+    """Run ``argv`` in its own process group; its exit status, output (stdout then stderr) and
+    the CPU seconds its processes were seen to use (sampled twice a second)."""
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, \
+            tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        child = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=err, text=True,
+                                 start_new_session=True)
+        seen: dict[int, float] = {}
+        try:
+            while child.poll() is None:
+                if Path("/proc").is_dir():
+                    _group_seconds(child.pid, seen)
+                time.sleep(0.5)
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+            child.wait()
+            raise
+        out.seek(0)
+        err.seek(0)
+        return child.returncode, out.read() + err.read(), sum(seen.values())
+
+
 def _children_seconds() -> float:
     import resource
 
@@ -264,15 +306,16 @@ class Workspace:
                         None if saved["out"] is None else Path(saved["out"]), saved["others"])
         if out is not None and out.exists():
             shutil.rmtree(out)  # an earlier run's output: the commands want a new folder
-        busy, ours, started = _busy_seconds(), _children_seconds(), time.perf_counter()
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
-                              env={**os.environ, "MPLBACKEND": "Agg", **(env or {})})
+        busy, reaped, started = _busy_seconds(), _children_seconds(), time.perf_counter()
+        returncode, output, group = _run_watched(argv, {**os.environ, "MPLBACKEND": "Agg",
+                                                        **(env or {})})
         seconds = time.perf_counter() - started
-        others = ((_busy_seconds() - busy) - (_children_seconds() - ours)) \
-            / (seconds * (os.cpu_count() or 1))
-        output = done.stdout + done.stderr
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(shown or argv)} exited {done.returncode}:\n"
+        # Our CPU time: the reaped children's, or what the process group was seen to use (worker
+        # processes that outlive the command are never reaped by us), whichever is more.
+        ours = max(_children_seconds() - reaped, group)
+        others = ((_busy_seconds() - busy) - ours) / (seconds * (os.cpu_count() or 1))
+        if returncode != 0:
+            raise RuntimeError(f"{' '.join(shown or argv)} exited {returncode}:\n"
                                f"{output[-4000:]}")
         out = out if out is not None else (Path(argv[argv.index("--out") + 1])
                                             if "--out" in argv else None)
