@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,7 @@ from modelcollapse.results.folders import (
 )
 from modelcollapse.sweeps.driver import sweep
 from modelcollapse.sweeps.store import GONE, LOCK, SweepFolder, SweepLock, sweep_status
+from test_sweep import sorted_metrics, write_toml
 
 psutil = pytest.importorskip("psutil")  # installed with distributed (the test extra)
 
@@ -53,20 +53,7 @@ KILL_FILE = """
 QUICK = {"experiment": {"family": "coin", "generations": 40, "replicates": 20, "seed": 3},
          "grid": {"samples": [5, 10, 20]}}
 
-KEY = ["cell", "replicate", "metric", "generation"]
 HOST = socket.gethostname()
-
-
-def write_toml(path: Path, text: str) -> Path:
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
-def sorted_metrics(path: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(Path(path) / "metrics")
-    frame["cell"] = frame["cell"].astype(str)
-    frame["metric"] = frame["metric"].astype(str)
-    return frame.sort_values(KEY, ignore_index=True)
 
 
 def cli(*args: str, cwd: Path, log: Path) -> subprocess.Popen:

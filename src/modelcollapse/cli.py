@@ -60,17 +60,15 @@ class OneLineParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        # argparse's words for a value given to an on/off flag say what it ignored, not what is
-        # allowed: name the flag as written and its two forms instead.
-        explicit = re.match(r"argument (--[\w-]+)/(--[\w-]+): ignored explicit argument (.*)$",
-                            message)
+        # argparse's words for a value given to a flag that takes none (--dry-run=yes, or an
+        # on/off pair's --shortcut=) say what it ignored, not what is allowed: name the flag or
+        # both forms of the pair, and say how to write them.
+        explicit = re.match(r"argument (--[\w-]+)(?:/(--[\w-]+))?: ignored explicit argument "
+                            r"(.*)$", message)
         if explicit:
-            on, off, value = explicit.groups()
-            message = f"{on} and {off} must be written without a value (got {value})"
-        single = re.match(r"argument (--[\w-]+): ignored explicit argument (.*)$", message)
-        if single:  # --no-progress=1, --dry-run=yes
-            flag, value = single.groups()
-            message = f"{flag} must be written without a value (got {value})"
+            flag, off, value = explicit.groups()
+            named = f"{flag} and {off}" if off else flag
+            message = f"{named} must be written without a value (got {value})"
         sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
