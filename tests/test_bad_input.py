@@ -51,6 +51,7 @@ def make_files(folder: Path) -> None:
         # --config: tables and arrays where a scalar is expected, bytes that are not UTF-8
         "family-table.toml": '[family]\nname = "coin"\n',
         "family-list.toml": 'family = ["coin"]\n',
+        "family-empty.toml": 'family = ""\nsamples = 5\n',
         "samples-table.toml": 'family = "coin"\n[samples]\nn = 3\n',
         "policy-list.toml": 'family = "coin"\npolicy = ["mix"]\n',
         "out-list.toml": 'family = "coin"\nout = [1]\n',
@@ -188,6 +189,20 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
      "--no-shortcut must be written without a value (got '')"),
     (["run", "coin", "--no-shortcut=yes"], "--shortcut and --no-shortcut must be written without "
      "a value (got 'yes')"),
+    # found by tests/test_properties.py: a value for a flag that takes none, blank arguments
+    # and an empty family name (which ran the classic GMM) are named and quoted
+    (["run", "coin", "--no-progress=1"], "modelcollapse run: error: --no-progress must be "
+     "written without a value (got '1')"),
+    (["sweep", "sweep.toml", "--dry-run=yes"], "--dry-run must be written without a value "
+     "(got 'yes')"),
+    (["run", "coin", "--shortcut", ""], "unrecognized arguments: '' (see modelcollapse run "
+     "--help)"),
+    (["run", "", "--samples", "5"], "family must be one of coin, categorical, gaussian, gmm, "
+     "ngram (got '')"),
+    (["run", "coin ", "--samples", "5"], "family must be one of coin, categorical, gaussian, "
+     "gmm, ngram (got 'coin ')"),
+    (["run", "--config", "family-empty.toml"], "family (in family-empty.toml) must be one of "
+     "coin, categorical, gaussian, gmm, ngram (got '')"),
     (["run", "coin", "--gen", "5"], "modelcollapse run: error: unrecognized arguments: --gen 5"),
     (["sweep", "sweep.toml", "--worker", "2"], "modelcollapse sweep: error: unrecognized "
      "arguments: --worker 2 (did you mean --workers?)"),

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 from itertools import pairwise
 from pathlib import Path
 
@@ -466,3 +467,36 @@ def test_a_long_categorical_run_says_so_before_it_starts(tmp_path, monkeypatch, 
 def test_a_short_run_is_not_announced():
     config = mc.RunConfig(Categorical(vocab=100), seed=1)
     assert not api.estimate_duration(config, workers=2).long
+
+
+# -- 7. found by tests/test_properties.py: theory at the edges, without warnings ------------------
+
+
+@pytest.mark.parametrize("temperature", [1e-3, 0.5, 2.0, 1e3])
+def test_tempered_categorical_theory_with_a_dead_token_is_finite_and_quiet(temperature):
+    """``run categorical --probs 0.5,0.3,0.2,0 --temperature 0.001``: the large-N map gave the
+    dead token log 1 = 0 in the exponent, which overflowed (inf × 0 = NaN) at low τ and left
+    the summary without theory. The map is that of the three live tokens."""
+    config = mc.RunConfig(Categorical(probs=(0.5, 0.3, 0.2, 0.0), temperature=temperature),
+                          n_samples=100, n_generations=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        entropy = mc.predict(config).for_metric("entropy")[0].values
+    live = mc.predict(mc.RunConfig(Categorical(probs=(0.5, 0.3, 0.2), temperature=temperature),
+                                   n_samples=100, n_generations=4)).for_metric("entropy")[0]
+    np.testing.assert_allclose(entropy, live.values, rtol=1e-12, atol=1e-300)
+    assert np.isfinite(entropy).all()
+
+
+@pytest.mark.parametrize("policy", ["accumulate", "replace", "mix"])
+def test_a_token_of_probability_one_is_always_supported_without_warnings(policy):
+    """``run categorical --probs 1,0 --policy accumulate``: log1p(−1) warned "divide by zero"
+    (the value, −inf, was right: the token can never be lost)."""
+    config = mc.RunConfig(Categorical(probs=(1.0, 0.0)), policy=policy, n_samples=130,
+                          n_generations=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        support = mc.predict(config).for_metric("support")[0].values
+        one = theory.categorical_expected_support_one(np.array([1.0, 0.0]), 10)
+    np.testing.assert_array_equal(support, np.ones(6))
+    assert one == 1.0

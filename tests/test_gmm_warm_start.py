@@ -131,12 +131,11 @@ def test_fits_from_a_coinciding_truth_are_separated_maximum_likelihood_fits(rng)
 
     The components separate, in a few dozen Newton steps (far below the cap). Every fit whose
     variances are well off the floor is a maximum-likelihood fit: a fixed point of a textbook EM
-    step,
-    with the training sample's mean and variance (the M-step's identity, DESIGN §6) and a higher
-    likelihood than the single normal N(x̄, s²) that the symmetric point stands for. (A fit may
-    instead put a component of weight ≈ 1/n on one outlying point, its variance at the floor:
-    the likelihood's spike, a collapse the floor records, where the identity holds only up to
-    the floor.)
+    step, with the training sample's mean and variance (the M-step's identity, DESIGN §6) and a
+    higher likelihood than the single normal N(x̄, s²) that the symmetric point stands for.
+    (A fit may instead put a component of weight ≈ 1/n on one outlying point, its variance at
+    the floor: the likelihood's spike, a collapse the floor records, where the identity holds
+    only up to the floor.)
     """
     fam = mc.GMM(means=(0.0, 0.0))
     rows, n = 12, 2000

@@ -23,6 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 from .api import load, plan_sweep, run, simulate, sweep, write_report
 from .config import RunConfig
+from .curation import (
+    CURATORS,
+    BestOf,
+    Bottom,
+    Curator,
+    NoCuration,
+    Reweight,
+    Top,
+    Verifier,
+    get_curator,
+)
 from .errors import ConfigError
 from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, NGram, get_family
 from .loop import simulate_block
@@ -71,10 +82,10 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Augment", "Categorical",
-    "Coin",
-    "ConfigError", "Family", "Gaussian", "Mix", "NGram", "Policy", "Prediction", "Replace",
-    "Result", "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "__version__",
-    "get_family", "get_policy", "load", "load_sweep", "plan_sweep", "predict", "run", "simulate",
-    "simulate_block", "sweep", "write_report",
+    "CURATORS", "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Augment",
+    "BestOf", "Bottom", "Categorical", "Coin", "ConfigError", "Curator", "Family", "Gaussian",
+    "Mix", "NGram", "NoCuration", "Policy", "Prediction", "Replace", "Result", "Reweight",
+    "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "Top", "Verifier",
+    "__version__", "get_curator", "get_family", "get_policy", "load", "load_sweep", "plan_sweep",
+    "predict", "run", "simulate", "simulate_block", "sweep", "write_report",
 ]

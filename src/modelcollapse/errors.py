@@ -35,7 +35,10 @@ class ConfigError(ValueError):
         """The one-line message, optionally with the field spelled differently."""
         text = f"{field or self.field} {self.problem}"
         if self.value is not ConfigError._MISSING:
-            shown = self.value if isinstance(self.value, str) and self.value else repr(self.value)
+            # A string is shown as written unless it is empty or has blanks at an end ("" and
+            # "gmm " would be invisible): then quoted.
+            plain = isinstance(self.value, str) and self.value and self.value == self.value.strip()
+            shown = self.value if plain else repr(self.value)
             if isinstance(self.value, int) and abs(self.value) >= 10**15:
                 shown = f"{self.value:.6g}"  # 1e+30, not thirty-one digits
             text += f" (got {shown})"

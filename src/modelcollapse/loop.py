@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .curation import Curator, curation_metric_names
 from .families.base import Family
 from .policies import Policy
+from .rewards import Reward
 from .training_sets import mark
 
 #: Parameter histories up to this size are kept, and metrics computed once per block after the
@@ -46,7 +48,9 @@ class BlockResult:
 
 def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generations: int,
                    n_replicates: int, rng: np.random.Generator,
-                   on_generation: Callable[[int], None] | None = None) -> BlockResult:
+                   on_generation: Callable[[int], None] | None = None,
+                   curation: Curator | None = None,
+                   reward: Reward | None = None) -> BlockResult:
     """Simulate ``n_replicates`` independent recursive-training trajectories together.
 
     Order of events. Generation 0 records the truth's own metrics. Then, for ``t = 1..G``:
@@ -55,9 +59,12 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
        ``policy.next_training_set`` assembles it from fresh truth, samples of model ``t − 1`` and
        carried-over data, drawing those pieces in that order. Model ``t − 1`` is sampled with
        the family's sampling bias (temperature, sampling scale: ``family.sampling_params``);
-       the truth never is. When the fit weighs real data (``family.weighs_real``), every piece
-       records its provenance (:func:`~modelcollapse.training_sets.mark`); marking draws no
-       random numbers, so the streams are the same as without it.
+       the truth never is. With a curator, every draw of model ``t − 1`` is curated
+       (:mod:`modelcollapse.curation`: candidates, then the curator's own uniforms); fresh
+       truth and carry-over never are. When the fit weighs real data
+       (``family.weighs_real``), every piece records its provenance
+       (:func:`~modelcollapse.training_sets.mark`); marking draws no random numbers, so the
+       streams are the same as without it.
     2. **Fit model t** to training set ``t`` (``family.fit``; warm starts see model ``t − 1``).
     3. **Record model t** and its metrics (computed per generation, or for the whole block at
        the end when its parameter history is small; the numbers are identical).
@@ -78,6 +85,12 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
         The block's generator; the only source of randomness.
     on_generation
         Called with ``t`` after each generation (progress reporting).
+    curation
+        How the synthetic samples are selected (``None`` or an identity curator: every draw
+        kept, the uncurated run exactly).
+    reward
+        The run's reward: best-of curation scores by it, and the metric ``reward``
+        (``E_model r`` of every model, the truth's at generation 0) is recorded.
 
     Returns
     -------
@@ -86,6 +99,9 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
     stats = family.uses_sufficient_statistics(policy, n_samples)
     shape = (n_replicates, *family.param_shape)
     truth = np.broadcast_to(family.truth(), shape)
+    if curation is not None and curation.is_identity:
+        curation = None
+    extra = curation_metric_names(curation, reward)
     names = family.metric_names
     keep_history = (n_generations + 1) * np.prod(shape) * 8 <= HISTORY_BYTES
     if keep_history:
@@ -95,7 +111,14 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
     else:
         metrics = {name: np.empty((n_replicates, n_generations + 1)) for name in names}
 
+    # The kept share of candidates per replicate and generation (1 where none were curated).
+    accept = np.ones((n_replicates, n_generations + 1)) if curation is not None else None
+    if reward is not None:
+        rewards = np.empty((n_replicates, n_generations + 1))
+
     def record(t: int, params: np.ndarray, info: dict[str, np.ndarray] | None) -> None:
+        if reward is not None:
+            rewards[:, t] = reward.expected(params)
         if keep_history:
             history[t] = params
             for key, diagnostic in (info or {}).items():
@@ -129,16 +152,29 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
     for t in range(1, n_generations + 1):
         if t > 1:
             model = family.sampling_params(params)
+            drawn = np.zeros(n_replicates)
+            kept = 0
 
-            def draw_model(m: int, model=model, t=t):
-                sample = family.sample(model, m, rng, stats=stats)
-                keep_excerpt(t - 1, sample)
+            def draw_model(m: int, model=model, t=t, fitted=params):
+                nonlocal drawn, kept
+                if curation is None:
+                    sample = family.sample(model, m, rng, stats=stats)
+                    keep_excerpt(t - 1, sample)
+                else:
+                    units = family.curation_units(m)
+                    curated = curation.curate(family, fitted, model, units, rng, reward)
+                    drawn = drawn + curated.candidates
+                    kept += units
+                    keep_excerpt(t - 1, curated.units)
+                    sample = family.training_form(curated.units, m, stats=stats)
                 return mark(sample, real=False) if weighs_real else sample
 
             train, state = policy.next_training_set(state, draw_model=draw_model,
                                                     draw_truth=draw_truth,
                                                     n_samples=n_samples, rng=rng)
         params, info = family.fit(train, rng=rng, previous=params)
+        if accept is not None and t > 1 and kept:
+            accept[:, t] = kept / drawn
         record(t, params, info)
         if on_generation is not None:
             on_generation(t)
@@ -146,4 +182,9 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
         computed = family.metrics(history, info_history or None)
         metrics = {name: np.ascontiguousarray(np.asarray(computed[name], dtype=float).T)
                    for name in names}
+    if reward is not None:
+        metrics["reward"] = rewards
+    if accept is not None:
+        metrics["accept_rate"] = accept
+    assert tuple(metrics) == (*names, *extra)
     return BlockResult(metrics, np.asarray(params), excerpts)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import RunConfig
+from .curation import CURATORS, get_curator
 from .errors import ConfigError
 from .families import FAMILIES
 from .families.base import OPTION
@@ -36,7 +37,8 @@ class Option:
     help
         One line for ``--help``.
     target
-        Where the value goes: ``"run"``, ``"policy"``, ``"family"`` or ``"output"``.
+        Where the value goes: ``"run"``, ``"policy"``, ``"curation"``, ``"family"`` or
+        ``"output"``.
     field
         The Python name it sets (``n_samples`` for ``samples``).
     families
@@ -66,6 +68,23 @@ COMMON: tuple[Option, ...] = (
            "policy", "real"),
     Option("synthetic", "float", "fraction of samples of the last model (mix; default 1 - real); "
            "augment: synthetic samples per real sample (default 1)", "policy", "synthetic"),
+    Option("curate", "str", "how synthetic samples are selected before training (default "
+           "none; see 'curation' in the docs)", "curation", "name", choices=CURATORS.names()),
+    Option("curate-k", "int", "best-of: K candidates per kept sample (default 4)", "curation",
+           "k"),
+    Option("curate-keep", "float", "top, bottom, reweight: q, the share of the ceil(n/q) "
+           "candidates kept (default 0.5)", "curation", "keep"),
+    Option("verifier-strictness", "float", "verifier: s, accept with probability "
+           "(b(x)/max b)^s (default 1)", "curation", "strictness"),
+    Option("verifier-shift", "float", "verifier: its belief is the truth moved by this "
+           "(continuous families; default 0)", "curation", "shift"),
+    Option("verifier-false-accept", "float", "verifier: a rejected sample is kept anyway with "
+           "this probability (default 0)", "curation", "false_accept"),
+    Option("reweight-power", "float", "reweight: beta, weights (p_truth/p_model)^beta "
+           "(default 1)", "curation", "power"),
+    Option("reward", "str", "the reward best-of selects by, recorded as the metric reward "
+           "(coin r0,r1; categorical V values, rank or truth; gaussian, gmm truth or target:c; "
+           "ngram truth or self)", "run", "reward"),
     Option("collapse-fraction", "float",
            "collapse time: first generation with var below this fraction of the truth's "
            "(default 0.5)", "run", "collapse_fraction"),
@@ -296,6 +315,8 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
     labels = {o.field: options.label(o.name) for o in known.values() if o.target != "policy"}
     labels.update({"real": options.label("real"), "synthetic": options.label("synthetic"),
                    "policy": options.label("policy")})
+    labels.update({o.name.replace("-", "_"): options.label(o.name) for o in known.values()
+                   if o.target == "curation"})
 
     def relabel(err: ConfigError) -> ConfigError:
         field_name = " ".join(labels.get(token, token) for token in err.field.split(" "))
@@ -314,8 +335,26 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
                       if first in {f.name for f in fields(POLICIES.get(name))}]  # type: ignore[arg-type]
             raise ConfigError(first, f"needs --policy {_or(takers)}")
         policy = get_policy(policy_name, **policy_kwargs)
+        curator_name = parsed.pop("curate", "none")
+        curation_kwargs = {known[k].field: v for k, v in parsed.items()
+                           if known[k].target == "curation"}
+        if curator_name == "none" and curation_kwargs:
+            first = next(k for k in parsed if known[k].target == "curation")
+            takers = [name for name in CURATORS.names()
+                      if known[first].field in {f.name for f in fields(CURATORS.get(name))}]  # type: ignore[arg-type]
+            raise ConfigError(options.label(first), f"needs --curate {_or(takers)}")
+        if curator_name != "none":
+            takes = {f.name for f in fields(CURATORS.get(curator_name))}  # type: ignore[arg-type]
+            for key in parsed:
+                if known[key].target == "curation" and known[key].field not in takes:
+                    flags = [f"--{o.name}" for o in known.values()
+                             if o.target == "curation" and o.field in takes]
+                    takes_words = _or(flags) if flags else "no settings"
+                    raise ConfigError(options.label(key), f"does not apply to --curate "
+                                      f"{curator_name} (it takes {takes_words})")
+        curation = get_curator(curator_name, **curation_kwargs)
         run_kwargs = {known[k].field: v for k, v in parsed.items() if known[k].target == "run"}
-        config = RunConfig(family=family, policy=policy, **run_kwargs)
+        config = RunConfig(family=family, policy=policy, curation=curation, **run_kwargs)
     except ConfigError as err:
         raise relabel(err) from None
     # An option given explicitly that this setting ignores is refused, naming why: a default

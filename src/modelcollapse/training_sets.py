@@ -92,7 +92,10 @@ class Samples:
         if m == 0:
             return Samples(self.values[:, :0], None if self.real is None else self.real[:, :0])
         keys = rng.random(self.values.shape)
-        keep = np.argpartition(keys, m - 1, axis=1)[:, :m]
+        # argpartition leaves the m kept positions in an order that depends on the machine
+        # (numpy dispatches to SIMD selection where the CPU has it); the next generation's keys
+        # are matched to positions, so the kept values are put back in their original order.
+        keep = np.sort(np.argpartition(keys, m - 1, axis=1)[:, :m], axis=1)
         real = None if self.real is None else np.take_along_axis(self.real, keep, axis=1)
         return Samples(np.take_along_axis(self.values, keep, axis=1), real)
 

@@ -18,9 +18,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..events import COLLAPSE, Event
 from ..policies import Policy
-from ..training_sets import Dataset
+from ..rewards import Reward
+from ..training_sets import Dataset, Samples
 
 #: Metadata key under which a dataclass field declares its command-line / TOML option.
 OPTION = "modelcollapse.option"
@@ -111,6 +113,14 @@ class Family(ABC):
     #: Rough nanoseconds per replicate-generation whatever the data size (e.g. metrics computed
     #: by quadrature); the same kind of hint.
     generation_ns: ClassVar[float] = 0.0
+    #: The curators (:mod:`modelcollapse.curation`) this family supports, by name.
+    curators: ClassVar[tuple[str, ...]] = ()
+    #: Whether a verifier's belief can be the truth moved by a shift (continuous families).
+    shiftable_belief: ClassVar[bool] = False
+    #: The rewards ``--reward`` takes, in words, for messages and ``--help``.
+    reward_words: ClassVar[str] = ""
+    #: The reward best-of curation uses when none is given (``None``: one must be given).
+    default_reward: ClassVar[str | None] = None
 
     # -- shape and truth ---------------------------------------------------------------------
 
@@ -227,6 +237,69 @@ class Family(ABC):
         saves them per generation (``samples.parquet``). ``None``: nothing readable to show.
         """
         return None
+
+    # -- curation (modelcollapse.curation) ---------------------------------------------------
+    #
+    # A curator handles *units*: single samples here, whole sequences in a text family. These
+    # hooks draw, score and select them; a family lists the curators its hooks support in
+    # :attr:`curators`.
+
+    @property
+    def available_curators(self) -> tuple[str, ...]:
+        """The curators this configuration of the family supports (:attr:`curators`, less any
+        that need what it lacks, e.g. a truth whose law is known)."""
+        return self.curators
+
+    def curation_units(self, n: int) -> int:
+        """The number of units that make up ``n`` samples (``n``: each sample is one)."""
+        return n
+
+    def draw_units(self, params: np.ndarray, k: int, rng: np.random.Generator) -> Dataset:
+        """``k`` raw candidate units per replicate of the model ``params`` (already biased).
+
+        The candidates must be independent draws *in draw order*: best-of takes each slot's
+        ``K`` from consecutive positions and the verifier keeps the first accepted, so a sampler
+        that groups its output (the GMM's, by component) must shuffle it here.
+        """
+        return self.sample(params, k, rng, stats=False)
+
+    def take_units(self, units: Dataset, index: np.ndarray) -> Dataset:
+        """The units at ``index[R, S]`` of each replicate's candidates, as raw samples."""
+        assert isinstance(units, Samples)
+        return Samples(np.take_along_axis(units.values, index, axis=1))
+
+    def training_form(self, units: Dataset, n: int, *, stats: bool) -> Dataset:
+        """Kept units as ``n`` samples in the form of the loop's training sets (counts or moments
+        with ``stats``; a sequence family cuts its last sequence to make ``n`` tokens)."""
+        return units
+
+    def unit_log_likelihood(self, params: np.ndarray, units: Dataset) -> np.ndarray:
+        """``log p(x)`` of each unit ``[R, k]`` under each replicate's model ``params``."""
+        raise NotImplementedError(f"{self.name} does not score units")
+
+    def proposal_log_likelihood(self, params: np.ndarray, units: Dataset) -> np.ndarray:
+        """``log`` density of the law :meth:`draw_units` drew ``units`` from, for model ``params``
+        (with the sampling bias): the denominator of an importance weight."""
+        return self.unit_log_likelihood(self.sampling_params(params), units)
+
+    def truth_log_likelihood(self, units: Dataset) -> np.ndarray:
+        """``log p_truth(x)`` of each unit ``[R, k]``."""
+        raise NotImplementedError(f"{self.name} does not know its truth's likelihood")
+
+    def belief_log_relative(self, units: Dataset, shift: float) -> np.ndarray:
+        """``log(b(x) / max b) ≤ 0`` for a verifier whose belief ``b`` is the truth moved by
+        ``shift``."""
+        raise NotImplementedError(f"{self.name} has no verifier")
+
+    def reward(self, spec: str) -> Reward:
+        """The reward ``spec`` (``--reward``) bound to this family's truth.
+
+        Raises
+        ------
+        ConfigError
+            For a reward this family does not take.
+        """
+        raise ConfigError("reward", f"does not apply to family {self.name}", spec)
 
     def kernels(self) -> tuple[Any, ...]:
         """The compiled (numba) kernels this family's runs call; compiled on first use."""

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..events import FIXATION, Event
 from ..policies import Policy
+from ..rewards import Reward, reward_values, token_reward, unknown_reward
 from ..validation import check_float, check_int, check_real_weight
 from . import FAMILIES
 from .base import (
@@ -28,13 +29,22 @@ from .base import (
     temperature_option,
 )
 from .discrete import (
+    DISCRETE_CURATORS,
+    belief_token_log_relative,
     block_for,
     check_temperature,
     draw_counts,
     draw_tokens,
     frequencies,
+    rarest_tokens,
     tempered,
+    token_log_likelihood,
+    tokens_as_training,
+    truth_token_log_likelihood,
 )
+
+#: ``rare_mass`` follows the truth's rarest tokens that together hold this share of its mass.
+RARE_SHARE = 0.1
 
 
 @lru_cache(maxsize=8)
@@ -84,13 +94,17 @@ class Categorical(Family):
     name: ClassVar[str] = "categorical"
     default_run: ClassVar[Mapping[str, int]] = {"n_samples": 1000, "n_generations": 500,
                                                 "n_replicates": 100}
-    key_metrics: ClassVar[tuple[str, ...]] = ("support", "entropy", "gini_simpson", "tv")
+    key_metrics: ClassVar[tuple[str, ...]] = ("support", "entropy", "gini_simpson", "tv",
+                                              "rare_mass")
     # measured (see Family.cost_ns) at V = 10²…4·10⁶ with the counts drawn and the metrics
     # taken over the surviving tokens: about 20 ns per token, plus a few µs per generation
     cost_ns: ClassVar[tuple[float, float]] = (30.0, 25.0)
     generation_ns: ClassVar[float] = 3_000.0
     event: ClassVar[Event] = FIXATION
     collapse_metric: ClassVar[str | None] = None
+    curators: ClassVar[tuple[str, ...]] = DISCRETE_CURATORS
+    reward_words: ClassVar[str] = "V comma-separated values, rank (r_v = -v/V) or truth (log q_v)"
+    default_reward: ClassVar[str | None] = "truth"
 
     # vocab and zipf given as None are resolved in __post_init__ and typed as resolved.
     vocab: int = option(None, flag="vocab", kind="int",
@@ -135,7 +149,7 @@ class Categorical(Family):
 
     @property
     def metric_names(self) -> tuple[str, ...]:
-        return ("entropy", "support", "tv", "gini_simpson")
+        return ("entropy", "support", "tv", "gini_simpson", "rare_mass")
 
     def truth(self) -> np.ndarray:
         if self.probs is not None:
@@ -174,10 +188,55 @@ class Categorical(Family):
             "support": np.count_nonzero(alive, axis=-1).astype(float),
             "tv": 0.5 * gap.sum(axis=-1),
             "gini_simpson": 1.0 - np.einsum("...v,...v->...", q, q),
+            "rare_mass": self._rare_mass(alive),
         }
+
+    def _rare_mass(self, alive: np.ndarray) -> np.ndarray:
+        """The share of the truth's rarest 10% of mass whose tokens the model still has."""
+        truth = self.truth()
+        rare = rarest_tokens(truth, RARE_SHARE)
+        weight = np.where(rare, truth, 0.0)
+        return (alive @ weight) / weight.sum()
 
     def derived(self, metrics, *, collapse_fraction):
         return {self.event.column: first_generation(metrics["support"] <= 1)}
+
+    # -- curation: each token is a unit -------------------------------------------------------
+
+    def draw_units(self, params, k, rng):
+        return draw_tokens(params, k, rng)
+
+    def training_form(self, units, n, *, stats):
+        return tokens_as_training(units, self.vocab, stats=stats)
+
+    def unit_log_likelihood(self, params, units):
+        return token_log_likelihood(params, units)
+
+    def truth_log_likelihood(self, units):
+        return truth_token_log_likelihood(self.truth(), units)
+
+    def belief_log_relative(self, units, shift):
+        return belief_token_log_relative(self.truth(), units)
+
+    def reward(self, spec: str) -> Reward:
+        v = self.vocab
+        if spec == "rank":
+            return token_reward(spec, -np.arange(1, v + 1) / v, "reward -v/V (rank)")
+        if spec == "truth":
+            with np.errstate(divide="ignore"):
+                values = np.log(self.truth())
+            if not np.all(np.isfinite(values)):
+                raise ConfigError("reward", "truth needs every true probability > 0 (log q_v "
+                                  "is -inf for a token of probability 0)", spec)
+            return token_reward(spec, values, "reward log q_v (the truth's)")
+        if "," not in spec and v > 1:
+            try:
+                float(spec)
+            except ValueError:
+                raise unknown_reward(spec, self.name, self.reward_words) from None
+        values = reward_values(spec, v, what=f"{v} comma-separated numbers (one per token), "
+                                             "rank or truth")
+        return token_reward(spec, values, "reward per token as given")
 
     def describe(self) -> str:
         extra = loop_setting_words(temperature=self.temperature, real_weight=self.real_weight)

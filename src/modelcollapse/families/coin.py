@@ -15,6 +15,7 @@ import numpy as np
 
 from ..events import ABSORBED_AT, ABSORPTION, Event
 from ..policies import Policy
+from ..rewards import Reward, reward_values
 from ..training_sets import Counts, Samples
 from ..validation import check_float, check_real_weight
 from . import FAMILIES
@@ -27,11 +28,22 @@ from .base import (
     temperature_option,
 )
 from .discrete import (
+    DISCRETE_CURATORS,
+    belief_token_log_relative,
     block_for,
     check_temperature,
     frequencies,
     tempered,
+    token_log_likelihood,
+    tokens_as_training,
+    truth_token_log_likelihood,
 )
+
+
+def _sides(p: np.ndarray) -> np.ndarray:
+    """``[1 − p, p]`` along a new last axis: the coin as a categorical over (tails, heads)."""
+    p = np.asarray(p, dtype=float)
+    return np.stack([1.0 - p, p], axis=-1)
 
 
 @FAMILIES.register
@@ -71,6 +83,8 @@ class Coin(Family):
     cost_ns: ClassVar[tuple[float, float]] = (6.0, 5.0)  # measured, see Family.cost_ns
     event: ClassVar[Event] = ABSORPTION
     collapse_metric: ClassVar[str | None] = None
+    curators: ClassVar[tuple[str, ...]] = DISCRETE_CURATORS
+    reward_words: ClassVar[str] = "r0,r1 (the rewards of tails and heads)"
 
     p0: float = option(0.5, flag="p0", help="true probability of heads (default 0.5)")
     shortcut: bool = option(True, flag="shortcut", kind="bool",
@@ -135,6 +149,35 @@ class Coin(Family):
         boundary = p[np.arange(p.shape[0]), hit]
         return {self.event.column: time,
                 ABSORBED_AT: np.where(np.isnan(time), np.nan, boundary)}
+
+    # -- curation: each toss is a unit --------------------------------------------------------
+
+    def draw_units(self, params, k, rng):
+        return self.sample(params, k, rng, stats=False)
+
+    def training_form(self, units, n, *, stats):
+        return tokens_as_training(units, 2, stats=stats)
+
+    def unit_log_likelihood(self, params, units):
+        return token_log_likelihood(_sides(params), units)
+
+    def truth_log_likelihood(self, units):
+        return truth_token_log_likelihood(_sides(self.p0), units)
+
+    def belief_log_relative(self, units, shift):
+        return belief_token_log_relative(_sides(self.p0), units)
+
+    def reward(self, spec: str) -> Reward:
+        values = reward_values(spec, 2, what="2 numbers r0,r1 (the rewards of tails and heads)")
+
+        def score(units):
+            return values[np.asarray(units.values, dtype=np.int64)]
+
+        def expected(params):
+            return _sides(params) @ values
+
+        return Reward(spec, score, expected,
+                      f"reward {values[0]:g} for tails, {values[1]:g} for heads")
 
     def describe(self) -> str:
         return f"coin, p0 = {self.p0:g}" + loop_setting_words(temperature=self.temperature,

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..training_sets import Counts, Samples, part_weights
+from ..training_sets import Counts, Dataset, Samples, part_weights
 from ..validation import check_float
+
+#: The curators the discrete families support: every one (each scores single tokens).
+DISCRETE_CURATORS = ("none", "best-of", "verifier", "top", "bottom", "reweight")
 
 #: The temperatures a discrete family's sampler accepts: far enough from 0 and ∞ that
 #: ``log q / τ`` stays finite for every representable ``q > 0``.
@@ -138,3 +141,51 @@ def frequencies(data: Counts | Samples, n_categories: int,
     w_real, w_synthetic = part_weights(n_real, n_synthetic, real_weight)
     return (w_real[:, None] * real / np.maximum(n_real, 1)[:, None]
             + w_synthetic[:, None] * synthetic / np.maximum(n_synthetic, 1)[:, None])
+
+
+# -- curation: tokens as units -------------------------------------------------------------
+
+
+def token_log_likelihood(probs: np.ndarray, units: Dataset) -> np.ndarray:
+    """``log q[x]`` of each token ``x`` of ``units.values[R, k]`` under ``probs[R, V]``
+    (``−∞`` for a token of probability 0)."""
+    assert isinstance(units, Samples)
+    tokens = np.asarray(units.values, dtype=np.int64)
+    with np.errstate(divide="ignore"):
+        return np.log(np.take_along_axis(np.asarray(probs, dtype=float), tokens, axis=1))
+
+
+def truth_token_log_likelihood(truth: np.ndarray, units: Dataset) -> np.ndarray:
+    """``log q_0[x]`` of each token under the truth's probabilities ``truth[V]``."""
+    assert isinstance(units, Samples)
+    with np.errstate(divide="ignore"):
+        return np.log(np.asarray(truth, dtype=float))[np.asarray(units.values, dtype=np.int64)]
+
+
+def belief_token_log_relative(truth: np.ndarray, units: Dataset) -> np.ndarray:
+    """``log(q_0[x] / max q_0)``: the oracle verifier's score of each token."""
+    return truth_token_log_likelihood(truth, units) - np.log(np.max(truth))
+
+
+def tokens_as_training(units: Dataset, n_categories: int, *, stats: bool) -> Dataset:
+    """Kept tokens as the loop holds training sets: counts with ``stats``, else the tokens."""
+    if not stats:
+        return units
+    assert isinstance(units, Samples)
+    return Counts(token_counts(np.asarray(units.values, dtype=np.int64), n_categories))
+
+
+def rarest_tokens(truth: np.ndarray, share: float) -> np.ndarray:
+    """The truth's rarest tokens holding (at most) ``share`` of its mass, as a boolean mask.
+
+    Tokens of positive probability are taken from the least probable up (ties by id) while
+    their cumulative mass stays within ``share``; at least the rarest of them is always in the
+    set, so it holds positive mass. A token of probability 0 never belongs to it.
+    """
+    q = np.asarray(truth, dtype=float)
+    order = np.argsort(np.where(q > 0, q, np.inf), kind="stable")
+    cumulative = np.cumsum(np.where(q > 0, q, 0.0)[order])
+    count = max(1, int(np.searchsorted(cumulative, share * (1 + 1e-12), side="right")))
+    mask = np.zeros(q.size, dtype=bool)
+    mask[order[:count]] = True
+    return mask

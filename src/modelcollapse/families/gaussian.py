@@ -36,6 +36,12 @@ from .base import (
     real_weight_option,
     sampling_scale_option,
 )
+from .continuous import (
+    CONTINUOUS_CURATORS,
+    CONTINUOUS_REWARDS,
+    continuous_reward,
+    normal_logpdf,
+)
 from .discrete import block_for
 
 #: Standard-normal quantile bounding the central 99% interval, Φ⁻¹(0.995).
@@ -183,6 +189,10 @@ class Gaussian(Family):
                                                 "n_replicates": 100}
     key_metrics: ClassVar[tuple[str, ...]] = ("var", "mean", "w2", "tail_mass")
     cost_ns: ClassVar[tuple[float, float]] = (12.0, 10.0)  # measured, see Family.cost_ns
+    curators: ClassVar[tuple[str, ...]] = CONTINUOUS_CURATORS
+    shiftable_belief: ClassVar[bool] = True
+    reward_words: ClassVar[str] = CONTINUOUS_REWARDS
+    default_reward: ClassVar[str | None] = "truth"
 
     mean: float = option(0.0, flag="mean",
                          help=f"mean of the true normal, {LOCATION_RANGE} (default 0)")
@@ -288,6 +298,39 @@ class Gaussian(Family):
 
     def metrics(self, params, info=None):
         return normal_metrics(params[..., 0], params[..., 1], self.mean, self.std**2)
+
+    # -- curation: each sample is a unit ------------------------------------------------------
+
+    def draw_units(self, params, k, rng):
+        return self.sample(params, k, rng, stats=False)
+
+    def training_form(self, units, n, *, stats):
+        if not stats:
+            return units
+        x = units.values
+        mean = x.mean(axis=1)
+        return Moments(x.shape[1], mean, ((x - mean[:, None]) ** 2).sum(axis=1))
+
+    def unit_log_likelihood(self, params, units):
+        return normal_logpdf(units.values, params[:, :1], params[:, 1:2])
+
+    def truth_log_likelihood(self, units):
+        return normal_logpdf(units.values, self.mean, self.std**2)
+
+    def belief_log_relative(self, units, shift):
+        return -0.5 * (units.values - self.mean - shift) ** 2 / self.std**2
+
+    def reward(self, spec):
+        var0 = self.std**2
+
+        def truth_expected(params):
+            mean, var = params[..., 0], params[..., 1]
+            with np.errstate(over="ignore", invalid="ignore"):
+                return -0.5 * (np.log(2 * np.pi * var0) + (var + (mean - self.mean) ** 2) / var0)
+
+        return continuous_reward(spec, self.name, truth_expected=truth_expected,
+                                 log_truth=lambda x: normal_logpdf(x, self.mean, var0),
+                                 moments=lambda p: (p[..., 0], p[..., 1]))
 
     def describe(self) -> str:
         fit = "mean-only fit (variance known)" if self.refit == "mean" else f"{self.estimator} fit"

@@ -133,9 +133,9 @@ class FigureRun(RunView):
         seed = "seed not recorded" if self.seed is None else f"seed {self.seed}"
         replicates = replicates or replicates_text(self.shown, self.total)
         return (f"{cfg.model.describe()}\n"
-                f"policy {cfg.data_policy.describe()} · N = {plural(cfg.n_samples, 'sample')} "
-                f"per generation · {plural(self.n_generations, 'generation')} · {replicates} · "
-                f"{seed}")
+                f"policy {cfg.data_policy.describe()}{cfg.curation_words()} · "
+                f"N = {plural(cfg.n_samples, 'sample')} per generation · "
+                f"{plural(self.n_generations, 'generation')} · {replicates} · {seed}")
 
 
 def _segments(x: np.ndarray, y: np.ndarray) -> np.ndarray:

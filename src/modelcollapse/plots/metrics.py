@@ -160,7 +160,7 @@ def metrics_figure(result: Result) -> Figure:
     :func:`modelcollapse.predict` has them (a note where it has none).
     """
     run = FigureRun.of(result)
-    keys = list(run.config.model.key_metrics)
+    keys = list(run.config.key_metrics)
     nrows, ncols = grid_shape(len(keys), 3)
     fig, axes = new_figure(
         f"How the fitted {run.config.model.name} drifts over generations",

@@ -278,7 +278,7 @@ def files_section(folder: Path, result: Result) -> Section:
     code = (f"import modelcollapse as mc\nresult = mc.load({str(folder)!r})\n"
             "result.metrics          # pandas DataFrame: replicate, metric, generation, value\n"
             "result.replicates       # one row per replicate\n"
-            "result.trajectories('" + result.config.model.metric_names[0]
+            "result.trajectories('" + result.config.metric_names[0]
             + "')   # numpy [replicate, generation]")
     return Section("files", "Files", ["The tables behind this page, beside it in the run "
                                       "folder (links are relative: keep the page in its folder)."],
@@ -328,7 +328,7 @@ def run_page(result: Result, *, folder: Path, title: str | None = None) -> Page:
             "The fitted model's density, generation after generation: a model trained on its "
             "own samples loses its tails and narrows (sometimes it widens), and the replicates "
             "drift apart."], density_charts(run)))
-    ordered = list(dict.fromkeys([*model.key_metrics, *model.metric_names]))
+    ordered = list(dict.fromkeys([*config.key_metrics, *config.metric_names]))
     sections.append(Section("metrics", "Metrics over generations", [
         f"Each metric of the fitted model against generation, {run.over()}. "
         + ("" if run.prediction is None or not run.prediction.curves else

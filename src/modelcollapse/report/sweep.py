@@ -175,7 +175,7 @@ def cell_metric_charts(sweep: SweepResult) -> list[Chart]:
     if not cells:
         return []
     first = sweep.config(cells[0]["id"])
-    metrics = list(first.model.key_metrics)[:CELL_METRICS]
+    metrics = list(first.key_metrics)[:CELL_METRICS]
     shown = cells[:MAX_CELL_LINES]
     colours = _sequential(len(shown))
     folder = SweepFolder(sweep.path)

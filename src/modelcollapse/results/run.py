@@ -80,7 +80,7 @@ class RunWriter:
         self._partial = PartialFolder(path)
         self.path = self._partial.path
         self.config = config
-        self.names = list(config.model.metric_names)
+        self.names = list(config.metric_names)
         # Dictionary-encode only the metric names: the numeric columns compress as well without
         # it and write about a third faster (10⁹-row runs are write-bound). The partial folder
         # exists from here on: an interrupt (Ctrl-C, SIGTERM) before the caller's try: block

@@ -98,7 +98,7 @@ def replicate_columns(config: RunConfig, metrics: dict[str, np.ndarray],
     columns: Columns = {"replicate": np.arange(first_replicate, first_replicate + n,
                                                dtype=np.int32)}
     columns.update(config.model.derived(metrics, collapse_fraction=config.collapse_fraction))
-    for name in config.model.metric_names:
+    for name in config.metric_names:
         columns[f"final_{name}"] = np.array(metrics[name][:, -1])
     return columns
 

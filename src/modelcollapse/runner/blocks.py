@@ -106,7 +106,8 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
                                 n_samples=config.n_samples,
                                 n_generations=config.n_generations,
                                 n_replicates=size, rng=block_rng(seed, key, index),
-                                on_generation=tick)
+                                on_generation=tick, curation=config.curator,
+                                reward=config.bound_reward())
         if kept < size:  # the whole block is always drawn; surplus replicates are dropped
             result = BlockResult({k: v[:kept] for k, v in result.metrics.items()},
                                  result.final_params[:kept],
@@ -163,7 +164,7 @@ def simulate_arrays(config: RunConfig, *, workers: int | None = None,
     """Run ``config`` (drawing a seed if it has none) and keep every trajectory in memory."""
     config = config.with_seed()
     blocks = list(iter_blocks(config, workers=workers, progress=progress))
-    names = config.model.metric_names
+    names = config.metric_names
     metrics = {name: np.concatenate([b.result.metrics[name] for b in blocks]) for name in names}
     final = np.concatenate([b.result.final_params for b in blocks])
     return Trajectories(config, metrics, final)

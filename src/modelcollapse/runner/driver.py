@@ -55,7 +55,7 @@ def _manifest(config: RunConfig, *, summary: dict[str, Any], started: str, wall:
         "seed_drawn": seed_drawn,
         "stream_key": config.stream_key,
         "block_size": config.block_size,
-        "metrics": list(config.model.metric_names),
+        "metrics": list(config.metric_names),
         "files": {"metrics": "metrics.parquet", "replicates": "replicates.parquet",
                   "figures": figures},
         "summary": summary,
@@ -154,7 +154,7 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
         writer = RunWriter(path, config)  # which also cleans up after itself if interrupted
         started, t0 = now(), time.perf_counter()
         keep = min(config.n_replicates, PLOT_REPLICATES)
-        kept: dict[str, list[np.ndarray]] = {name: [] for name in config.model.metric_names}
+        kept: dict[str, list[np.ndarray]] = {name: [] for name in config.metric_names}
         excerpts: dict[int, list[str]] = {}
         if on_start is not None:
             on_start(config, path)

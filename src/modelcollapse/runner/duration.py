@@ -48,7 +48,9 @@ def generation_cost(config: RunConfig) -> float:
         cost = per_parameter * max(1, int(np.prod(family.param_shape)))
     else:
         cost = per_value * policy.stored_samples(n, g) / 2
-    return cost + family.generation_ns + METRIC_NS * len(family.metric_names)
+    if not config.curator.is_identity:  # every candidate drawn raw and scored
+        cost += per_value * n * config.curator.candidates_per_unit
+    return cost + family.generation_ns + METRIC_NS * len(config.metric_names)
 
 
 @dataclass(frozen=True)

@@ -59,13 +59,15 @@ def memory_parts(config: RunConfig, *, workers: int, in_memory: bool = False) ->
     block = config.block_size
     n_blocks = math.ceil(r / block)
     in_flight = min(n_blocks, 2 * workers)
-    n_metrics = len(family.metric_names)
+    n_metrics = len(config.metric_names)
     params = int(np.prod(family.param_shape))
     if family.uses_sufficient_statistics(policy, n):
         data = block * max(params, 2) * 8 * 4
     else:
         copies = COPIES_WHEN_SUBSAMPLING if policy.needs_subsample(n) else COPIES
         data = block * policy.stored_samples(n, g) * 8 * copies
+    if not config.curator.is_identity:  # the candidates, with their scores and indices
+        data += int(block * n * config.curator.candidates_per_unit * 8 * 3)
     history = (g + 1) * block * params * 8
     if history > HISTORY_BYTES:
         history = 0  # reduced to metrics every generation instead

@@ -34,8 +34,8 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
         or a DataFrame.
     """
     family = config.model
-    truth = family.metrics(family.truth()[None])
-    names = list(family.key_metrics)
+    truth = config.truth_metrics()
+    names = list(config.key_metrics)
     if family.name == "gmm":
         names += [f"std_{i}" for i in range(family.n_components)]  # type: ignore[attr-defined]
     final: dict[str, Any] = {}
@@ -48,7 +48,7 @@ def summarize(config: RunConfig, replicates: Mapping[str, Any]) -> dict[str, Any
         finite = values[np.isfinite(values)]
         final[name] = {"q05": q[0], "median": q[1], "q95": q[2],
                        "mean": float(finite.mean()) if finite.size else _mean_of_infinities(values),
-                       "exact": None, "truth": float(np.asarray(truth[name]).ravel()[0])}
+                       "exact": None, "truth": truth[name]}
     events: dict[str, Any] = {}
     for event in EVENTS.values():
         column = event.column

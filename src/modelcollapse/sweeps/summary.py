@@ -161,7 +161,7 @@ def _count(replicates: Mapping[str, Any]) -> int:
 def _final_metrics(config: RunConfig) -> list[str]:
     """The key metrics, and each component's std for the gmm (as the run summary)."""
     family = config.model
-    names = list(family.key_metrics)
+    names = list(config.key_metrics)
     if family.name == "gmm":
         names += [f"std_{i}" for i in range(family.n_components)]  # type: ignore[attr-defined]
     return names

@@ -74,7 +74,7 @@ def run_unit(task: UnitTask) -> UnitOutput:
     """
     t0 = time.perf_counter()
     config = task.config
-    names = list(config.model.metric_names)
+    names = list(config.metric_names)
     tables: list[pa.Table] = []
     rows = []
     for block in iter_blocks(config, workers=1, blocks=task.blocks):

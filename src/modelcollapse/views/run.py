@@ -167,6 +167,9 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "types_2": ("Distinct bigrams in the text", "bigram types (count)"),
     "perplexity": ("Held-out perplexity", "perplexity (tokens)"),
     "kl_rate": ("KL rate to the truth per token", "KL rate (nats/token)"),
+    "reward": ("Mean reward of the model, E r(x)", "reward (reward units)"),
+    "accept_rate": ("Share of candidates the curator kept", "kept / drawn (fraction)"),
+    "rare_mass": ("The truth's rarest 10% of mass still possible", "surviving share (fraction)"),
     "mean_": ("Mean of component {i}", "mean μ{i} (data units)"),
     "std_": ("Standard deviation of component {i}", "σ{i} (data units)"),
     "weight_": ("Weight of component {i}", "weight w{i} (probability)"),
@@ -224,11 +227,11 @@ class RunView:
 
     @property
     def shown(self) -> int:
-        return self.traj(self.config.model.metric_names[0]).shape[0]
+        return self.traj(self.config.metric_names[0]).shape[0]
 
     @property
     def n_generations(self) -> int:
-        return self.traj(self.config.model.metric_names[0]).shape[1] - 1
+        return self.traj(self.config.metric_names[0]).shape[1] - 1
 
     @property
     def prediction(self) -> Prediction | None:

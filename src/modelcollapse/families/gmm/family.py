@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -35,6 +36,13 @@ from ..base import (
     option,
     real_weight_option,
     sampling_scale_option,
+)
+from ..continuous import (
+    CONTINUOUS_CURATORS,
+    CONTINUOUS_REWARDS,
+    continuous_reward,
+    mixture_logpdf,
+    normal_expectation,
 )
 from ..discrete import block_for
 from ..gaussian import scale_variances
@@ -62,6 +70,32 @@ MAX_COMPONENTS = 40
 #: The largest cap on EM iterations: each is a pass over the training set, so a million is
 #: already minutes per fit at ``N = 10⁶``; the kernels' counters never approach int64's range.
 MAX_ITER = 10**6
+
+
+@lru_cache(maxsize=16)
+def truth_log_peak(weights: tuple[float, ...], means: tuple[float, ...],
+                   stds: tuple[float, ...]) -> float:
+    """``max_x log p(x)`` of a normal mixture: the oracle verifier's reference point.
+
+    The maximum lies within the range of the means; a fine grid there (and at each mean) finds
+    its neighbourhood and a bounded scalar search refines it to about 1e-12.
+    """
+    from scipy.optimize import minimize_scalar
+
+    w, mu, var = np.asarray(weights), np.asarray(means), np.square(stds)
+
+    def log_p(x):
+        return mixture_logpdf(np.atleast_1d(np.asarray(x, dtype=float)), w, mu, var)
+
+    grid = np.unique(np.concatenate([np.linspace(mu.min(), mu.max(), 4001), mu]))
+    values = log_p(grid)
+    best = int(np.argmax(values))
+    low, high = grid[max(best - 1, 0)], grid[min(best + 1, grid.size - 1)]
+    if high > low:
+        found = minimize_scalar(lambda x: -float(log_p(x)[0]), bounds=(low, high),
+                                method="bounded", options={"xatol": 1e-12})
+        return float(max(values[best], -found.fun))
+    return float(values[best])
 
 
 def _floats(name: str, values: Any) -> tuple[float, ...]:
@@ -154,6 +188,10 @@ class GMM(Family):
     """
 
     name: ClassVar[str] = "gmm"
+    curators: ClassVar[tuple[str, ...]] = CONTINUOUS_CURATORS
+    shiftable_belief: ClassVar[bool] = True
+    reward_words: ClassVar[str] = CONTINUOUS_REWARDS
+    default_reward: ClassVar[str | None] = "truth"
     default_run: ClassVar[Mapping[str, int]] = {"n_samples": 10_000, "n_generations": 2000,
                                                 "n_replicates": 10}
     key_metrics: ClassVar[tuple[str, ...]] = ("var", "w2", "kl", "tail_mass")
@@ -382,6 +420,46 @@ class GMM(Family):
 
             fit = fit_block_weighted
         return (sample_block, fit, mixtures._mixture_metrics, mixtures._build_tail_table)
+
+    # -- curation: each sample is a unit ------------------------------------------------------
+
+    def draw_units(self, params, k, rng):
+        # The sampler groups each row's draws by component (a multinomial split, exact for a
+        # training set, which is a multiset); candidates must be in i.i.d. draw order, because
+        # best-of takes K consecutive ones per slot and the verifier keeps the first accepted.
+        # A uniformly random permutation of the row makes them exchangeable again, exactly.
+        samples = self.sample(params, k, rng, stats=False)
+        return Samples(rng.permuted(samples.values, axis=1))
+
+    def unit_log_likelihood(self, params, units):
+        params = np.asarray(params, dtype=float)
+        return mixture_logpdf(units.values, params[:, 0], params[:, 1], params[:, 2])
+
+    def _log_truth(self, x: np.ndarray) -> np.ndarray:
+        return mixture_logpdf(x, np.asarray(self.weights), np.asarray(self.means),
+                              np.square(self.stds))
+
+    def truth_log_likelihood(self, units):
+        return self._log_truth(units.values)
+
+    def belief_log_relative(self, units, shift):
+        peak = truth_log_peak(self.weights, self.means, self.stds)
+        return np.minimum(self._log_truth(units.values - shift) - peak, 0.0)
+
+    def reward(self, spec):
+        def truth_expected(params):
+            params = np.asarray(params, dtype=float)
+            return normal_expectation(self._log_truth, params[..., 0, :], params[..., 1, :],
+                                      params[..., 2, :])
+
+        def moments(params):
+            w, mu, var = params[..., 0, :], params[..., 1, :], params[..., 2, :]
+            mean = np.sum(w * mu, axis=-1)
+            with np.errstate(over="ignore", invalid="ignore"):
+                return mean, np.sum(w * (var + (mu - mean[..., None]) ** 2), axis=-1)
+
+        return continuous_reward(spec, self.name, log_truth=self._log_truth,
+                                 truth_expected=truth_expected, moments=moments)
 
     # -- metrics -----------------------------------------------------------------------------
 

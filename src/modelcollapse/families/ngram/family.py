@@ -54,6 +54,13 @@ under ``replace`` is what model ``t − 1`` generated; generation 0 describes th
     its exact expectation; for a corpus, frequency in the training text. Its decline is the tail
     disappearing; ``collapse_time`` is the first generation at which it falls below
     ``--collapse-fraction`` (½) of the truth's.
+``rare_mass``
+    The share of the truth's rarest 10% of unigram mass whose tokens model ``t`` still has, as
+    ``categorical``'s: the truth's rarest types holding at most 10% of its unigram mass
+    (:func:`~modelcollapse.families.discrete.rarest_tokens`; the mass is the exact expected
+    frequency for the synthetic truth, the training corpus's frequency for a corpus), each
+    weighted by its mass, counted when it occurs in text ``t`` (smoothing gives every type some
+    probability, so "has" means "was trained on", as for ``support``). 1 at generation 0.
 
 Parameters of a model are its training text's n-gram frequencies, ``[1/N_t, c(h, w)/N_t ...]``
 (``N_t`` tokens): the counts are a sufficient statistic for every smoothing, and the frequencies
@@ -61,6 +68,18 @@ have the same scale as the truth's, whose first entry is 0 (synthetic: exact exp
 frequencies) or ``−1/N`` (corpus: its training text's frequencies). Contexts are numbered in base
 ``V + 1`` with BOS the digit ``V`` and the most recent token the lowest digit, so the next
 context is ``(h (V + 1) + w) mod (V + 1)^(n−1)`` and the all-BOS start is the last context.
+
+Curation (:mod:`modelcollapse.curation`) selects **whole sequences**: a unit is one generated
+sequence of ``L`` tokens, drawn as the loop draws model text, and a training piece of ``n``
+tokens is ``⌈n/L⌉`` kept sequences with the last cut to a prefix. A sequence's likelihood is the
+probability with which the generator produced it, ``Π_i p(x_i | h_i)`` with BOS-padded contexts
+for its first ``n − 1`` tokens (:mod:`~modelcollapse.families.ngram.scoring`): under the
+model's smoothed law for ``top``/``bottom``, under the decoded law it was drawn from and the
+synthetic truth's for ``reweight``. The verifier scores per token relative to the best
+continuation of each context (:meth:`NGram.belief_log_relative`); the rewards ``truth`` and
+``self`` are log-probabilities per token, and their expectation under a model is exact
+(:meth:`NGram.reward`). With a corpus, whose law is unknown, ``verifier``, ``reweight`` and the
+reward ``truth`` are not available.
 
 References
 ----------
@@ -75,22 +94,47 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ...errors import ConfigError
 from ...policies import Policy
+from ...rewards import Reward, unknown_reward
 from ...training_sets import Sequences
 from ...validation import check_choice, check_float, check_int
 from .. import FAMILIES
 from ..base import Family, option
-from ..discrete import block_for
+from ..discrete import block_for, rarest_tokens
 from . import corpora
 from .language import Language, corpus_language, synthetic_language
 from .model import conditional_probs, decode, ngram_counts, sequence_lengths, starts_of
+from .scoring import (
+    DrawnText,
+    chunk_mean,
+    expected_per_token,
+    log_relative_to_best,
+    mean_log_prob,
+    per_sequence,
+    sequence_log_likelihood,
+    token_probs,
+)
 
 SMOOTHINGS = ("mle", "add-k", "kn")
+
+#: Every curator, each handling whole sequences (:mod:`~.scoring`).
+CURATORS = ("none", "best-of", "verifier", "top", "bottom", "reweight")
+
+#: The curators that need a truth whose law is known (not available with a corpus).
+NEED_LAW = ("verifier", "reweight")
+
+#: What ``--reward`` takes.
+REWARDS = ("truth (the synthetic truth's log-probability per token of a sequence) or self (the "
+           "model's own)")
+
+#: ``rare_mass`` follows the truth's rarest types that together hold this share of its mass.
+RARE_SHARE = 0.1
 
 #: Largest model table (contexts × tokens) per replicate: 4M probabilities, 32 MB.
 MAX_TABLE = 1 << 22
@@ -142,6 +186,7 @@ class NGram(Family):
     default_run: ClassVar[Mapping[str, int]] = {"n_samples": 10_000, "n_generations": 50,
                                                 "n_replicates": 20}
     collapse_metric: ClassVar[str | None] = "tail_share"
+    curators: ClassVar[tuple[str, ...]] = CURATORS
 
     order: int = option(2, flag="order", kind="int",
                         help="n-gram order n: context of n-1 tokens (default 2)")
@@ -301,13 +346,13 @@ class NGram(Family):
         names += ["support"]
         if self.order >= 2:
             names.append("types_2")
-        return (*names, "entropy", "tail_share")
+        return (*names, "entropy", "tail_share", "rare_mass")
 
     @property
     def key_metrics(self) -> tuple[str, ...]:  # type: ignore[override]
         """The fan charts: the tail first, then diversity, then fit to the truth."""
-        return tuple(m for m in ("tail_share", "support", "types_2", "entropy", "perplexity",
-                                 "kl_rate") if m in self.metric_names)
+        return tuple(m for m in ("tail_share", "rare_mass", "support", "types_2", "entropy",
+                                 "perplexity", "kl_rate") if m in self.metric_names)
 
     def truth(self) -> np.ndarray:
         lang = self.language()
@@ -386,6 +431,200 @@ class NGram(Family):
         params[:, 1:] = counts.reshape(counts.shape[0], -1) / size
         return params, {}
 
+    # -- curation: whole sequences are units ------------------------------------------------
+    #
+    # A unit is one sequence of L tokens, drawn as `sample` draws text; its likelihoods are those
+    # of the generator (BOS-padded contexts for its first n − 1 tokens: scoring.py).
+
+    @property
+    def available_curators(self) -> tuple[str, ...]:
+        """Every curator for the synthetic truth; with a corpus (whose law is unknown) not those
+        that need the truth's law (:data:`NEED_LAW`: the verifier's belief, reweight's ratio)."""
+        if self.language().probs is None:
+            return tuple(c for c in self.curators if c not in NEED_LAW)
+        return self.curators
+
+    @property
+    def default_reward(self) -> str | None:  # type: ignore[override]
+        """``truth`` for the synthetic truth; none for a corpus (best-of then needs a reward
+        given, ``self``: choosing one silently would be a scientific choice made for the user)."""
+        return "truth" if self.corpus is None else None
+
+    @property
+    def reward_words(self) -> str:  # type: ignore[override]
+        """What ``--reward`` takes (a corpus takes ``self`` only)."""
+        if self.corpus is None:
+            return REWARDS
+        return ("self (the model's own log-probability per token of a sequence; truth needs a "
+                "synthetic language)")
+
+    def curation_units(self, n: int) -> int:
+        """The sequences that make up ``n`` tokens: ``⌈n / L⌉`` (the last one cut to fit)."""
+        return len(sequence_lengths(n, self.length))
+
+    def draw_units(self, params, k, rng):
+        """``k`` sequences of ``L`` tokens per replicate, drawn exactly as :meth:`sample` draws
+        ``k L`` tokens (decoded model text; the truth's own text for the truth's parameters),
+        with the drawing model attached (:class:`~.scoring.DrawnText`)."""
+        text = self.sample(params, k * self.length, rng, stats=False)
+        return DrawnText(text.tokens, text.starts, np.asarray(params, dtype=float))
+
+    def take_units(self, units, index):
+        """The sequences at ``index[R, S]`` of each replicate's candidates, in index order."""
+        length = self.length
+        tokens = per_sequence(np.asarray(units.tokens), length)
+        chosen = np.take_along_axis(tokens, np.asarray(index)[:, :, None], axis=1)
+        rows, count = index.shape
+        return Sequences(chosen.reshape(rows, count * length),
+                         starts_of(np.full(count, length, dtype=np.int64), rows))
+
+    def training_form(self, units, n, *, stats):
+        """The first ``n`` tokens of the kept sequences: ``⌊n/L⌋`` whole ones and, when ``L``
+        does not divide ``n``, a prefix of the next (as :meth:`Sequences.subsample` cuts)."""
+        return Sequences(np.ascontiguousarray(units.tokens[:, :n]),
+                         np.ascontiguousarray(units.starts[:, :n]))
+
+    def _generator_probs(self, params: np.ndarray) -> np.ndarray:
+        """The table :meth:`sample` draws from for parameters ``[B, P]``: the decoded model, or
+        the synthetic truth's law, undecoded, when every row is the truth."""
+        params = np.asarray(params, dtype=float)
+        if (params[:, 0] <= 0.0).all():
+            lang = self.language()
+            if lang.probs is None:
+                raise ValueError("a corpus truth is sampled as chunks of its text; its law is "
+                                 "not known")
+            return lang.probs[None]
+        return decode(self.model_probs(params), temperature=self.temperature, top_k=self.top_k,
+                      top_p=self.top_p)
+
+    def _truth_probs(self) -> np.ndarray:
+        lang = self.language()
+        if lang.probs is None:
+            raise ValueError("a corpus truth's law is not known (curators that need it are not "
+                             "available with a corpus)")
+        return lang.probs[None]
+
+    def unit_log_likelihood(self, params, units):
+        """``log P(x) = Σ_i log p̂(x_i | h_i)`` of each sequence under the model's smoothed law
+        (:meth:`model_probs`, undecoded: the model itself), contexts BOS-padded as the
+        generator's (:mod:`~.scoring`)."""
+        return sequence_log_likelihood(self.model_probs(params), units, order=self.order,
+                                       length=self.length)
+
+    def proposal_log_likelihood(self, params, units):
+        """``log P(x)`` under the decoded law the candidates were drawn from (temperature, top-k,
+        top-p): ``−∞`` for a sequence with a token decoding removed (it cannot have been
+        drawn)."""
+        return sequence_log_likelihood(self._generator_probs(params), units, order=self.order,
+                                       length=self.length)
+
+    def truth_log_likelihood(self, units):
+        """``log P_truth(x) = Σ_i log q(x_i | h_i)`` under the synthetic truth's chain."""
+        return sequence_log_likelihood(self._truth_probs(), units, order=self.order,
+                                       length=self.length)
+
+    def belief_log_relative(self, units, shift):
+        """The oracle verifier's score of a sequence, per token relative to the best continuation.
+
+        ``log(b(x) / max b) = (1/L) Σ_{i=1}^{L} [log q(x_i | h_i) − log max_w q(w | h_i)] ≤ 0``,
+        ``q`` the synthetic truth's chain and ``h_i`` the BOS-padded contexts. It is 0 exactly
+        for a sequence that always takes a most probable continuation, and ``−∞`` with a
+        transition the truth forbids; the acceptance ``(b / max b)^s`` is the geometric mean over
+        positions of ``(q(x_i | h_i) / max_w q(w | h_i))^s``.
+
+        Why this form: per token (a mean, not a sum), so a sequence's length does not set how
+        strict the verifier is; and relative to the best continuation of *each context*, so a
+        sequence is judged by the choices it made, not penalised for passing through contexts
+        whose continuations are many and evenly spread (a global ``max_{h,w} q`` would reject
+        text for the entropy of its contexts, which is the truth's, not an error). For ``n = 1``
+        and ``L = 1`` it is ``categorical``'s ``log(q_x / max q)``. ``shift`` does not apply
+        (a discrete verifier's belief is the truth; ``shiftable_belief`` is false).
+        """
+        relative = _truth_relative(self.language())
+        values = token_probs(relative, units, order=self.order)
+        return per_sequence(values, self.length).mean(axis=-1)
+
+    def reward(self, spec: str) -> Reward:
+        """``truth`` or ``self``: a log-probability per token of a whole sequence.
+
+        ``truth``: ``r(x) = (1/L) log P_truth(x)`` (synthetic truth only; ``−∞`` for a sequence
+        with a transition the truth forbids). ``self``: ``r(x) = (1/L) log P̂(x)`` under the
+        smoothed law of the model that drew ``x``, undecoded.
+
+        ``expected(params)`` is ``E r`` over sequences of length ``L`` drawn as :meth:`sample`
+        draws them (from the decoded model; the truth's own text at generation 0), exactly:
+        ``(1/L) Σ_h Π(h) Σ_w p(w | h) log f(w | h)`` with ``Π`` the expected visits of each
+        context, propagated from the all-BOS start over the ``L`` positions
+        (:func:`~.scoring.expected_per_token`). For a corpus truth (generation 0 under
+        ``self``) it is the exact mean over its chunks at uniformly random positions
+        (:func:`~.scoring.chunk_mean`), scored by the smoothed model of the training text.
+        Under ``truth`` a model that can generate a forbidden transition (any smoothed model
+        of a sparse truth: ``density < 1``) has ``E r = −∞``, mathematically.
+
+        Raises
+        ------
+        ConfigError
+            For ``truth`` with a corpus, or any other text.
+        """
+        lang = self.language()
+        order, length = self.order, self.length
+        if spec == "truth":
+            if lang.probs is None:
+                raise ConfigError("reward", "truth needs a truth whose law is known: a "
+                                  "synthetic language, not a corpus")
+            truth = lang.probs[None]
+            log_truth = _truth_log(lang)
+
+            def score(units):
+                return mean_log_prob(truth, units, order=order, length=length)
+
+            return Reward(spec, score, lambda p: self._expected(p, lambda _: log_truth),
+                          "reward: the truth's log-probability per token")
+        if spec == "self":
+
+            def score_self(units):
+                model = getattr(units, "model", None)
+                if model is None:
+                    raise ValueError("the self reward scores sequences drawn by draw_units (it "
+                                     "needs the model that drew them)")
+                return mean_log_prob(self.model_probs(model), units, order=order, length=length)
+
+            def log_model(probs):
+                with np.errstate(divide="ignore"):
+                    return np.log(probs)
+
+            return Reward(spec, score_self, lambda p: self._expected(p, log_model),
+                          "reward: the model's own log-probability per token")
+        raise unknown_reward(spec, self.name, self.reward_words)
+
+    def _expected(self, params: np.ndarray, log_values) -> np.ndarray:
+        """``E r`` of every model ``params[..., P]`` for a per-token reward ``log_values(p̂)``
+        (``p̂`` the model's undecoded table ``[B, C, V]`` → log values ``[B or 1, C, V]``)."""
+        params = np.asarray(params, dtype=float)
+        lead = params.shape[:-1]
+        flat = params.reshape(-1, params.shape[-1])
+        out = np.empty(flat.shape[0])
+        lang = self.language()
+        is_truth = flat[:, 0] <= 0.0
+        if is_truth.any():  # every truth row is the same truth
+            own = self.model_probs(flat[is_truth][:1])
+            if lang.probs is not None:
+                value = expected_per_token(lang.probs[None], log_values(own), self.length)[0]
+            else:
+                assert lang.train is not None
+                value = chunk_mean(log_values(own)[0], lang.train, order=self.order,
+                                   length=self.length)
+            out[is_truth] = value
+        fitted = np.flatnonzero(~is_truth)
+        chunk = max(1, (1 << 21) // (lang.n_contexts * lang.vocab))
+        for lo in range(0, fitted.size, chunk):
+            rows = fitted[lo:lo + chunk]
+            probs = self.model_probs(flat[rows])
+            drawn = decode(probs, temperature=self.temperature, top_k=self.top_k,
+                           top_p=self.top_p)
+            out[rows] = expected_per_token(drawn, log_values(probs), self.length)
+        return out.reshape(lead)
+
     # -- metrics -----------------------------------------------------------------------------
 
     def metrics(self, params, info=None):
@@ -402,6 +641,7 @@ class NGram(Family):
             "support": (unigram > 0).sum(axis=1).astype(float),
             "entropy": -plogp.sum(axis=1),
             "tail_share": unigram[:, lang.tail].sum(axis=1),
+            "rare_mass": self._rare_mass(unigram > 0),
         }
         if lang.order >= 2:
             base = lang.vocab + 1
@@ -437,6 +677,14 @@ class NGram(Family):
             out["kl_rate"] = np.maximum(kl, 0.0)  # rounding can leave −1e-17 for a perfect fit
         return out
 
+    def _rare_mass(self, present: np.ndarray) -> np.ndarray:
+        """The share of the truth's rarest 10% of unigram mass whose types occur in the text
+        (``present[B, V]``)."""
+        mass = self.language().freq.sum(axis=0)
+        weight = np.where(rarest_tokens(mass, RARE_SHARE), mass, 0.0)
+        # 1 minus the lost share, so a model that has every rare type scores exactly 1
+        return 1.0 - ((~present) @ weight) / weight.sum()
+
     # -- sample texts --------------------------------------------------------------------------
 
     def excerpts(self, data) -> list[str] | None:
@@ -466,3 +714,22 @@ class NGram(Family):
             decoding.append(f"top-p {self.top_p:g}")
         how = ", ".join(decoding) or "plain sampling"
         return f"ngram: {truth}; L = {self.length}, {self.smoothing}, {how}"
+
+
+@lru_cache(maxsize=8)
+def _truth_log(lang: Language) -> np.ndarray:
+    """``log q`` ``[1, C, V]`` of a synthetic truth (``−∞`` for a forbidden transition)."""
+    assert lang.probs is not None
+    with np.errstate(divide="ignore"):
+        out = np.log(lang.probs)[None]
+    out.flags.writeable = False
+    return out
+
+
+@lru_cache(maxsize=8)
+def _truth_relative(lang: Language) -> np.ndarray:
+    """``log q(w | h) − log max_u q(u | h)`` ``[1, C, V]`` of a synthetic truth."""
+    assert lang.probs is not None
+    out = log_relative_to_best(lang.probs)[None]
+    out.flags.writeable = False
+    return out
