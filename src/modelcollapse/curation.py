@@ -180,9 +180,13 @@ class NoCuration(Curator):
 
 
 def _check_k(value: Any) -> int:
-    k = check_int("curate_k", value, minimum=1)
+    bounds = f"must be an integer between 1 and {MAX_K}"
+    try:
+        k = check_int("curate_k", value, minimum=1)
+    except ConfigError:
+        raise ConfigError("curate_k", bounds, value) from None
     if k > MAX_K:
-        raise ConfigError("curate_k", f"must be an integer between 1 and {MAX_K}", k)
+        raise ConfigError("curate_k", bounds, k)
     return k
 
 
@@ -313,6 +317,15 @@ class Verifier(Curator):
     @property
     def candidates_per_unit(self) -> float:
         return 2.0
+
+    def describe(self) -> str:
+        # The flags' words; the settings left at 0 (no shift, no false accepts) are not named.
+        parts = [f"strictness = {self.strictness:g}"]
+        if self.shift:
+            parts.append(f"shift = {self.shift:g}")
+        if self.false_accept:
+            parts.append(f"false-accept = {self.false_accept:g}")
+        return f"{self.name} ({', '.join(parts)})"
 
     def check_family(self, family: Family) -> None:
         super().check_family(family)

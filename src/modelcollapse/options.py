@@ -82,7 +82,7 @@ COMMON: tuple[Option, ...] = (
            "this probability (default 0)", "curation", "false_accept"),
     Option("reweight-power", "float", "reweight: beta, weights (p_truth/p_model)^beta "
            "(default 1)", "curation", "power"),
-    Option("reward", "str", "the reward best-of selects by, recorded as the metric reward "
+    Option("reward", "reward", "the reward best-of selects by, recorded as the metric reward "
            "(coin r0,r1; categorical V values, rank or truth; gaussian, gmm truth or target:c; "
            "ngram truth or self)", "run", "reward"),
     Option("collapse-fraction", "float",
@@ -258,6 +258,15 @@ def parse_value(option: Option, value: Any, label: str) -> Any:
         return Path(value)
     if option.choices and (not isinstance(value, str) or value not in option.choices):
         raise ConfigError(label, f"must be one of {', '.join(option.choices)}", value)
+    if kind == "reward":
+        # A reward is a name or numbers; TOML writes numbers most naturally as a list.
+        if isinstance(value, (list, tuple)) and value and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return ",".join(str(v) for v in value)
+        if not isinstance(value, str):
+            raise ConfigError(label, "must be a name or numbers (a string such as \"truth\" "
+                              "or \"0,1\", or a list of numbers)", value)
+        return value
     if not isinstance(value, str):
         raise ConfigError(label, "must be a string", value)
     return value

@@ -48,7 +48,8 @@ class Reward:
         ``expected(params[..., *param_shape]) → E_model r [...]``: the model's mean reward,
         exactly or by a quadrature of stated accuracy (the family's docstring says which).
     words
-        A few words for descriptions (``"reward: the truth's log density"``).
+        A few words for descriptions, always starting ``"reward: "`` (``"reward: the truth's
+        log density"``).
     """
 
     spec: str

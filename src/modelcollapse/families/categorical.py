@@ -221,22 +221,23 @@ class Categorical(Family):
     def reward(self, spec: str) -> Reward:
         v = self.vocab
         if spec == "rank":
-            return token_reward(spec, -np.arange(1, v + 1) / v, "reward -v/V (rank)")
+            return token_reward(spec, -np.arange(1, v + 1) / v, "reward: -v/V (rank)")
         if spec == "truth":
             with np.errstate(divide="ignore"):
                 values = np.log(self.truth())
             if not np.all(np.isfinite(values)):
                 raise ConfigError("reward", "truth needs every true probability > 0 (log q_v "
                                   "is -inf for a token of probability 0)", spec)
-            return token_reward(spec, values, "reward log q_v (the truth's)")
+            return token_reward(spec, values, "reward: log q_v (the truth's)")
         if "," not in spec and v > 1:
             try:
                 float(spec)
             except ValueError:
-                raise unknown_reward(spec, self.name, self.reward_words) from None
+                raise unknown_reward(spec, self.name, self.reward_words.replace(
+                    "V comma", f"{v} comma", 1)) from None
         values = reward_values(spec, v, what=f"{v} comma-separated numbers (one per token), "
                                              "rank or truth")
-        return token_reward(spec, values, "reward per token as given")
+        return token_reward(spec, values, "reward: per token as given")
 
     def describe(self) -> str:
         extra = loop_setting_words(temperature=self.temperature, real_weight=self.real_weight)

@@ -177,7 +177,7 @@ class Coin(Family):
             return _sides(params) @ values
 
         return Reward(spec, score, expected,
-                      f"reward {values[0]:g} for tails, {values[1]:g} for heads")
+                      f"reward: {values[0]:g} for tails, {values[1]:g} for heads")
 
     def describe(self) -> str:
         return f"coin, p0 = {self.p0:g}" + loop_setting_words(temperature=self.temperature,

@@ -112,4 +112,4 @@ def continuous_reward(spec: str, family: str, *, log_truth: Callable[[np.ndarray
         with np.errstate(over="ignore", invalid="ignore"):
             return -0.5 * (var + (mean - target) ** 2)
 
-    return Reward(spec, score, expected, f"reward -(x - {target:g})²/2")
+    return Reward(spec, score, expected, f"reward: -(x - {target:g})²/2")

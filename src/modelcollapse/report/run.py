@@ -91,6 +91,24 @@ FAMILY_NOUNS = {"coin": "coin", "gmm": "Gaussian mixture", "gaussian": "normal d
                 "ngram": "n-gram language model"}
 
 
+def reward_words(config: RunConfig) -> str:
+    """The run's reward in a few words (``"the truth's log density"``)."""
+    reward = config.bound_reward()
+    return "" if reward is None else reward.words.removeprefix("reward: ")
+
+
+def curation_words(config: RunConfig) -> str:
+    """A sentence on how the previous fit's samples were selected (empty when they were not)."""
+    curator = config.curator
+    if curator.is_identity:
+        return ""
+    reward = config.bound_reward()
+    by = (f", rewarded by {reward_words(config)}" if reward is not None and curator.uses_reward
+          else "")
+    return (f" Those samples of the previous fit are curated before training: "
+            f"{curator.describe()}{by}.")
+
+
 def lede(config: RunConfig) -> list[str]:
     """The experiment in two plain sentences."""
     model = config.model
@@ -99,7 +117,7 @@ def lede(config: RunConfig) -> list[str]:
     return [
         f"A {noun} is fitted to {config.n_samples:,} {unit} of a known truth "
         f"({model.describe()}). Each later generation is fitted to a training set made "
-        f"{policy_words(config)}.",
+        f"{policy_words(config)}.{curation_words(config)}",
         f"This repeats for {plural(config.n_generations, 'generation')} in "
         f"{plural(config.n_replicates, 'independent replicate')}, all drawn from seed "
         f"{config.seed}. The charts show how the fitted models drift away from the truth.",
@@ -112,6 +130,9 @@ def facts(result: Result, title_hint: str) -> list[tuple[str, str]]:
     config = result.config
     out = [("family", config.model.describe()),
            ("policy", config.data_policy.describe()),
+           *([("curation", config.curator.describe())] if not config.curator.is_identity
+             else []),
+           *([("reward", reward_words(config))] if config.reward is not None else []),
            ("N per generation", f"{config.n_samples:,}"),
            ("generations", f"{config.n_generations:,}"),
            ("replicates", f"{config.n_replicates:,}"),

@@ -156,6 +156,12 @@ def check_memory(config: RunConfig, *, workers: int, in_memory: bool = False,
                f"--samples, or --workers 1")
     else:
         why = "use fewer --generations, --samples or --workers"
+    if config.curator.candidates_per_unit > 1:
+        # Candidates are drawn and scored together: they multiply a generation's samples.
+        flag = {"best-of": "--curate-k", "verifier": "--verifier-strictness"}.get(
+            config.curator.name, "--curate-keep")
+        why += (f"; the curator draws {config.curator.candidates_per_unit:g} candidates per "
+                f"kept sample ({flag} sets it)")
     room = (f"MODELCOLLAPSE_MEMORY allows {format_bytes(available)}" if capped
             else f"only {format_bytes(available)} is available")
     raise OutOfMemoryEstimate("memory", f"would be about {format_bytes(need)} but {room}: {why}")
