@@ -76,3 +76,25 @@ def categorical_loop(n_replicates: int, n_generations: int, n_samples: int, prob
             q = np.bincount(tokens, minlength=vocab) / n_samples
             support[r, t] = np.count_nonzero(q)
     return support
+
+
+def gaussian_best_of_loop(n_replicates: int, n_generations: int, n_samples: int, k: int,
+                          target: float, seed: int) -> np.ndarray:
+    """A normal refitted to best-of-K curated samples (reward ``−(x − c)²/2``), as a notebook
+    writes it: one replicate at a time, each kept sample chosen among its K candidates with
+    probability ∝ exp(reward) by ``rng.choice``."""
+    rng = np.random.default_rng(seed)
+    variances = np.empty((n_replicates, n_generations + 1))
+    for r in range(n_replicates):
+        x = rng.normal(0.0, 1.0, n_samples)  # training set 1: the truth's own samples
+        mean, var = x.mean(), x.var()
+        variances[r, 0], variances[r, 1] = 1.0, var
+        for t in range(2, n_generations + 1):
+            kept = np.empty(n_samples)
+            for i in range(n_samples):
+                candidates = rng.normal(mean, np.sqrt(var), k)
+                weights = np.exp(-0.5 * (candidates - target) ** 2)
+                kept[i] = rng.choice(candidates, p=weights / weights.sum())
+            mean, var = kept.mean(), kept.var()
+            variances[r, t] = var
+    return variances

@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 SCRIPTS = ("bench_gmm.py", "bench_coin.py", "bench_gaussian.py", "bench_categorical.py",
-           "bench_ngram.py", "bench_sweep.py", "bench_startup.py")
+           "bench_ngram.py", "bench_curation.py", "bench_sweep.py", "bench_startup.py")
 
 if __name__ == "__main__":
     for script in SCRIPTS:

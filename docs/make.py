@@ -735,6 +735,136 @@ def _ngram_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+@product("collapse-speed-curation", summary="modelcollapse collapse-speed curation --seed 2026",
+         figures=("collapse-speed-curation.png",),
+         keys=("time", "table", "coin-reward", "coin-half", "cat-gain", "cat-reward-max",
+               "gmm-gain", "ngram-gain", "ngram-drop", "cat-rare-gone", "gmm-tail-max",
+               "ngram-tail-k16", "ngram-tail-none", "gmm-var-bestof", "gmm-var-verifier",
+               "coin-top-reward", "coin-top-half", "coin-real-reward", "coin-real-div",
+               "cat-real-entropy", "cat-real-entropy-none", "cat-real-rare",
+               "cat-real-rare-none", "gmm-real-tail", "ngram-real-tail", "floor-k"),
+         cost="2.5 min")
+def _speed_curation(ws: Workspace) -> dict[str, str]:
+    done = ws.modelcollapse("collapse-speed", "curation", "--seed", "2026", out="curation")
+    assert done.out is not None
+    ws.figure("collapse-speed-curation.png", done.out / "collapse-speed.png")
+    rows = read_csv(done.out / "collapse-speed.csv")
+    curves = read_csv(done.out / "curves.csv")
+
+    def cell(family: str, curation: str, setting: float, real: float) -> dict[str, Any]:
+        return only([r for r in rows if r["family"] == family and r["curation"] == curation],
+                    setting=setting, real=real)
+
+    def curated(family: str, real: float, *kinds: str) -> list[dict[str, Any]]:
+        kinds = kinds or ("best-of", "verifier", "top")
+        return [r for r in rows if r["family"] == family and r["real"] == real
+                and r["curation"] in kinds]
+
+    def fixed(digits: int) -> Callable[[float], str]:
+        return lambda x: _minus(f"{x:.{digits}f}")
+
+    def pm(row: dict[str, Any], measure: str, digits: int = 2) -> str:
+        return _minus(f"{row[f'{measure}_G']:.{digits}f} ± {row[f'{measure}_G_se']:.{digits}f}")
+
+    def gone(family: str, measure: str) -> int:
+        """The last generation at which a curated cell without real data still had some of
+        ``measure`` (its mean first exactly 0), over the curated cells."""
+        first = []
+        for r in curated(family, 0.0):
+            zero = [c["t"] for c in curves if c["family"] == family and c["real"] == 0
+                    and c["curation"] == r["curation"] and c["setting"] == r["setting"]
+                    and c[measure] == 0]
+            if not zero:
+                raise LookupError(f"{family} {r['label']}: {measure} never reaches 0")
+            first.append(min(zero))
+        return int(max(first))
+
+    coin_k = [cell("coin", "best-of", k, 0.0) for k in (2.0, 4.0, 16.0)]
+    uncurated_ngram = cell("ngram", "none", 1.0, 0.0)
+    floors = [[cell(f, "best-of", k, 0.1)[f"{m}_G"] for k in (2.0, 4.0, 16.0)]
+              for f, m in (("coin", "diversity"), ("categorical", "diversity"),
+                           ("gmm", "tail"), ("ngram", "tail"))]
+    if any(not (a > b > c) for a, b, c in floors):
+        raise LookupError("best-of's floor with real data no longer falls with K everywhere")
+    return {
+        "time": timing(done),
+        "table": _curation_table(rows),
+        "coin-reward": span_of([r["reward_G"] for r in coin_k], fixed(3)),
+        "coin-half": "{}, {} and {}".format(*(f"{r['diversity_half_t']:.0f}" for r in coin_k)),
+        "cat-gain": span_of([r["reward_gain_G"] for r in curated("categorical", 0.0)],
+                            fixed(2)),
+        "cat-reward-max": _minus(f"{cell('categorical', 'best-of', 16.0, 0.0)['reward_G']:.3f}"),
+        "gmm-gain": span_of([r["reward_gain_G"] for r in curated("gmm", 0.0)], fixed(2)),
+        "ngram-gain": span_of([r["reward_gain_G"] for r in curated("ngram", 0.0)], fixed(2)),
+        "ngram-drop": _minus(f"{-uncurated_ngram['reward_gain_G']:.2f} ± "
+                             f"{uncurated_ngram['reward_G_se']:.2f}"),
+        "cat-rare-gone": f"{gone('categorical', 'tail')}",
+        "gmm-tail-max": f"{max(r['tail_G'] for r in curated('gmm', 0.0)):.0e}".replace(
+            "e-", "e−"),
+        "ngram-tail-k16": pm(cell("ngram", "best-of", 16.0, 0.0), "tail"),
+        "ngram-tail-none": pm(uncurated_ngram, "tail"),
+        "gmm-var-bestof": span_of([r["diversity_G"] for r in curated("gmm", 0.0, "best-of")],
+                                  fixed(2)),
+        "gmm-var-verifier": span_of([r["diversity_G"] for r in
+                                     curated("gmm", 0.0, "verifier")], fixed(2)),
+        "coin-top-reward": pm(cell("coin", "top", 0.5, 0.0), "reward", 3),
+        "coin-top-half": f"{cell('coin', 'top', 0.5, 0.0)['diversity_half_t']:.0f}",
+        "coin-real-reward": span_of([r["reward_G"] for r in curated("coin", 0.1, "best-of")],
+                                    fixed(2)),
+        "coin-real-div": span_of([r["diversity_G"] for r in curated("coin", 0.1, "best-of")],
+                                 fixed(2)),
+        "cat-real-entropy": span_of([r["diversity_G"] for r in curated("categorical", 0.1)],
+                                    fixed(2)),
+        "cat-real-entropy-none": pm(cell("categorical", "none", 1.0, 0.1), "diversity", 3),
+        "cat-real-rare": span_of([r["tail_G"] for r in curated("categorical", 0.1)], fixed(2)),
+        "cat-real-rare-none": pm(cell("categorical", "none", 1.0, 0.1), "tail", 3),
+        "gmm-real-tail": span_of([r["tail_G"] for r in curated("gmm", 0.1, "best-of")],
+                                 fixed(3)),
+        "ngram-real-tail": span_of([r["tail_G"] for r in curated("ngram", 0.1, "best-of")],
+                                   fixed(2)),
+        "floor-k": "K = 2, 4, 16",
+    }
+
+
+def _minus(text: str) -> str:
+    """A number as the README prints it: a true minus sign."""
+    return text.replace("-", "−")
+
+
+def _curation_table(rows: list[dict[str, Any]]) -> str:
+    """The README's table of ``collapse-speed curation``: one row per (family, curation), the
+    last generation's reward, diversity and tail without and with real data."""
+    names = {"coin": "coin", "categorical": "categorical", "gmm": "mixture", "ngram": "n-gram"}
+
+    def value(row: dict[str, Any], measure: str) -> str:
+        mean, se = row[f"{measure}_G"], row[f"{measure}_G_se"]
+        if se == 0:  # every replicate agrees: an absorbed coin, a single surviving token
+            return _minus(f"{mean:.3f}")
+        if 0 < abs(mean) < 5e-4:
+            return _minus(f"{mean:.1e} ± {se:.1e}")
+        return _minus(f"{mean:.3f} ± {se:.3f}")
+
+    lines = ["| family | curation | reward, no real data | diversity | tail | reward, 10% real "
+             "| diversity | tail |",
+             "|:--|:--|--:|--:|--:|--:|--:|--:|"]
+    seen: set[str] = set()
+    for row in rows:
+        if row["real"] != 0:
+            continue
+        fresh = [r for r in rows if r["family"] == row["family"]
+                 and r["curation"] == row["curation"] and r["setting"] == row["setting"]
+                 and r["real"] > 0]
+        if len(fresh) != 1:
+            raise LookupError(f"{row['family']} {row['label']}: {len(fresh)} rows with real data")
+        family = "" if row["family"] in seen else names[row["family"]]
+        seen.add(row["family"])
+        label = "none (K = 1)" if row["curation"] == "none" else row["label"]
+        lines.append(f"| {family} | {label} | "
+                     + " | ".join(value(r, m) for r in (row, fresh[0])
+                                  for m in ("reward", "diversity", "tail")) + " |")
+    return "\n".join(lines)
+
+
 # -- the loops of the literature ---------------------------------------------------------------
 
 

@@ -203,7 +203,9 @@ def collapse_speed(target: str, *, out: Path | str | None = None, plots: bool = 
                    **settings: Any) -> SpeedReport:
     """Run one collapse-speed comparison and write its folder, with ``collapse-speed.png``.
 
-    The arguments are those of :func:`modelcollapse.studies.collapse_speed.collapse_speed`.
+    ``target`` is ``"coin"``, ``"gaussian"``, ``"gmm"``, ``"ngram"`` (decoding truncation) or
+    ``"curation"`` (best-of-K, verifier and top-q curation against fresh real data); the
+    arguments are those of :func:`modelcollapse.studies.collapse_speed.collapse_speed`.
     """
     from .studies.collapse_speed import collapse_speed as run_comparison
 

@@ -127,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     groups = {
         "run": run.add_argument_group("experiment"),
         "policy": run.add_argument_group("data policy"),
+        "curation": run.add_argument_group("curation of synthetic samples"),
         "output": run.add_argument_group("output"),
     }
     for option in COMMON:
@@ -404,25 +405,36 @@ def _verify(args: argparse.Namespace, argv: list[str]) -> int:
 #: ``collapse-speed`` options: flag → (keyword of :func:`modelcollapse.api.collapse_speed`, how
 #: its text is read, the targets it applies to, help).
 _SPEED_OPTIONS: dict[str, tuple[str, str, tuple[str, ...], str]] = {
-    "replicates": ("n_replicates", "int", ("coin", "gaussian", "gmm", "ngram"),
-                   "replicates per k or fraction (coin 4000, gaussian 1000, gmm 100, ngram 400)"),
-    "samples": ("n_samples", "int", ("gaussian", "gmm", "ngram"),
-                "N: samples per generation (gaussian 100, gmm 1000, ngram 10000 tokens)"),
-    "generations": ("n_generations", "int", ("gaussian", "gmm", "ngram"),
-                    "G: generations (gaussian 1000, gmm 2000, ngram 30; the coin's horizon is "
-                    "automatic)"),
-    "seed": ("seed", "int", ("coin", "gaussian", "gmm", "ngram"),
+    "replicates": ("n_replicates", "int", ("coin", "gaussian", "gmm", "ngram", "curation"),
+                   "replicates per k, fraction or cell (coin 4000, gaussian 1000, gmm 100, "
+                   "ngram 400; curation: per family, see the README)"),
+    "samples": ("n_samples", "int", ("gaussian", "gmm", "ngram", "curation"),
+                "N: samples per generation (gaussian 100, gmm 1000, ngram 10000 tokens; "
+                "curation: per family, and this sets every family's)"),
+    "generations": ("n_generations", "int", ("gaussian", "gmm", "ngram", "curation"),
+                    "G: generations (gaussian 1000, gmm 2000, ngram 30, curation 20-30; the "
+                    "coin's horizon is automatic)"),
+    "seed": ("seed", "int", ("coin", "gaussian", "gmm", "ngram", "curation"),
              "random seed (drawn, printed and recorded when omitted)"),
     "ks": ("ks", "floats", ("coin",), "tosses per generation (default 1,2,5,10,100,1000)"),
     "p0": ("p0", "float", ("coin",), "true probability of heads (default 0.5)"),
-    "real-fractions": ("real_fractions", "floats", ("gaussian", "gmm", "ngram"),
-                       "fractions of fresh real data (default 0,0.01,0.05,0.1,0.5; ngram 0,0.1)"),
+    "real-fractions": ("real_fractions", "floats", ("gaussian", "gmm", "ngram", "curation"),
+                       "fractions of fresh real data (default 0,0.01,0.05,0.1,0.5; ngram and "
+                       "curation 0,0.1)"),
     "collapse-fraction": ("collapse_fraction", "float", ("gaussian", "gmm", "ngram"),
                           "collapse: var (ngram: tail share) below this fraction of the truth's "
                           "(default 0.5)"),
     "top-ps": ("top_ps", "floats", ("ngram",),
                "nucleus thresholds compared (default 1,0.95,0.9,0.8)"),
     "smoothing": ("smoothing", "str", ("ngram",), "mle, add-k or kn (default kn)"),
+    "families": ("families", "str", ("curation",),
+                 "families compared (default coin,categorical,gmm,ngram)"),
+    "curate-ks": ("curate_ks", "floats", ("curation",),
+                  "best-of K values; K = 1 (no curation) is always run (default 1,2,4,16)"),
+    "verifier-strictnesses": ("verifier_strictnesses", "floats", ("curation",),
+                              "oracle verifier strictnesses s > 0 (default 1,2)"),
+    "curate-keeps": ("curate_keeps", "floats", ("curation",),
+                     "shares q < 1 kept by the top-likelihood filter (default 0.5)"),
 }
 
 
@@ -435,16 +447,26 @@ def _add_collapse_speed_parser(commands: argparse._SubParsersAction) -> None:
                     "the fraction of fresh real data, with the exact mean variance and its "
                     "stationary level. ngram: how fast the rarest tokens vanish from a language "
                     "model's own text under nucleus sampling (top-p), with and without fresh "
-                    "real text. Prints a table; writes collapse-speed.csv, curves.csv, "
-                    "collapse-speed.png and manifest.json into a folder.")
-    speed.add_argument("target", choices=("coin", "gaussian", "gmm", "ngram"),
-                       metavar="TARGET", help="coin, gaussian, gmm or ngram")
+                    "real text. curation: how fast curating the synthetic data (best-of-K, a "
+                    "verifier, a top-likelihood filter) raises the reward and removes "
+                    "diversity and tails, for the coin, categorical, gmm and ngram, with and "
+                    "without fresh real data. Prints a table; writes collapse-speed.csv, "
+                    "curves.csv, collapse-speed.png and manifest.json into a folder.")
+    # The targets of studies.collapse_speed.TARGETS, written out: importing the studies here
+    # would slow every command's start.
+    speed.add_argument("target", choices=("coin", "gaussian", "gmm", "ngram", "curation"),
+                       metavar="TARGET",
+                       help="coin, gaussian, gmm, ngram or curation")
     for flag, (_, kind, targets, text) in _SPEED_OPTIONS.items():
         metavar = {"replicates": "R", "generations": "G", "seed": "S", "ks": "K,K,...",
-                   "real-fractions": "A,A,...", "top-ps": "P,P,...",
-                   "smoothing": "NAME"}.get(flag, "N" if kind == "int" else "X")
+                   "real-fractions": "A,A,...", "top-ps": "P,P,...", "smoothing": "NAME",
+                   "families": "F,F,...", "curate-ks": "K,K,...",
+                   "verifier-strictnesses": "S,S,...",
+                   "curate-keeps": "Q,Q,..."}.get(flag, "N" if kind == "int" else "X")
         speed.add_argument(f"--{flag}", default=None, metavar=metavar,
                            help=f"{text} [{', '.join(targets)}]")
+    speed.add_argument("--quick", action="store_true",
+                       help="small sizes, the whole study in seconds [curation]")
     speed.add_argument("--out", metavar="DIR", default=None,
                        help="results folder, new or empty "
                             "(default runs/collapse-speed-<target>-<timestamp>)")
@@ -465,6 +487,11 @@ def _collapse_speed(args: argparse.Namespace, argv: list[str]) -> int:
                               f"(it applies to {', '.join(targets)})")
         settings[keyword] = parse_value(Option(flag, kind, "", "run", keyword), text,
                                         f"--{flag}")
+    if args.quick:
+        if args.target != "curation":
+            raise ConfigError("--quick", f"does not apply to collapse-speed {args.target} (it "
+                              "applies to curation)")
+        settings["quick"] = True
     log = _Announcer(f"modelcollapse {__version__}: collapse-speed {args.target}")
     try:
         report = api.collapse_speed(args.target, out=args.out, plots=not args.no_plots,

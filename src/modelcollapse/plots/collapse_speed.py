@@ -18,6 +18,9 @@
     The n-gram language model: left, the share of its training text from the truth's rarest 10%
     of types, relative to the truth's, against generation, one colour per top-p and one line
     style per fraction of real text (mean ± 2 SE); right, the token types still present.
+:func:`~modelcollapse.plots.curation_speed.curation_speed_figure`
+    What curation does (in :mod:`modelcollapse.plots.curation_speed`): reward, diversity and
+    tail against generation, one row per family.
 
 All use the look of :mod:`modelcollapse.plots.canvas` (:data:`~modelcollapse.views.style.STYLE`,
 header and Agg canvas: no display, nothing registered in pyplot).
@@ -35,11 +38,13 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..studies.collapse_speed.coin import CoinSpeed, diffusion_survival
+from ..studies.collapse_speed.curation import CurationSpeed
 from ..studies.collapse_speed.truncation import TruncationSpeed
 from ..studies.collapse_speed.variance import VarianceSpeed
 from ..views.studies import absorption_curves
 from ..views.style import STYLE
 from .canvas import add_note, figure_legend, new_figure, save_figure, style_axes
+from .curation_speed import curation_speed_figure
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -343,12 +348,14 @@ def _draw_variance(ax: Axes, result: VarianceSpeed, colors: list[str]) -> None:
                  fontsize=STYLE.label_size + 1, loc="left")
 
 
-def speed_figure(result: CoinSpeed | VarianceSpeed | TruncationSpeed) -> Figure:
+def speed_figure(result: CoinSpeed | VarianceSpeed | TruncationSpeed | CurationSpeed) -> Figure:
     """The figure of a :func:`~modelcollapse.studies.collapse_speed.collapse_speed` result."""
     if isinstance(result, CoinSpeed):
         return coin_speed_figure(result)
     if isinstance(result, TruncationSpeed):
         return truncation_speed_figure(result)
+    if isinstance(result, CurationSpeed):
+        return curation_speed_figure(result)
     return variance_speed_figure(result)
 
 
@@ -413,7 +420,7 @@ def truncation_speed_figure(result: TruncationSpeed) -> Figure:
 FILE_NAME = "collapse-speed.png"
 
 
-def write_speed_figure(result: CoinSpeed | VarianceSpeed | TruncationSpeed,
+def write_speed_figure(result: CoinSpeed | VarianceSpeed | TruncationSpeed | CurationSpeed,
                        folder: Path) -> list[Path]:
     """Write ``collapse-speed.png`` (:func:`speed_figure`) into ``folder``."""
     return [save_figure(speed_figure(result), folder / FILE_NAME)]

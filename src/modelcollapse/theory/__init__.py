@@ -77,7 +77,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time: __getattr__
     from .assembly import Pieces, pieces
     from .categorical import (
+        categorical_alive_probability,
+        categorical_alive_sums,
         categorical_expected_gini_simpson,
+        categorical_expected_rare_mass,
         categorical_expected_support,
         categorical_expected_support_one,
         gini_simpson,
@@ -126,7 +129,10 @@ if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time
 
 #: Every public name of the theory modules → its module.
 _NAMES = {
+    "categorical_alive_probability": ".categorical",
+    "categorical_alive_sums": ".categorical",
     "categorical_expected_gini_simpson": ".categorical",
+    "categorical_expected_rare_mass": ".categorical",
     "categorical_expected_support": ".categorical",
     "categorical_expected_support_one": ".categorical",
     "gini_simpson": ".categorical",
@@ -177,7 +183,10 @@ __all__ = [
     "Pieces",
     "Prediction",
     "TheoryCurve",
+    "categorical_alive_probability",
+    "categorical_alive_sums",
     "categorical_expected_gini_simpson",
+    "categorical_expected_rare_mass",
     "categorical_expected_support",
     "categorical_expected_support_one",
     "coin_absorption_time",

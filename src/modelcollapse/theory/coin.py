@@ -10,6 +10,11 @@ chain (fresh Binomial + model Binomial + carried-over Hypergeometric,
 ``accumulate`` p̂ touches 0 or 1 only if generation 1's tosses all agree. Kimura's diffusion
 approximations are here too, named as approximations.
 
+Curation (:mod:`modelcollapse.theory.curation`) changes only the law of the model's group: the
+chains take a heads map ``g`` (best-of, verifier: the kept tosses are independent, ``Binom(s,
+g(p̃))`` heads) or a kept law (top, bottom, reweight) in place of ``Binom(s, p̃)``, with ``p̃``
+the model's toss probability after its sampling temperature; every function below takes them.
+
 The probabilities are :mod:`modelcollapse.theory.binomial`'s, so a coin's prediction needs no
 scipy.stats (start-up); scipy is imported only for the long survival iteration and the diffusion
 series.
@@ -22,12 +27,23 @@ References
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .assembly import Pieces
 from .binomial import binomial_pmf, hypergeometric_pmf
+
+#: A per-toss curator's map ``p̃ → g(p̃)``: the probability that a kept toss is heads when the
+#: model tosses heads with probability ``p̃`` (after its sampling temperature). Best-of and the
+#: verifier keep independent tosses, so ``s`` kept tosses hold ``Binom(s, g(p̃))`` heads
+#: (:mod:`modelcollapse.theory.curation`).
+HeadsMap = Callable[[float], float]
+
+#: The law of the kept heads among ``s`` curated tosses, ``(p̃, s) → pmf over 0..s``, for a
+#: curator whose kept tosses are not independent (top, bottom, reweight share candidates).
+KeptLaw = Callable[[float, int], np.ndarray]
 
 
 def tempered_heads(p: np.ndarray | float, temperature: float) -> np.ndarray:
@@ -49,11 +65,18 @@ def tempered_heads(p: np.ndarray | float, temperature: float) -> np.ndarray:
     return np.where(inner, tempered, p)
 
 
-def coin_transition_matrix(k: int, temperature: float = 1.0) -> np.ndarray:
+def coin_transition_matrix(k: int, temperature: float = 1.0, *,
+                           heads_map: HeadsMap | None = None,
+                           kept_law: KeptLaw | None = None) -> np.ndarray:
     """``P[i, j] = Binom(j; k, f(i/k))`` on head counts ``0..k``, ``f`` the tempering map.
 
-    ``f`` is :func:`tempered_heads` (the identity at ``τ = 1``: Wright–Fisher).
+    ``f`` is :func:`tempered_heads` (the identity at ``τ = 1``: Wright–Fisher). With a
+    curator's ``heads_map`` ``g`` the tosses are ``Binom(k, g(f(i/k)))``; with its ``kept_law``
+    row ``i`` is that law at ``f(i/k)`` (see :func:`coin_mix_transition_matrix`).
     """
+    if heads_map is not None or kept_law is not None:
+        return coin_mix_transition_matrix(k, 0.5, Pieces("mix", 0, k), temperature,
+                                          heads_map=heads_map, kept_law=kept_law)
     states = np.arange(k + 1)
     return binomial_pmf(states[None, :], k, tempered_heads(states[:, None] / k, temperature))
 
@@ -117,7 +140,9 @@ class AbsorptionTime:
 
 
 def coin_absorption_time(p0: float, k: int, *, horizon: int = 1000,
-                         tail: float | None = None, temperature: float = 1.0) -> AbsorptionTime:
+                         tail: float | None = None, temperature: float = 1.0,
+                         parts: Pieces | None = None, heads_map: HeadsMap | None = None,
+                         kept_law: KeptLaw | None = None) -> AbsorptionTime:
     """Exact law of the absorption time of the coin under ``replace``.
 
     With ``Q`` the transition matrix restricted to transient states ``1..k−1`` and ``π`` the law
@@ -142,6 +167,11 @@ def coin_absorption_time(p0: float, k: int, *, horizon: int = 1000,
     temperature
         The model's sampling temperature ``τ`` (:func:`coin_transition_matrix`); generation 1
         is always ``Binom(k, p0)``, the truth's own tosses.
+    parts
+        The policy's groups (default ``replace``): any ``mix`` without fresh tosses, whose
+        chain is absorbed at 0 and ``k`` too (:func:`coin_mix_transition_matrix`).
+    heads_map, kept_law
+        A curator's law of the model's group (:func:`coin_mix_transition_matrix`).
     """
     def tabulated(survival: list[float]) -> AbsorptionTime:
         return AbsorptionTime(mean, var, 1.0 - np.asarray(survival))
@@ -152,7 +182,8 @@ def coin_absorption_time(p0: float, k: int, *, horizon: int = 1000,
     if k == 1:  # every generation's single toss is 0 or 1
         mean, var = 1.0, 0.0
         return tabulated([1.0, 0.0] if tail is not None else [1.0] + [0.0] * horizon)
-    q = np.ascontiguousarray(coin_transition_matrix(k, temperature)[1:k, 1:k])
+    matrix = _absorbing_matrix(k, temperature, parts, heads_map, kept_law)
+    q = np.ascontiguousarray(matrix[1:k, 1:k])
     first = binomial_pmf(np.arange(1, k), k, p0)
     eye = np.eye(k - 1)
     m = np.linalg.solve(eye - q, np.ones(k - 1))
@@ -213,15 +244,47 @@ def coin_survival_diffusion(p0: float, tau: np.ndarray, *, terms: int = 400) -> 
     return np.where(tau < 0.005, 1.0, np.clip(total, 0.0, 1.0))
 
 
+def _absorbing_matrix(k: int, temperature: float, parts: Pieces | None,
+                      heads_map: HeadsMap | None, kept_law: KeptLaw | None) -> np.ndarray:
+    """The transition matrix of a chain absorbed at 0 and ``k`` (no fresh tosses)."""
+    if parts is None or (parts.kind == "mix" and parts.real == 0 and parts.carry == 0):
+        return coin_transition_matrix(k, temperature, heads_map=heads_map, kept_law=kept_law)
+    if parts.kind != "mix" or parts.real != 0:
+        raise ValueError("the chain is absorbed at 0 and k only under mix without fresh tosses")
+    return coin_mix_transition_matrix(k, 0.5, parts, temperature, heads_map=heads_map,
+                                      kept_law=kept_law)
+
+
+def coin_synthetic_law(p: float, s: int, temperature: float = 1.0, *,
+                       heads_map: HeadsMap | None = None,
+                       kept_law: KeptLaw | None = None) -> np.ndarray:
+    """The law of the heads among the ``s`` tosses of a model fitted at ``p``, ``[s + 1]``.
+
+    ``Binom(s, p̃)`` with ``p̃ = f(p)`` (:func:`tempered_heads`); ``Binom(s, g(p̃))`` with a
+    curator's heads map; ``kept_law(p̃, s)`` with its kept law.
+    """
+    tossed = float(tempered_heads(p, temperature))
+    if kept_law is not None:
+        return np.asarray(kept_law(tossed, s), dtype=float)
+    if heads_map is not None:
+        tossed = float(heads_map(tossed))
+    return binomial_pmf(np.arange(s + 1), s, tossed)
+
+
 def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces,
-                               temperature: float = 1.0) -> np.ndarray:
+                               temperature: float = 1.0, *,
+                               heads_map: HeadsMap | None = None,
+                               kept_law: KeptLaw | None = None) -> np.ndarray:
     """Transition matrix of the head count ``H_t`` of training set ``t`` under ``mix``.
 
     Training set ``t + 1`` holds ``X + Y + Z`` heads: ``X ~ Binom(m, p0)`` fresh tosses,
     ``Y ~ Binom(s, H/k)`` tosses of the model fitted to set ``t`` and ``Z ~ Hypergeom(k, H, c)``
     tosses carried over from set ``t`` without replacement, independent given ``H``. ``replace``
     (``m = c = 0``) gives :func:`coin_transition_matrix`. At temperature ``τ`` the model tosses
-    with probability ``f(H/k)`` (:func:`tempered_heads`) instead of ``H/k``.
+    with probability ``f(H/k)`` (:func:`tempered_heads`) instead of ``H/k``. A curator changes
+    only ``Y``'s law (fresh and carried-over tosses are never curated): ``Binom(s, g(f(H/k)))``
+    with a heads map ``g``, ``kept_law(f(H/k), s)`` with a kept law
+    (:func:`coin_synthetic_law`).
 
     Parameters
     ----------
@@ -231,6 +294,9 @@ def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces,
         The truth (enters only through the fresh tosses).
     parts
         :func:`pieces` of the policy; must be of kind ``"mix"``.
+    heads_map, kept_law
+        A curator's law of the model's group (at most one; see :data:`HeadsMap`,
+        :data:`KeptLaw`).
 
     Returns
     -------
@@ -243,7 +309,8 @@ def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces,
     fresh = binomial_pmf(np.arange(m + 1), m, p0)
     matrix = np.zeros((k + 1, k + 1))
     for heads in range(k + 1):
-        model = binomial_pmf(np.arange(s + 1), s, float(tempered_heads(heads / k, temperature)))
+        model = coin_synthetic_law(heads / k, s, temperature, heads_map=heads_map,
+                                   kept_law=kept_law)
         carried = hypergeometric_pmf(np.arange(c + 1), k, heads, c) if c else np.ones(1)
         row = np.convolve(np.convolve(fresh, model), carried)
         matrix[heads, : row.size] = row
@@ -251,7 +318,8 @@ def coin_mix_transition_matrix(k: int, p0: float, parts: Pieces,
 
 
 def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces,
-                 temperature: float = 1.0) -> np.ndarray:
+                 temperature: float = 1.0, *, heads_map: HeadsMap | None = None,
+                 kept_law: KeptLaw | None = None) -> np.ndarray:
     """Exact law of ``p_t = H_t / k`` under ``mix`` (and ``replace``) for ``t = 1..G``.
 
     Generation 1 is ``Binom(k, p0)``; each later generation applies
@@ -263,7 +331,8 @@ def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces,
     ndarray
         ``[G, k + 1]``; row ``t − 1`` is ``P(H_t = j)``.
     """
-    matrix = coin_mix_transition_matrix(k, p0, parts, temperature)
+    matrix = coin_mix_transition_matrix(k, p0, parts, temperature, heads_map=heads_map,
+                                        kept_law=kept_law)
     law = np.empty((n_generations, k + 1))
     law[0] = binomial_pmf(np.arange(k + 1), k, p0)
     for t in range(1, n_generations):
@@ -272,7 +341,8 @@ def coin_mix_law(p0: float, k: int, n_generations: int, parts: Pieces,
 
 
 def coin_mix_stationary(p0: float, k: int, parts: Pieces,
-                        temperature: float = 1.0) -> tuple[np.ndarray, float, float]:
+                        temperature: float = 1.0, *, heads_map: HeadsMap | None = None,
+                        kept_law: KeptLaw | None = None) -> tuple[np.ndarray, float, float]:
     """Stationary law of the head count under ``mix`` with fresh tosses, and ``E p``, ``Var p``.
 
     Solves ``π P = π``, ``Σ π = 1`` for the irreducible chain (``m ≥ 1`` fresh tosses). Without
@@ -280,7 +350,8 @@ def coin_mix_stationary(p0: float, k: int, parts: Pieces,
     """
     if parts.real < 1:
         raise ValueError("a stationary law needs at least one fresh toss per generation")
-    matrix = coin_mix_transition_matrix(k, p0, parts, temperature)
+    matrix = coin_mix_transition_matrix(k, p0, parts, temperature, heads_map=heads_map,
+                                        kept_law=kept_law)
     system = np.vstack([matrix.T - np.eye(k + 1), np.ones(k + 1)])
     rhs = np.zeros(k + 2)
     rhs[-1] = 1.0
@@ -293,7 +364,8 @@ def coin_mix_stationary(p0: float, k: int, parts: Pieces,
 
 
 def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces,
-                     temperature: float = 1.0) -> np.ndarray:
+                     temperature: float = 1.0, *, heads_map: HeadsMap | None = None,
+                     kept_law: KeptLaw | None = None) -> np.ndarray:
     """``P(p_s ∈ {0, 1} for some 1 ≤ s ≤ t)`` for ``t = 0..G`` under ``mix``/``replace``.
 
     The coin's ``absorption_time`` is this first hitting time. Making states 0 and ``k`` absorbing
@@ -301,7 +373,8 @@ def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces,
     under ``mix`` without fresh tosses they are absorbing anyway; with fresh tosses ``p_t`` can
     touch 0 or 1 and leave again, and this is the law of the first touch.
     """
-    matrix = coin_mix_transition_matrix(k, p0, parts, temperature)
+    matrix = coin_mix_transition_matrix(k, p0, parts, temperature, heads_map=heads_map,
+                                        kept_law=kept_law)
     for edge in (0, k):
         matrix[edge] = 0.0
         matrix[edge, edge] = 1.0
@@ -316,18 +389,22 @@ def coin_hitting_cdf(p0: float, k: int, n_generations: int, parts: Pieces,
     return cdf
 
 
-def coin_fixation_probability_chain(p0: float, k: int, temperature: float = 1.0) -> float:
+def coin_fixation_probability_chain(p0: float, k: int, temperature: float = 1.0, *,
+                                    parts: Pieces | None = None,
+                                    heads_map: HeadsMap | None = None,
+                                    kept_law: KeptLaw | None = None) -> float:
     """``P(p_t → 1)`` under ``replace`` at any temperature, from the absorbing chain.
 
     With ``Q`` the transient block and ``r`` the column of transitions into ``k`` heads,
     ``b = (I − Q)⁻¹ r`` is each transient state's probability of ending at 1, and
     ``P = P(H_1 = k) + Σ_{0<i<k} P(H_1 = i) b_i``. At ``τ = 1`` this is ``p0`` (a martingale);
     at ``τ ≠ 1`` the tempering map pushes towards the nearer edge (``τ < 1``) or towards ½
-    (``τ > 1``), and the probability is no longer ``p0``.
+    (``τ > 1``), and the probability is no longer ``p0``; nor with a curator (``heads_map``,
+    ``kept_law``), or under ``mix`` without fresh tosses (``parts``) with either.
     """
     if p0 <= 0.0 or p0 >= 1.0 or k == 1:
         return float(p0)
-    matrix = coin_transition_matrix(k, temperature)
+    matrix = _absorbing_matrix(k, temperature, parts, heads_map, kept_law)
     q = matrix[1:k, 1:k]
     b = np.linalg.solve(np.eye(k - 1) - q, matrix[1:k, k])
     first = binomial_pmf(np.arange(k + 1), k, p0)

@@ -51,11 +51,15 @@ from typing import Any
 import numpy as np
 
 from ..config import RunConfig
+from ..curation import MAX_CANDIDATES, BestOf, Bottom, Top, Verifier
 from ..families import GMM, Categorical, Coin, Gaussian
 from ..policies import Mix, Replace
+from ..rewards import reward_target
+from ..training_sets import Samples
+from . import curation as curation_theory
 from . import gaussian
 from .assembly import Pieces, pieces
-from .categorical import categorical_expected_support
+from .categorical import categorical_expected_rare_mass, categorical_expected_support
 from .coin import (
     coin_absorption_time,
     coin_absorption_time_diffusion,
@@ -65,6 +69,7 @@ from .coin import (
     coin_hitting_cdf,
     coin_mix_law,
     coin_mix_stationary,
+    tempered_heads,
 )
 from .moments import (
     NotCovered,
@@ -178,7 +183,11 @@ def _predict(config: RunConfig) -> Prediction:
     out = Prediction(config)
     if _acts_as_replace(config):  # every replace-only result applies as it is
         config = dataclasses.replace(config, policy=Replace())
+    if _curates(config):  # the uncurated theory does not apply: none of it is given
+        _curated(config, out)
+        return out
     model = config.model
+    offset2: np.ndarray | None = None
     if isinstance(model, Coin):
         _coin(config, out)
     elif isinstance(model, Categorical):
@@ -202,13 +211,14 @@ def _predict(config: RunConfig) -> Prediction:
                              "on how it splits into within- and between-component parts, so "
                              "no exact result is known; none is drawn")
         else:
-            _continuous(config, out, var0=float(w @ (sd**2 + mu**2)) - mean0**2, mean0=mean0,
-                        divisor="mle")
+            offset2 = _continuous(config, out, var0=float(w @ (sd**2 + mu**2)) - mean0**2,
+                                  mean0=mean0, divisor="mle")
         out.notes.append("gmm: w2, kl, tail_mass and each component's mean, std and weight "
                          "have no closed form; only the mixture's total mean and variance do "
                          "(the mixture-variance identity)")
     else:
         out.notes.append(f"{model.name}: no exact results are known to this package")
+    _uncurated_extras(config, out, offset2)
     return out
 
 
@@ -330,22 +340,28 @@ def _categorical(config: RunConfig, out: Prediction) -> None:
     try:
         square = proportion_square_sum(q, n, g, parts, real_weight=model.real_weight)
     except NotCovered as err:
-        out.notes.append(f"categorical: {err}")
+        out.notes.append(f"categorical: {err}; entropy, support, tv, gini_simpson and "
+                         "rare_mass are not drawn")
         return
     out.curves["gini_simpson"] = [TheoryCurve("exact E Gini–Simpson", 1.0 - square)]
     if model.real_weight is not None or parts.kind == "augment":
         out.notes.append("categorical: with a weighted fit or a fixed real set, only "
-                         "Gini–Simpson is exact; entropy, support and tv have no closed form")
+                         "Gini–Simpson is exact; entropy, support, tv and rare_mass have no "
+                         "closed form")
         return
     copies = 1 if parts.real == 0 or parts.kind != "mix" else np.unique(q).size
     if parts.kind == "accumulate" or (parts.kind == "mix" and _chain_affordable(n + 1, g, copies)):
         support = categorical_expected_support(q, n, g, parts)
         out.curves["support"] = [TheoryCurve("exact E support_t", support)]
+        rare = categorical_expected_rare_mass(q, n, g, parts)
+        out.curves["rare_mass"] = [TheoryCurve("exact E rare_mass_t", rare)]
     elif parts.kind == "mix":
-        out.notes.append(f"categorical: exact E support_t needs {copies} chain(s) of {n + 1} "
-                         f"states over {g} generations, beyond this package's budget")
+        out.notes.append(f"categorical: exact E support_t and E rare_mass_t need {copies} "
+                         f"chain(s) of {n + 1} states over {g} generations, beyond this "
+                         "package's budget")
     else:
-        out.notes.append("categorical, accumulate-subsample: E support_t has no closed form")
+        out.notes.append("categorical, accumulate-subsample: E support_t and E rare_mass_t "
+                         "have no closed form")
     out.notes.append("categorical: entropy and tv have no closed form")
     if isinstance(config.data_policy, Replace):
         out.facts["P(token 1 is the last survivor)"] = float(q[0])
@@ -364,8 +380,9 @@ def _categorical_tempered(config: RunConfig, parts: Pieces, out: Prediction) -> 
     """
     model: Categorical = config.model  # type: ignore[assignment]
     if parts.kind != "mix" or parts.carry or model.real_weight is not None:
-        out.notes.append("categorical: at a temperature ≠ 1 no exact result is known; the "
-                         "large-N map is drawn only under replace and mix without carry-over")
+        out.notes.append("categorical: at a temperature ≠ 1 no exact result is known (entropy, "
+                         "support, tv, gini_simpson, rare_mass); the large-N map is drawn only "
+                         "under replace and mix without carry-over")
         return
     q0 = model.truth()
     n, g = config.n_samples, config.n_generations
@@ -387,8 +404,8 @@ def _categorical_tempered(config: RunConfig, parts: Pieces, out: Prediction) -> 
     out.curves["entropy"] = [TheoryCurve(
         f"large-N limit of entropy at τ = {model.temperature:g} (not exact at finite N)",
         entropy)]
-    out.notes.append("categorical: at a temperature ≠ 1 support, tv and Gini–Simpson have no "
-                     "exact result; entropy is drawn in the large-N limit")
+    out.notes.append("categorical: at a temperature ≠ 1 support, tv, rare_mass and "
+                     "Gini–Simpson have no exact result; entropy is drawn in the large-N limit")
 
 
 # -- gaussian and gmm ---------------------------------------------------------------------------
@@ -537,3 +554,325 @@ def _gaussian_replace(config: RunConfig, out: Prediction) -> None:
     out.facts["E log var per generation"] = float(
         gaussian.gaussian_expected_log_var(1.0, n, 1, est)) if n > 1 else float("-inf")
 
+
+
+# -- the metrics of curation: reward and accept_rate ---------------------------------------------
+
+
+def _token_rewards(config: RunConfig) -> np.ndarray | None:
+    """``r_v`` for every token of a discrete family (the coin's ``(r0, r1)``), or ``None``."""
+    reward = config.bound_reward()
+    if reward is None:
+        return None
+    if isinstance(config.model, Coin):
+        return np.asarray(reward.expected(np.array([0.0, 1.0])), dtype=float)
+    size = int(config.model.param_shape[0])
+    return np.asarray(reward.score(Samples(np.arange(size)[None, :])), dtype=float)[0]
+
+
+def _reward_from_moments(config: RunConfig, mean_var: np.ndarray, offset2: np.ndarray, *,
+                         mean0: float) -> TheoryCurve | None:
+    """``E reward_t`` of a continuous family from ``E var_t`` and ``E (mean_t − μ₀)²`` (the
+    fitted mean is unbiased, ``E mean_t = μ₀``, under every uncurated policy): ``target:c``
+    (``−(var + (mean − c)²)/2``) for the normal and the mixture, ``truth`` for the normal."""
+    spec = config.reward
+    target = None if spec is None else reward_target(spec)
+    if target is not None:
+        return TheoryCurve(f"exact E reward_t (from E var_t and E (mean_t − μ₀)², target "
+                           f"{target:g})", -0.5 * (mean_var + offset2 + (mean0 - target) ** 2))
+    if spec == "truth" and isinstance(config.model, Gaussian):
+        var0 = float(config.model.std) ** 2
+        return TheoryCurve("exact E reward_t (from E var_t and E (mean_t − μ₀)²)",
+                           -0.5 * (np.log(2 * np.pi * var0) + (mean_var + offset2) / var0))
+    return None
+
+
+def _uncurated_extras(config: RunConfig, out: Prediction, offset2: np.ndarray | None) -> None:
+    """``reward`` (when a reward is set) and ``accept_rate`` (a curator with nothing to curate)
+    of an uncurated run."""
+    names = config.metric_names
+    g = config.n_generations
+    if "accept_rate" in names:  # a selecting curator, but no model samples to curate
+        out.curves["accept_rate"] = [TheoryCurve(
+            "exact accept_rate (= 1: no model sample is curated)", np.ones(g + 1))]
+    if "reward" not in names or "reward" in out.curves:
+        return
+    model = config.model
+    curve: TheoryCurve | None = None
+    why = "its expectation needs more than the moments theory has here"
+    if isinstance(model, Coin):
+        p = out.curves.get("p", [])
+        if p and p[0].label.startswith("exact E p_t"):
+            r0, r1 = _token_rewards(config)  # type: ignore[misc]
+            curve = TheoryCurve("exact E reward_t (= r0 + (r1 − r0) E p_t)",
+                                r0 + (r1 - r0) * p[0].values)
+        else:
+            why = "E p_t is not known exactly here"
+    elif isinstance(model, Categorical):
+        if model.temperature == 1.0:
+            rewards = _token_rewards(config)
+            assert rewards is not None
+            # Every piece of a training set is unbiased for the last model, so E q_t = q0.
+            curve = TheoryCurve("exact E reward_t (= E_truth r: E q_t = q0 under every policy)",
+                                np.full(g + 1, float(model.truth() @ rewards)))
+        elif "reward" in out.curves:
+            return
+        else:
+            why = "at a temperature ≠ 1 E q_t is not q0, and no exact law is known"
+    elif isinstance(model, (Gaussian, GMM)) and offset2 is not None:
+        var = out.curves.get("var", [])
+        if var and var[0].label.startswith("exact E var_t"):
+            mean0 = float(out.curves["mean"][0].values[0])
+            curve = _reward_from_moments(config, var[0].values, offset2, mean0=mean0)
+            if curve is None:
+                why = ("the mixture's log density is not linear in the model's moments "
+                       "(only target:c is)")
+    if curve is not None:
+        out.curves["reward"] = [curve]
+    else:
+        out.notes.append(f"{model.name}: reward (E_model r) has no exact result here: {why}")
+
+
+def _accept_rate(config: RunConfig, out: Prediction, units: int) -> bool:
+    """The deterministic ``accept_rate`` of best-of, top, bottom and reweight (``S`` kept of a
+    fixed number drawn); ``False`` for the verifier, whose share is random."""
+    share = curation_theory.accept_share(config.curator, units)
+    if share is None:
+        return False
+    g = config.n_generations
+    values = np.where(np.arange(g + 1) >= 2, share, 1.0)
+    out.curves["accept_rate"] = [TheoryCurve(
+        f"exact accept_rate (= {share:.4g}: S kept of a fixed number of candidates)", values)]
+    return True
+
+
+# -- curated runs -------------------------------------------------------------------------------
+
+
+def _curates(config: RunConfig) -> bool:
+    """Whether the run curates anything: a non-identity curator and a model group to curate.
+
+    Identity curators (best-of ``K = 1``, top/bottom ``q = 1``, a verifier of strictness 0)
+    give the uncurated run exactly, and so does a policy that never samples the model.
+    """
+    if config.curator.is_identity:
+        return False
+    try:
+        parts = pieces(config.data_policy, config.n_samples)
+    except ValueError:
+        return True
+    return parts.synthetic > 0
+
+
+def _curated(config: RunConfig, out: Prediction) -> None:
+    """The exact results of a curated run (:mod:`.curation`), and a note for every metric
+    without one. None of the uncurated results is given: a curator changes the law of the
+    model's group, and with it every uncurated chain, recursion and closed form."""
+    model = config.model
+    parts = pieces(config.data_policy, config.n_samples)
+    units = model.curation_units(parts.synthetic)
+    has_rate = _accept_rate(config, out, units)
+    if isinstance(model, Coin):
+        _coin_curated(config, out, parts)
+    elif isinstance(model, Categorical):
+        _categorical_curated(config, out, parts)
+    elif isinstance(model, Gaussian):
+        _gaussian_curated(config, out, parts)
+    # Every metric without a curve is accounted for in a note.
+    rest = [name for name in config.metric_names
+            if name not in out.curves and not any(name in note for note in out.notes)]
+    if "accept_rate" in rest and not has_rate:
+        rest.remove("accept_rate")
+        out.notes.append(f"{model.name}: accept_rate (the verifier's kept share) is random and "
+                         "its expectation needs the model's whole law; not drawn")
+    if rest:
+        out.notes.append(f"{model.name}: {', '.join(rest)}: no exact result is known under "
+                         f"{config.curator.describe()} curation")
+
+
+def _coin_curated(config: RunConfig, out: Prediction, parts: Pieces) -> None:
+    """The head-count chain with the curator's kept law in place of the model's tosses."""
+    model: Coin = config.model  # type: ignore[assignment]
+    curator = config.curator
+    p0, k, g, tau = float(model.truth()), config.n_samples, config.n_generations, \
+        model.temperature
+    words = curator.describe()
+    metrics = ", ".join(["p", "absorption"]
+                        + [name for name in ("reward", "accept_rate")
+                           if name in config.metric_names and name not in out.curves])
+    if model.real_weight is not None:
+        out.notes.append(f"coin, curated ({words}) with a weighted fit: p̂ is not on the grid "
+                         f"j/k, so no finite chain is exact; {metrics} are not drawn")
+        return
+    if parts.kind != "mix":
+        out.notes.append(f"coin, curated ({words}) under {parts.kind}: the pool's composition "
+                         f"is not a finite chain state (no exact result); {metrics} are not "
+                         "drawn")
+        return
+    s = parts.synthetic
+    rewards = _token_rewards(config)
+    law_of = curation_theory.coin_curation(curator, p0, s, rewards)
+    if law_of.rate is not None:
+        assert isinstance(curator, Verifier)
+        bound = curation_theory.coin_verifier_shortfall_bound(
+            p0, k, s, curator.strictness, curator.false_accept, tau, max(g - 1, 0))
+        if bound > curation_theory.SHORTFALL_TOLERANCE:
+            out.notes.append(
+                f"coin, verifier: a replicate may exhaust the verifier's budget of "
+                f"{MAX_CANDIDATES}·S candidates (and be filled with rejected ones) with "
+                f"probability up to {bound:.2g} over the run, so the chain is not exact; "
+                f"{metrics} are not drawn")
+            return
+        out.facts["P(a replicate ever exhausts the verifier's budget) ≤"] = bound
+    if not (_chain_affordable(k + 1, g) and (k + 1) * law_of.cost * (s + 1) <= CHAIN_BUDGET):
+        out.notes.append(f"coin, curated: the exact chain needs {k + 1} states over {g} "
+                         f"generations with the {law_of.words} kept law, beyond this "
+                         f"package's budget (k ≤ {CHAIN_MAX}); {metrics} are not drawn")
+        return
+    chain: dict[str, Any] = {"heads_map": law_of.heads_map, "kept_law": law_of.kept_law}
+    law = coin_mix_law(p0, k, g, parts, tau, **chain)
+    p = np.arange(k + 1) / k
+    mean = np.concatenate([[p0], law @ p])
+    lower = np.concatenate([[p0], _law_quantiles(law, p, 0.05)])
+    upper = np.concatenate([[p0], _law_quantiles(law, p, 0.95)])
+    out.curves["p"] = [TheoryCurve(f"exact E p_t ({law_of.words} chain)", mean, lower, upper,
+                                   "exact 5–95% of p_t")]
+    cdf = coin_hitting_cdf(p0, k, g, parts, tau, **chain)
+    label = ("exact P(absorbed by t)" if parts.real == 0
+             else "exact P(p̂ has touched 0 or 1 by t)")
+    out.absorbed = TheoryCurve(f"{label} ({law_of.words} chain)", cdf)
+    if rewards is not None:
+        r0, r1 = rewards
+        out.curves["reward"] = [TheoryCurve(
+            f"exact E reward_t (= r0 + (r1 − r0) E p_t, {law_of.words} chain)",
+            r0 + (r1 - r0) * mean)]
+    if law_of.rate is not None and "accept_rate" not in out.curves:
+        _coin_verifier_accept(config, out, law, law_of.rate, s)
+    if parts.real == 0 and 1 < k:
+        out.facts["fixation probability P(p → 1)"] = coin_fixation_probability_chain(
+            p0, k, tau, parts=parts, **chain)
+        law_t = coin_absorption_time(p0, k, horizon=1, temperature=tau, parts=parts, **chain)
+        out.facts["mean absorption time"] = law_t.mean
+        out.facts["sd of absorption time"] = float(np.sqrt(law_t.var))
+    if parts.real > 0:
+        _, mean_p, var_p = coin_mix_stationary(p0, k, parts, tau, **chain)
+        out.facts["stationary E p"] = mean_p
+        out.facts["stationary Var p"] = var_p
+
+
+def _coin_verifier_accept(config: RunConfig, out: Prediction, law: np.ndarray,
+                          rate: Any, units: int) -> None:
+    """``E accept_rate_t = Σ_i P(H_{t−1} = i) E[S/T | α(f(i/k))]`` (budget included)."""
+    model: Coin = config.model  # type: ignore[assignment]
+    k, g = config.n_samples, config.n_generations
+    if (k + 1) * MAX_CANDIDATES * units > 10 * CHAIN_BUDGET / 100:
+        out.notes.append("coin, verifier: E accept_rate_t needs the negative binomial law of "
+                         "every state, beyond this package's budget; not drawn")
+        return
+    tossed = tempered_heads(np.arange(k + 1) / k, model.temperature)
+    per_state = curation_theory.coin_verifier_accept_rate(
+        np.array([rate(float(x)) for x in tossed]), units)
+    values = np.ones(g + 1)
+    if g >= 2:
+        values[2:] = law[: g - 1] @ per_state
+    out.curves["accept_rate"] = [TheoryCurve(
+        "exact E accept_rate_t (S over the candidates up to the S-th acceptance)", values)]
+
+
+def _categorical_curated(config: RunConfig, out: Prediction, parts: Pieces) -> None:
+    """The large-N limit ``q ← a q0 + b T(q) + c q``
+    (:func:`.curation.categorical_curated_limit`)."""
+    model: Categorical = config.model  # type: ignore[assignment]
+    curator = config.curator
+    words = curator.describe()
+    q0 = np.asarray(model.truth(), dtype=float)
+    n, g = config.n_samples, config.n_generations
+    if model.real_weight is not None or parts.kind != "mix":
+        setting = "a weighted fit" if model.real_weight is not None else parts.kind
+        out.notes.append(f"categorical, curated ({words}) with {setting}: no exact result and "
+                         "no large-N map is drawn (entropy, support, tv, gini_simpson, "
+                         "rare_mass, reward)")
+        return
+    if isinstance(curator, (Top, Bottom)):
+        out.notes.append(f"categorical, {curator.name}: no large-N map is drawn (entropy, "
+                         "support, tv, gini_simpson, rare_mass, reward): the kept law jumps "
+                         "where two tokens' probabilities cross (which of them is cut swaps), "
+                         "the loop drives tokens to such crossings, and there the finite-N "
+                         "means do not follow the map")
+        return
+    rewards = _token_rewards(config)
+    if isinstance(curator, BestOf):
+        assert rewards is not None
+        spread = float(np.ptp(rewards[q0 > 0])) if np.any(q0 > 0) else 0.0
+        nodes = (np.log(curation_theory.BEST_OF_DECAY) + spread
+                 - curation_theory.BEST_OF_LOG_LOW) / curation_theory.BEST_OF_STEP
+        if g * q0.size * nodes > CHAIN_BUDGET:
+            out.notes.append(f"categorical, best-of: the large-N map needs a quadrature of "
+                             f"{nodes:.0f} nodes per token and generation, beyond this "
+                             "package's budget (entropy, support, tv, gini_simpson, rare_mass, "
+                             "reward are not drawn)")
+            return
+    kept = curation_theory.categorical_kept_map(curator, q0, model.temperature, rewards)
+    shares = (parts.real / n, parts.synthetic / n, parts.carry / n)
+    limit = curation_theory.categorical_curated_limit(q0, g, shares, kept, rewards)
+
+    def label(metric: str) -> str:
+        return f"large-N limit of {metric} under {words} (not exact at finite N)"
+
+    out.curves["entropy"] = [TheoryCurve(label("entropy"), limit["entropy"])]
+    out.curves["gini_simpson"] = [TheoryCurve(label("Gini–Simpson"), limit["gini_simpson"])]
+    if rewards is not None:
+        out.curves["reward"] = [TheoryCurve(label("E reward"), limit["reward"])]
+    if isinstance(curator, Verifier):
+        out.curves["accept_rate"] = [TheoryCurve(label("accept_rate"), limit["accept"])]
+    drawn = "entropy, gini_simpson" + (" and reward" if rewards is not None else "")
+    out.notes.append(f"categorical, curated ({words}): {drawn} are drawn in the large-N limit "
+                     "q ← a q0 + b T(q) + c q, T the kept law (not exact at finite N: sampling "
+                     "drift adds to it, and tokens die)")
+    out.notes.append("categorical, curated: support, tv and rare_mass have no exact result "
+                     "(they turn on tokens lost to sampling drift, which the large-N limit "
+                     "leaves out, and tv's limit hides a finite-N bias of order √(V/N))")
+
+
+def _gaussian_curated(config: RunConfig, out: Prediction, parts: Pieces) -> None:
+    """The oracle or shifted verifier with ``ε = 0`` under ``replace``: ``E 1/var_t``."""
+    model: Gaussian = config.model  # type: ignore[assignment]
+    curator = config.curator
+    words = curator.describe()
+    metrics = "mean, var, w2, kl, tail_mass, reward, accept_rate"
+    if not isinstance(curator, Verifier):
+        out.notes.append(f"gaussian, curated ({words}): the kept law of a normal model is not "
+                         f"normal, so no exact result is known ({metrics})")
+        return
+    if curator.false_accept > 0:
+        out.notes.append(f"gaussian, verifier with ε = {curator.false_accept:g}: the kept law is "
+                         "a mixture of the model and its Gaussian tilt, not normal, so no exact "
+                         f"result is known ({metrics})")
+        return
+    n, g = config.n_samples, config.n_generations
+    plain = (parts.kind == "mix" and parts.real == 0 and parts.carry == 0
+             and model.real_weight is None and model.refit == "mean-var")
+    if not plain or n <= 3:
+        why = ("E 1/var_t is infinite for N ≤ 3" if plain else
+               "only under replace with both moments refitted, unweighted, is the fitted "
+               "variance a kept variance times an independent χ²")
+        out.notes.append(f"gaussian, verifier: no exact result here ({why}; {metrics})")
+        return
+    var0 = float(model.std) ** 2
+    inverse = curation_theory.gaussian_verifier_inverse_var(
+        var0, n, g, curator.strictness, model.estimator, model.sampling_scale)
+    d = n if model.estimator == "mle" else n - 1
+    out.facts[f"E 1/var_t at t = {g} (verifier, exact)"] = float(inverse[-1])
+    out.facts["E 1/var_t: factor per generation D/(N − 3)"] = d / (n - 3)
+    out.facts[f"1/E[1/var_t] at t = {g} (a lower bound on E var_t, by Jensen)"] = float(
+        1.0 / inverse[-1])
+    out.notes.append(
+        "gaussian, verifier (ε = 0): the acceptance exp(−s (x − μ0 − δ)²/2σ0²) is soft, so the "
+        "kept law of a normal model is exactly normal (no truncated-normal moments): "
+        "1/v_kept = 1/(λ² var) + s/σ0², and E[1/var_t] = D/(N − 3) (E[1/var_{t−1}]/λ² + "
+        "s/σ0²) exactly (facts), unless a replicate exhausts the verifier's budget of "
+        f"{MAX_CANDIDATES}·S candidates (acceptance rate below about 1/{MAX_CANDIDATES})")
+    out.notes.append(
+        "gaussian, verifier: E var_t is not given: v_kept = 1/(1/(λ² var) + s/σ0²) is concave "
+        "in var, so E var_{t+1} needs the whole law of var_t, not its mean (only 1/var is "
+        f"linear); nor are {metrics}")

@@ -34,10 +34,13 @@ Gaussian and GMM: how does fresh real data change the time until ``var < Â½ varâ
 :func:`~.coin.coin_speed` (``coin.py``) and :func:`~.variance.variance_speed` (``variance.py``)
 compute everything in memory; ``ngram``, how decoding truncation and fresh real text change how
 fast a language model loses its rare words, is :func:`~.truncation.truncation_speed`
-(``truncation.py``). :func:`~.folder.collapse_speed` (``folder.py``) runs one of them and writes a
-results folder with a table, curves, the figures and a manifest (``modelcollapse collapse-speed
-{coin,gaussian,gmm,ngram}``). Nothing here draws: :func:`modelcollapse.api.collapse_speed` passes
-the figure (:mod:`modelcollapse.plots.collapse_speed`).
+(``truncation.py``); ``curation``, how fast selecting the synthetic data (best-of-K, a verifier,
+a likelihood filter) raises the reward and removes diversity and tails, with and without fresh
+real data, is :func:`~.curation.curation_speed` (``curation.py``).
+:func:`~.folder.collapse_speed` (``folder.py``) runs one of them and writes a results folder with
+a table, curves, the figures and a manifest (``modelcollapse collapse-speed
+{coin,gaussian,gmm,ngram,curation}``). Nothing here draws: :func:`modelcollapse.api.collapse_speed`
+passes the figure (:mod:`modelcollapse.plots.collapse_speed`).
 
 References
 ----------
@@ -50,10 +53,12 @@ References
 from __future__ import annotations
 
 from .coin import CoinRow, CoinSpeed, coin_speed
+from .curation import CurationCell, CurationSpeed, FamilyStudy, curation_speed
 from .folder import TARGETS, SpeedReport, collapse_speed, default_speed_out
 from .truncation import TruncationCell, TruncationSpeed, truncation_speed
 from .variance import FractionResult, VarianceSpeed, fraction_policy, variance_speed
 
-__all__ = ["TARGETS", "CoinRow", "CoinSpeed", "FractionResult", "SpeedReport", "TruncationCell",
-           "TruncationSpeed", "VarianceSpeed", "coin_speed", "collapse_speed",
-           "default_speed_out", "fraction_policy", "truncation_speed", "variance_speed"]
+__all__ = ["TARGETS", "CoinRow", "CoinSpeed", "CurationCell", "CurationSpeed", "FamilyStudy",
+           "FractionResult", "SpeedReport", "TruncationCell", "TruncationSpeed", "VarianceSpeed",
+           "coin_speed", "collapse_speed", "curation_speed", "default_speed_out",
+           "fraction_policy", "truncation_speed", "variance_speed"]

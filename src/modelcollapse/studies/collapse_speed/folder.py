@@ -2,7 +2,8 @@
 
 :func:`collapse_speed` runs the target's study and writes ``collapse-speed.csv`` (one row per
 ``k`` or fraction), ``curves.csv`` (the curves behind the figure), the figures it is given and
-``manifest.json`` through :func:`modelcollapse.studies.output.write_study`.
+``manifest.json`` through :func:`modelcollapse.studies.output.write_study`. (For ``curation``
+the table has one row per (family, curation strength, real fraction) cell.)
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from ...runner.provenance import now
 from ..common import Log, quiet
 from ..output import write_study
 from .coin import CoinSpeed, coin_speed
+from .curation import CurationSpeed, curation_speed
 from .truncation import TruncationSpeed, truncation_speed
 from .variance import VarianceSpeed, variance_speed
 
 #: Targets of ``modelcollapse collapse-speed``.
-TARGETS = ("coin", "gaussian", "gmm", "ngram")
-#: The table (one row per ``k`` or fraction) and the curves behind the figure.
+TARGETS = ("coin", "gaussian", "gmm", "ngram", "curation")
+#: Any target's result.
+SpeedResult = CoinSpeed | VarianceSpeed | TruncationSpeed | CurationSpeed
+#: The table (one row per ``k``, fraction or cell) and the curves behind the figure.
 TABLE_FILE = "collapse-speed.csv"
 CURVES_FILE = "curves.csv"
 
@@ -36,21 +40,21 @@ class SpeedReport:
     Attributes
     ----------
     result
-        :class:`CoinSpeed`, :class:`VarianceSpeed` or :class:`TruncationSpeed`.
+        :class:`CoinSpeed`, :class:`VarianceSpeed`, :class:`TruncationSpeed` or
+        :class:`CurationSpeed`.
     path
         The results folder.
     manifest
         What was written to ``manifest.json``.
     """
 
-    result: CoinSpeed | VarianceSpeed | TruncationSpeed
+    result: SpeedResult
     path: Path
     manifest: dict[str, Any]
 
 
 #: Draws a comparison's figures: ``(result, folder) -> files written``.
-SpeedFigures = Callable[[CoinSpeed | VarianceSpeed | TruncationSpeed, Path],
-                        Iterable[Path | str]]
+SpeedFigures = Callable[[SpeedResult, Path], Iterable[Path | str]]
 
 
 def default_speed_out(target: str, root: Path | str = "runs") -> Path:
@@ -72,7 +76,8 @@ def collapse_speed(target: str, *, out: Path | str | None = None,
     ----------
     target
         ``"coin"`` (:func:`~.coin.coin_speed`), ``"gaussian"`` or ``"gmm"``
-        (:func:`~.variance.variance_speed`), ``"ngram"`` (:func:`~.truncation.truncation_speed`).
+        (:func:`~.variance.variance_speed`), ``"ngram"`` (:func:`~.truncation.truncation_speed`),
+        ``"curation"`` (:func:`~.curation.curation_speed`).
     out
         The folder (new or empty); default :func:`default_speed_out`.
     figures
@@ -91,9 +96,11 @@ def collapse_speed(target: str, *, out: Path | str | None = None,
         raise ConfigError("target", f"must be one of {', '.join(TARGETS)}", target)
     path = prepare_output(out) if out is not None else default_speed_out(target)
     started, t0 = now(), time.perf_counter()
-    result: CoinSpeed | VarianceSpeed | TruncationSpeed
+    result: SpeedResult
     if target == "coin":
         result = coin_speed(progress=progress, log=log, workers=workers, **settings)
+    elif target == "curation":
+        result = curation_speed(progress=progress, log=log, workers=workers, **settings)
     elif target == "ngram":
         result = truncation_speed(progress=progress, log=log, workers=workers, **settings)
     else:

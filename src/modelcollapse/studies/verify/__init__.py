@@ -17,7 +17,9 @@ the EM kernels on a machine's first run (about 20–40 s, cached afterwards).
 
 Modules: ``cases.py`` (what a case is and returns, the registry :data:`CASES`), ``catalogue.py``
 (the cases of DESIGN §6), ``literature.py`` (the loop settings of the literature: sampling
-bias, ``augment``, weighted fits), ``report.py`` (the verdict: :class:`Report`), ``driver.py``
+bias, ``augment``, weighted fits), ``curated.py`` (curated runs: the coin's curated chains,
+one exact step of the categorical's large-N map, the Gaussian verifier's precision),
+``report.py`` (the verdict: :class:`Report`), ``driver.py``
 (:func:`verify`: run a set, write its folder). :func:`verify` runs a set and, given a folder, writes
 
 ``checks.csv``
@@ -37,7 +39,7 @@ number of replicates differs), as everywhere in modelcollapse.
 
 from __future__ import annotations
 
-from . import catalogue, literature  # noqa: F401  (register the cases, in this order)
+from . import catalogue, curated, literature  # noqa: F401  (register the cases, in order)
 from .cases import CASES, Case, case_seed, select_cases
 from .driver import DEFAULT_SEED, needs_compiling, run_cases, verify
 from .report import EXIT_FAILED, EXIT_PASSED, Report
