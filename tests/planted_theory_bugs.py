@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 THEORY = Path("src") / "modelcollapse" / "theory"
 TESTS = [str(Path("tests") / name)
          for name in ("test_theory.py", "test_prediction.py", "test_collapse_speed.py",
-                      "test_binomial.py", "test_loop_settings.py")]
+                      "test_binomial.py", "test_loop_settings.py", "test_curation_theory.py")]
 
 #: (bug, the correct code, the planted code)
 BUGS = [
@@ -108,6 +108,21 @@ BUGS = [
      "return float(first[k] + first[1:k] @ b)", "return float(first[1:k] @ b)"),
     ("large-N heat map: the fresh share of the truth forgotten",
      "q = a * q0 + (1 - a) * tempered / tempered.sum()", "q = tempered / tempered.sum()"),
+    ("best-of: the chosen candidate's own reward left out of the total",
+     "odds = (k - j[inner]) / j[inner] * np.exp(np.float64(r0 - r1))",
+     "odds = (k - j[inner]) / (j[inner] - 1 + 1e-300) * np.exp(np.float64(r0 - r1))"),
+    ("verifier: acceptance without the false-accept floor",
+     "    a = false_accept + (1.0 - false_accept) * relative\n    return float(a[0]), float(a[1])",
+     "    a = (1.0 - false_accept) * relative\n    return float(a[0]), float(a[1])"),
+    ("top filter: one candidate too few",
+     "return min(math.ceil(n_units / keep - 1e-9), MAX_K * n_units)",
+     "return min(math.ceil(n_units / keep - 1e-9) - 1, MAX_K * n_units)"),
+    ("categorical best-of: M(λ) raised to K instead of K − 1",
+     "power = big_m ** (k - 1)", "power = big_m ** k"),
+    ("gaussian verifier: kept precision without the verifier's term",
+     "precision = 1.0 / v + strictness / var0", "precision = 1.0 / v"),
+    ("verified precision: E 1/χ²_ν taken as 1/(ν − 1)",
+     "factor = d / (n_samples - 3)", "factor = d / (n_samples - 2)"),
 ]
 
 
