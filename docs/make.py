@@ -743,7 +743,7 @@ def _ngram_table(rows: list[dict[str, Any]]) -> str:
                "coin-top-reward", "coin-top-half", "coin-real-reward", "coin-real-div",
                "cat-real-entropy", "cat-real-entropy-none", "cat-real-rare",
                "cat-real-rare-none", "gmm-real-tail", "ngram-real-tail", "floor-k"),
-         cost="2.5 min")
+         cost="1 min")
 def _speed_curation(ws: Workspace) -> dict[str, str]:
     done = ws.modelcollapse("collapse-speed", "curation", "--seed", "2026", out="curation")
     assert done.out is not None

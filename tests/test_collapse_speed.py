@@ -229,6 +229,18 @@ def test_cli_gaussian_in_process(tmp_path, capsys):
     (["gmm", "--ks", "3"], "--ks does not apply to collapse-speed gmm"),
     (["gaussian", "--collapse-fraction", "2"], "--collapse-fraction must be"),
     (["gaussian", "--generations", "0"], "--generations must be an integer ≥ 1"),
+    # collapse-speed curation
+    (["curation", "--curate-ks", "0"], "--curate-ks must be an integer ≥ 1"),
+    (["curation", "--curate-ks", "2,x"], "--curate-ks must be a comma-separated list of numbers"),
+    (["curation", "--families", "coin,foo"], "--families must list names among"),
+    (["curation", "--curate-keeps", "1"], "--curate-keeps must be fractions in"),
+    (["curation", "--verifier-strictnesses", "-1"], "--verifier-strictnesses must be numbers"),
+    (["curation", "--real-fractions", "1"], "--real-fractions must be a list of numbers in"),
+    (["curation", "--generations", "1"], "--generations must be an integer ≥ 2"),
+    (["curation", "--ks", "3"], "--ks does not apply to collapse-speed curation"),
+    (["curation", "--top-ps", "0.9"], "--top-ps does not apply to collapse-speed curation"),
+    (["coin", "--curate-ks", "2"], "--curate-ks does not apply to collapse-speed coin"),
+    (["gmm", "--quick"], "--quick does not apply to collapse-speed gmm"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

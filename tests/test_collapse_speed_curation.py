@@ -10,7 +10,6 @@ import csv
 import itertools
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -170,26 +169,3 @@ def test_cli_curation_writes_table_figure_and_manifest(tmp_path, capsys):
     assert manifest["settings"]["verifier_strictnesses"] == [1.0, 2.0]
     assert manifest["argv"][:3] == ["modelcollapse", "collapse-speed", "curation"]
     assert (out / "collapse-speed.png").stat().st_size > 10_000
-
-
-@pytest.mark.parametrize(("args", "message"), [
-    (["curation", "--curate-ks", "0"], "--curate-ks must be an integer ≥ 1"),
-    (["curation", "--curate-ks", "2,x"], "--curate-ks must be a comma-separated list of numbers"),
-    (["curation", "--families", "coin,foo"], "--families must list names among"),
-    (["curation", "--curate-keeps", "1"], "--curate-keeps must be fractions in"),
-    (["curation", "--verifier-strictnesses", "-1"], "--verifier-strictnesses must be numbers"),
-    (["curation", "--real-fractions", "1"], "--real-fractions must be a list of numbers in"),
-    (["curation", "--generations", "1"], "--generations must be an integer ≥ 2"),
-    (["curation", "--ks", "3"], "--ks does not apply to collapse-speed curation"),
-    (["curation", "--top-ps", "0.9"], "--top-ps does not apply to collapse-speed curation"),
-    (["coin", "--curate-ks", "2"], "--curate-ks does not apply to collapse-speed coin"),
-    (["gmm", "--quick"], "--quick does not apply to collapse-speed gmm"),
-])
-def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, args, message):
-    monkeypatch.chdir(tmp_path)
-    status = main(["collapse-speed", *args, "--no-progress"])
-    err = capsys.readouterr().err
-    assert status == 2
-    assert err.startswith("modelcollapse collapse-speed: error: " + message), err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert not Path(tmp_path / "runs").exists()
