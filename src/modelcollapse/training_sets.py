@@ -15,7 +15,8 @@ The forms:
 
 :class:`Samples`
     the raw draws, an array ``[R, n]`` (floats for continuous families, token ids for discrete
-    ones).
+    ones), or ``[R, n, *event]`` when one sample is a vector (a point in d dimensions, an
+    ``(x, y)`` pair of a regression): the policies act on whole samples, never on coordinates.
 :class:`Counts`
     category counts ``[R, V]``: a sufficient statistic for the coin and categorical families that
     supports all three operations *exactly* (union adds counts; a subsample without replacement is a
@@ -54,7 +55,7 @@ class Samples:
     Parameters
     ----------
     values
-        Array of shape ``[R, n]``.
+        Array of shape ``[R, n]``, or ``[R, n, *event]`` for vector-valued samples.
     real
         Provenance, or ``None`` when not tracked: boolean ``[R, n]``, ``True`` for a sample of the
         truth.
@@ -91,13 +92,19 @@ class Samples:
             return self
         if m == 0:
             return Samples(self.values[:, :0], None if self.real is None else self.real[:, :0])
-        keys = rng.random(self.values.shape)
+        keys = rng.random(self.values.shape[:2])  # one key per sample, whatever its event shape
         # argpartition leaves the m kept positions in an order that depends on the machine
         # (numpy dispatches to SIMD selection where the CPU has it); the next generation's keys
         # are matched to positions, so the kept values are put back in their original order.
         keep = np.sort(np.argpartition(keys, m - 1, axis=1)[:, :m], axis=1)
         real = None if self.real is None else np.take_along_axis(self.real, keep, axis=1)
-        return Samples(np.take_along_axis(self.values, keep, axis=1), real)
+        return Samples(take_samples(self.values, keep), real)
+
+
+def take_samples(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """The samples at ``index[R, m]`` of each row of ``values[R, n, *event]``."""
+    index = index.reshape(index.shape + (1,) * (values.ndim - 2))
+    return np.take_along_axis(values, index, axis=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,7 +333,7 @@ def mark(data: Dataset, *, real: bool) -> Dataset:
         For :class:`Sequences` (the n-gram family does not weigh real data).
     """
     if isinstance(data, Samples):
-        return Samples(data.values, np.full(data.values.shape, real))
+        return Samples(data.values, np.full(data.values.shape[:2], real))
     if isinstance(data, Counts):
         return Counts(data.values, data.values.copy() if real else np.zeros_like(data.values))
     if isinstance(data, Moments):

@@ -22,7 +22,7 @@ from ..errors import ConfigError
 from ..events import COLLAPSE, Event
 from ..policies import Policy
 from ..rewards import Reward
-from ..training_sets import Dataset, Samples
+from ..training_sets import Dataset, Samples, take_samples
 
 #: Metadata key under which a dataclass field declares its command-line / TOML option.
 OPTION = "modelcollapse.option"
@@ -230,6 +230,22 @@ class Family(ABC):
         values = metrics[self.collapse_metric]
         return {self.event.column: first_generation(values < collapse_fraction * values[:, :1])}
 
+    @property
+    def sample_width(self) -> int:
+        """Floats per raw sample: 1 for a number, ``d`` for a point in d dimensions, ``d + 1``
+        for a regression's ``(x, y)`` (memory estimates)."""
+        return 1
+
+    def points(self, data: Dataset) -> np.ndarray | None:
+        """The first replicate's training points ``[n, 2]`` for a scatter picture per generation.
+
+        Families whose samples are points in the plane (or have two coordinates worth drawing)
+        return them; the runtime keeps those of the block's first replicate for every
+        generation it pictures (reading them never draws random numbers). ``None``: nothing to
+        draw.
+        """
+        return None
+
     def excerpts(self, data: Dataset) -> list[str] | None:
         """A few readable samples of a training set (one string for each of its first rows).
 
@@ -266,7 +282,7 @@ class Family(ABC):
     def take_units(self, units: Dataset, index: np.ndarray) -> Dataset:
         """The units at ``index[R, S]`` of each replicate's candidates, as raw samples."""
         assert isinstance(units, Samples)
-        return Samples(np.take_along_axis(units.values, index, axis=1))
+        return Samples(take_samples(units.values, index))
 
     def training_form(self, units: Dataset, n: int, *, stats: bool) -> Dataset:
         """Kept units as ``n`` samples in the form of the loop's training sets (counts or moments

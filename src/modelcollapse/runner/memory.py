@@ -65,9 +65,10 @@ def memory_parts(config: RunConfig, *, workers: int, in_memory: bool = False) ->
         data = block * max(params, 2) * 8 * 4
     else:
         copies = COPIES_WHEN_SUBSAMPLING if policy.needs_subsample(n) else COPIES
-        data = block * policy.stored_samples(n, g) * 8 * copies
+        data = block * policy.stored_samples(n, g) * family.sample_width * 8 * copies
     if not config.curator.is_identity:  # the candidates, with their scores and indices
-        data += int(block * n * config.curator.candidates_per_unit * 8 * 3)
+        data += int(block * n * config.curator.candidates_per_unit * 8 * 3
+                    * family.sample_width)
     history = (g + 1) * block * params * 8
     if history > HISTORY_BYTES:
         history = 0  # reduced to metrics every generation instead

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,7 @@ from .coin import (
     coin_mix_stationary,
     tempered_heads,
 )
+from .curves import Prediction, TheoryCurve
 from .moments import (
     NotCovered,
     optimal_real_weight,
@@ -80,6 +81,11 @@ from .moments import (
     weighted_mean_stationary_var,
 )
 
+#: Families whose theory lives in a module of its own: name → ``predictor(config, out)``, which
+#: fills the :class:`Prediction` ``out`` (curves, facts, and a note for everything it does not
+#: cover) for an uncurated run of that family.
+FAMILY_PREDICTORS: dict[str, Callable[[RunConfig, Prediction], None]] = {}
+
 #: Largest ``k`` (coin) or ``N`` (categorical) for which a ``(k + 1)``-state chain is propagated.
 CHAIN_MAX = 2000
 #: Largest number of multiply-adds spent propagating exact chains for one prediction.
@@ -88,68 +94,6 @@ CHAIN_BUDGET = 1e9
 COLLAPSE_LAW_MAX_GENERATIONS = 5000
 #: Generations over which a stationary level is sought before it is declared not reached.
 STATIONARY_HORIZON = 200_000
-
-
-@dataclass(frozen=True)
-class TheoryCurve:
-    """One exact curve over generations ``0..G``, optionally with a band.
-
-    Attributes
-    ----------
-    label
-        Legend text of the line (says what it is: "exact E var_t", ...).
-    values
-        ``[G + 1]``.
-    lower, upper
-        ``[G + 1]`` band edges, or ``None``.
-    band_label
-        Legend text of the band (e.g. "exact 5–95% of p_t").
-    """
-
-    label: str
-    values: np.ndarray
-    lower: np.ndarray | None = None
-    upper: np.ndarray | None = None
-    band_label: str | None = None
-
-
-@dataclass
-class Prediction:
-    """Everything theory says about one run configuration.
-
-    Attributes
-    ----------
-    config
-        The configuration predicted.
-    curves
-        ``metric → [TheoryCurve, ...]``; metrics without exact results are absent.
-    absorbed
-        Coin only: ``P(p_s ∈ {0, 1} for some s ≤ t)``, ``t = 0..G``.
-    collapsed
-        Gaussian under ``replace``: ``P(collapse time ≤ t)``, ``t = 0..G`` (the first generation
-        with ``var < collapse_fraction × var_0``).
-    facts
-        Exact scalars, by a readable name.
-    notes
-        One line for each metric or quantity theory does not give exactly here, and why.
-    """
-
-    config: RunConfig
-    curves: dict[str, list[TheoryCurve]] = field(default_factory=dict)
-    absorbed: TheoryCurve | None = None
-    collapsed: TheoryCurve | None = None
-    facts: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    def for_metric(self, metric: str) -> list[TheoryCurve]:
-        """The exact curves of ``metric`` (empty when theory has none)."""
-        return self.curves.get(metric, [])
-
-    def digest(self) -> dict[str, Any]:
-        """JSON-able digest: the metrics covered, the facts and the notes."""
-        return {"metrics": sorted(self.curves), "absorbed": self.absorbed is not None,
-                "collapsed": self.collapsed is not None,
-                "facts": dict(self.facts), "notes": list(self.notes)}
 
 
 def predict(config: RunConfig) -> Prediction:
@@ -216,6 +160,8 @@ def _predict(config: RunConfig) -> Prediction:
         out.notes.append("gmm: w2, kl, tail_mass and each component's mean, std and weight "
                          "have no closed form; only the mixture's total mean and variance do "
                          "(the mixture-variance identity)")
+    elif model.name in FAMILY_PREDICTORS:
+        FAMILY_PREDICTORS[model.name](config, out)
     else:
         out.notes.append(f"{model.name}: no exact results are known to this package")
     _uncurated_extras(config, out, offset2)
