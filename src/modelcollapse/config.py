@@ -122,6 +122,8 @@ class RunConfig:
             raise ConfigError("n_samples × n_generations", f"is too large for policy "
                               f"{policy.name}: its training set grows to N × (G + 1), about "
                               f"{_about(stored)} samples, more than {_power_of_ten(MAX_STORED)}")
+        family = family.for_run(self.n_samples, self.n_generations, policy)
+        object.__setattr__(self, "family", family)
         if self.seed is not None:
             object.__setattr__(self, "seed", check_int("seed", self.seed, minimum=0))
         object.__setattr__(self, "collapse_fraction", check_float(

@@ -96,6 +96,8 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
     -------
     BlockResult
     """
+    # A family bound by its RunConfig is returned unchanged; a bare one is bound here.
+    family = family.for_run(n_samples, n_generations, policy)
     stats = family.uses_sufficient_statistics(policy, n_samples)
     shape = (n_replicates, *family.param_shape)
     truth = np.broadcast_to(family.truth(), shape)

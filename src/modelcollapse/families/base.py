@@ -159,6 +159,21 @@ class Family(ABC):
         """Whether training sets are held as exact sufficient statistics under ``policy``."""
         return False
 
+    def for_run(self, n_samples: int, n_generations: int, policy: Policy) -> Family:
+        """This family bound to a run's sizes and policy; the default is ``self``.
+
+        :class:`~modelcollapse.config.RunConfig` binds its family, and
+        :func:`~modelcollapse.loop.simulate_block` binds a bare one, so this must return a
+        bound family unchanged (it is called again with the same sizes).
+
+        A family whose fitted parameters must hold data (a kernel density estimator's points,
+        a regression's fixed inputs) learns here how many: its :attr:`param_shape` may depend
+        on what it returns. A field set here is derived, not chosen: leave it out of
+        :meth:`stream_settings` (the streams never depend on ``G``) and of
+        :meth:`idle_settings`.
+        """
+        return self
+
     def block_size(self, policy: Policy, n_samples: int) -> int:
         """Replicates simulated together from one random stream.
 
