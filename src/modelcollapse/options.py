@@ -8,6 +8,7 @@ file are overridden by flags. Errors name the option as the user wrote it.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import tomllib
 from collections.abc import Mapping
@@ -54,6 +55,21 @@ class Option:
     field: str
     families: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
+    #: Families that declare the same flag with another kind (``--mean``: one number for
+    #: ``gaussian``, a list for ``mvgaussian``): family → (kind, choices). Values are parsed by
+    #: the kind of the run's family (:func:`for_family`).
+    variants: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    def for_family(self, family: str | None) -> Option:
+        """This option as ``family`` declares it (its kind and choices); itself for ``None``."""
+        for name, kind, choices in self.variants:
+            if name == family:
+                return dataclasses.replace(self, kind=kind, choices=choices, variants=())
+        return self
+
+    def kinds(self) -> tuple[Option, ...]:
+        """This option once per distinct declaration."""
+        return (self, *(self.for_family(name) for name, _, _ in self.variants))
 
 
 COMMON: tuple[Option, ...] = (
@@ -107,8 +123,14 @@ def family_options() -> tuple[Option, ...]:
             name = meta["flag"]
             if name in merged:
                 old = merged[name]
+                if old.field != f.name:
+                    raise TypeError(f"families declare --{name} for different fields "
+                                    f"({old.field}, {f.name})")
+                variants = old.variants
+                if (meta["kind"], meta["choices"]) != (old.kind, old.choices):
+                    variants = (*variants, (cls.name, meta["kind"], meta["choices"]))
                 merged[name] = Option(name, old.kind, old.help, "family", old.field,
-                                      (*old.families, cls.name), old.choices)
+                                      (*old.families, cls.name), old.choices, variants)
             else:
                 merged[name] = Option(name, meta["kind"], meta["help"], "family", f.name,
                                       (cls.name,), meta["choices"])
@@ -318,7 +340,7 @@ def build(options: OptionSet) -> tuple[RunConfig, OutputSettings]:
         if option.target == "family" and family_name not in option.families:
             raise ConfigError(options.label(key), f"does not apply to family {family_name} "
                               f"(it applies to {', '.join(option.families)})")
-        parsed[key] = parse_value(option, value, options.label(key))
+        parsed[key] = parse_value(option.for_family(family_name), value, options.label(key))
 
     # Python field names in error messages → the option names the user wrote.
     labels = {o.field: options.label(o.name) for o in known.values() if o.target != "policy"}

@@ -36,6 +36,7 @@ from ..config import RunConfig
 from ..errors import ConfigError
 from ..families import FAMILIES
 from ..options import (
+    Option,
     OptionSet,
     all_options,
     build,
@@ -137,7 +138,7 @@ class SweepSpec:
                 if key not in known:
                     raise ConfigError(label, "is not a known setting" + suggest(key, list(known)))
                 for value in values:
-                    parse_value(known[key], value, label)
+                    parse_any(known[key], value, label)
 
     def parsed_grid(self) -> dict[str, tuple[Any, ...]]:
         """Grid values converted to their options' types (``"0.1"`` → 0.1, lists → tuples)."""
@@ -147,7 +148,7 @@ class SweepSpec:
             if key == "family":
                 out[key] = tuple(str(v) for v in values)
             else:
-                out[key] = tuple(parse_value(known[key], v, self.label("grid", key))
+                out[key] = tuple(parse_any(known[key], v, self.label("grid", key))
                                  for v in values)
         return out
 
@@ -163,7 +164,7 @@ class SweepSpec:
             if key in OUTPUT_KEYS or key == "seed":
                 continue
             experiment[key] = value if key == "family" else _plain(
-                parse_value(known[key], value, key))
+                parse_any(known[key], value, key))
         grid = {key: [_plain(v) for v in values] for key, values in self.parsed_grid().items()}
         return {"experiment": experiment, "grid": grid}
 
@@ -181,6 +182,24 @@ class SweepSpec:
         if "workers" in out:
             check_workers(out["workers"], self.label("experiment", "workers"))
         return out
+
+
+def parse_any(option: Option, value: Any, label: str) -> Any:
+    """``value`` parsed by the first of the option's declarations that takes it.
+
+    A flag several families declare with different kinds (``--mean``: a number or a list) is
+    parsed here without knowing the cell's family; each cell's run parses it again by its own
+    family's kind (:func:`modelcollapse.options.build`), so a value no family takes is refused
+    here and a value of the wrong kind for a cell's family makes that cell invalid.
+    """
+    first: ConfigError | None = None
+    for declared in option.kinds():
+        try:
+            return parse_value(declared, value, label)
+        except ConfigError as err:
+            first = first or err
+    assert first is not None
+    raise first
 
 
 def _as_values(key: str, value: Any, source: str) -> tuple[Any, ...]:
