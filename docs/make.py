@@ -927,6 +927,65 @@ def _literature(ws: Workspace) -> dict[str, str]:
     }
 
 
+# -- the toy models of the literature (kde, regression, mvgaussian, gmm in 2-D) ----------------
+
+
+@product("toy-models", summary="the README's commands for kde, regression, mvgaussian and the "
+         "2-D gmm (gmm-blobs-scatter.png, kde-scatter.png)",
+         figures=("gmm-blobs-scatter.png", "kde-scatter.png"),
+         keys=("kde-var", "kde-var-exact", "kde-factor", "kde2-spread", "kde2-spread-exact",
+               "reg-replace", "reg-replace-exact", "reg-slope", "reg-accumulate",
+               "reg-accumulate-exact", "reg-limit", "mv-trace", "mv-trace-exact", "mv-logdet",
+               "mv-logdet-exact", "mv-step", "mv-min-eig", "mv-collapsed", "blobs-var",
+               "blobs-var-exact", "blobs-collapsed"),
+         cost="30 s")
+def _toy_models(ws: Workspace) -> dict[str, str]:
+    import pandas as pd
+
+    kde = ws.modelcollapse("run", "kde", "--bandwidth", "scott", "--generations", "30",
+                           "--seed", "2026", "--no-plots", out="kde")
+    kde2 = ws.modelcollapse("run", "kde", "--dim", "2", "--bandwidth", "0.3", "--generations",
+                            "50", "--seed", "2026", out="kde2")
+    replace = ws.modelcollapse("run", "regression", "--samples", "100", "--generations", "50",
+                               "--replicates", "1000", "--seed", "2026", "--no-plots",
+                               out="regression")
+    accumulate = ws.modelcollapse("run", "regression", "--samples", "100", "--generations",
+                                  "50", "--replicates", "1000", "--inputs", "fixed", "--policy",
+                                  "accumulate", "--seed", "2026", "--no-plots",
+                                  out="regression-accumulate")
+    mv = ws.modelcollapse("run", "mvgaussian", "--dim", "10", "--samples", "20", "--generations",
+                          "20", "--estimator", "unbiased", "--replicates", "1000", "--seed",
+                          "2026", "--no-plots", out="mvgaussian")
+    blobs = ws.modelcollapse("run", "gmm", "--dim", "2", "--samples", "1000", "--generations",
+                             "200", "--replicates", "20", "--seed", "2026", out="blobs")
+    assert kde2.out is not None and blobs.out is not None and mv.out is not None
+    ws.figure("gmm-blobs-scatter.png", blobs.out / "scatter.png")
+    ws.figure("kde-scatter.png", kde2.out / "scatter.png")
+    var, spread = summary_row(kde.output, "var"), summary_row(kde2.output, "spread")
+    rep, acc = summary_row(replace.output, "test_error"), summary_row(accumulate.output,
+                                                                      "test_error")
+    trace, logdet = summary_row(mv.output, "trace"), summary_row(mv.output, "logdet")
+    blob = summary_row(blobs.output, "var")
+    collapsed = pd.read_parquet(mv.out / "replicates.parquet")["collapse_time"].notna()
+    blob_collapsed = pd.read_parquet(blobs.out / "replicates.parquet")["collapse_time"].notna()
+    return {
+        "kde-var": var["mean"], "kde-var-exact": var["exact"],
+        "kde-factor": theory_fact(kde.output, "growth factor of E var per generation"),
+        "kde2-spread": spread["mean"], "kde2-spread-exact": spread["exact"],
+        "reg-replace": rep["mean"], "reg-replace-exact": rep["exact"],
+        "reg-slope": theory_fact(replace.output, "param error growth per generation"),
+        "reg-accumulate": acc["mean"], "reg-accumulate-exact": acc["exact"],
+        "reg-limit": theory_fact(accumulate.output, "limit param error c(1 + λ²(π²/6 − 1))"),
+        "mv-trace": trace["mean"], "mv-trace-exact": trace["exact"],
+        "mv-logdet": _minus(logdet["mean"]), "mv-logdet-exact": _minus(logdet["exact"]),
+        "mv-step": _minus(theory_fact(mv.output, "E logdet per generation")),
+        "mv-min-eig": summary_row(mv.output, "min_eig")["median"],
+        "mv-collapsed": f"{int(collapsed.sum())} of {collapsed.size}",
+        "blobs-var": blob["mean"], "blobs-var-exact": blob["exact"],
+        "blobs-collapsed": f"{int(blob_collapsed.sum())} of {blob_collapsed.size}",
+    }
+
+
 # -- the test suite's own counts (read from its files, nothing run) -----------------------------
 
 
@@ -1093,6 +1152,59 @@ def _benchmarks(ws: Workspace) -> dict[str, str]:
         "gmm-start": f"{startup['seconds']:.1f}",
         "gmm-long-ratios": span_of([long["ratio"], default["ratio"]], lambda x: f"{x:.0f}") + "×",
     }
+
+
+@product("benchmarks-toy-models", summary="the README's table for kde, regression, mvgaussian "
+         "and the 2-D gmm from benchmarks/results/{kde,regression,mvgaussian,gmm_nd}.json",
+         keys=("toy-date", "toy-machine", "toy-table"), cost="1 s")
+def _benchmarks_toy_models(ws: Workspace) -> dict[str, str]:
+    kde, reg, mv, blobs = (_bench(name) for name in ("kde", "regression", "mvgaussian",
+                                                     "gmm_nd"))
+    machine = kde["machine"]
+    for other in (reg, mv, blobs):
+        if other["machine"]["cpu"] != machine["cpu"]:
+            raise ValueError("benchmarks/results/*.json come from different machines; rerun "
+                             "the toy-model benchmarks")
+    lines = ["| workload | reference (per replicate-generation) | modelcollapse | ratio |",
+             "|---|---|---|---|"]
+
+    def us(x: float) -> str:
+        return f"{sig(x)} µs" if x < 1000 else f"{sig(x / 1000)} ms"
+
+    for row in kde["rows"]:
+        lines.append(f"| kde, N = {row['N']:,}, d = {row['d']}, {row['replicates × generations']}"
+                     f" | `KernelDensity` loop {us(row['reference per rep-gen (µs)'])} | "
+                     f"{us(row['modelcollapse per rep-gen (µs)'])} "
+                     f"({_seconds(row['modelcollapse seconds'])} in all) | "
+                     f"**{_ratio(row['ratio'])}** |")
+    for row in reg["rows"]:
+        lines.append(f"| regression, N = {row['N']:,}, d = {row['d']}, "
+                     f"{row['replicates × generations']} | `LinearRegression` loop "
+                     f"{us(row['reference per rep-gen (µs)'])} | "
+                     f"{us(row['modelcollapse per rep-gen (µs)'])} exact statistics, "
+                     f"{us(row['raw per rep-gen (µs)'])} raw pairs | "
+                     f"**{_ratio(row['ratio'])}**, {_ratio(row['ratio raw'])} raw |")
+    for row in mv["rows"]:
+        lines.append(f"| mvgaussian, N = {row['N']:,}, d = {row['d']}, "
+                     f"{row['replicates × generations']} | numpy loop "
+                     f"{us(row['numpy per rep-gen (µs)'])}, `GaussianMixture(1)` "
+                     f"{us(row['sklearn per rep-gen (µs)'])} | "
+                     f"{us(row['modelcollapse per rep-gen (µs)'])} Wishart, "
+                     f"{us(row['sample path per rep-gen (µs)'])} sample path | "
+                     f"**{_ratio(row['ratio vs numpy'])}** vs numpy, "
+                     f"{_ratio(row['ratio vs sklearn'])} vs scikit-learn |")
+    ref = _row(blobs["rows"], what="scikit-learn loop (reference)")
+    for row in blobs["rows"]:
+        if row["what"].startswith("modelcollapse,") or row["what"].startswith(
+                "modelcollapse defaults"):
+            lines.append(f"| gmm 2-D blobs, N = {blobs['samples']:,}: {row['what'][14:]} "
+                         f"(start-up subtracted) | `GaussianMixture(2, 'full')` loop "
+                         f"{sig(ref['per replicate-generation (ms)'])} ms | "
+                         f"{sig(row['per replicate-generation (ms)'])} ms | "
+                         f"**{_ratio(row['ratio'])}** |")
+    return {"toy-date": machine["date"][:10],
+            "toy-machine": f"{machine['cores']}-core {_cpu_words(machine)}",
+            "toy-table": "\n" + "\n".join(lines) + "\n"}
 
 
 def _small_v_sample_rates(ngram: dict[str, Any]) -> list[float]:

@@ -43,9 +43,13 @@ FAMILY_FLAGS = {
     "gaussian": ["--samples", "30"],
     "gmm": ["--samples", "40"],
     "ngram": ["--vocab", "20", "--length", "5", "--samples", "100"],
+    "mvgaussian": ["--dim", "3", "--samples", "30"],
+    "regression": ["--dim", "3", "--samples", "30"],
+    "kde": ["--samples", "30"],
 }
 #: Curation units per replicate (``S``) for each family's tiny sizes.
-UNITS = {"coin": 10, "categorical": 30, "gaussian": 30, "gmm": 40, "ngram": 20}
+UNITS = {"coin": 10, "categorical": 30, "gaussian": 30, "gmm": 40, "ngram": 20, "mvgaussian": 30,
+         "regression": 30, "kde": 30}
 #: Each curator's flags (none of them an identity) and the settings its manifest must record.
 CURATOR_FLAGS = {
     "none": ([], {}),

@@ -27,12 +27,19 @@ EXPECTED = {
     "gaussian": {"metrics.png"},
     "gmm": {"metrics.png", "variance.png", "density.png"},
     "ngram": {"metrics.png"},
+    # Their shortcuts draw each block's first replicate as points, so both picture it.
+    "mvgaussian": {"metrics.png", "scatter.png"},
+    "regression": {"metrics.png", "scatter.png"},
+    "kde": {"metrics.png"},  # 1-D by default: no scatter
 }
 SIZES = {"coin": dict(n_generations=20, n_replicates=30),
          "categorical": dict(n_samples=100, n_generations=15, n_replicates=6),
          "gaussian": dict(n_samples=20, n_generations=30, n_replicates=8),
          "gmm": dict(n_samples=200, n_generations=20, n_replicates=4),
-         "ngram": dict(n_samples=500, n_generations=10, n_replicates=4)}
+         "ngram": dict(n_samples=500, n_generations=10, n_replicates=4),
+         "mvgaussian": dict(n_samples=20, n_generations=30, n_replicates=8),
+         "regression": dict(n_samples=20, n_generations=30, n_replicates=8),
+         "kde": dict(n_samples=50, n_generations=10, n_replicates=4)}
 
 
 def assert_real_png(path):

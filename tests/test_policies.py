@@ -102,6 +102,7 @@ def test_accumulate_grows_and_subsample_keeps_size(rng):
 def test_registry_lists_every_policy_and_family():
     assert mc.POLICIES.names() == ("replace", "mix", "accumulate", "accumulate-subsample",
                                   "augment")
-    assert mc.FAMILIES.names() == ("coin", "categorical", "gaussian", "gmm", "ngram")
+    assert mc.FAMILIES.names() == ("coin", "categorical", "gaussian", "gmm", "ngram",
+                                  "mvgaussian", "regression", "kde")
     with pytest.raises(ValueError, match="already registered"):
         mc.POLICIES.register(mc.Replace)

@@ -231,7 +231,8 @@ def test_the_layout_names_every_module_and_folder_that_exists_and_no_other():
         named = set(re.findall(r"(\w+\.py)", listed))
         files = {p.name for p in (SRC / "families" / folder).glob("*.py")} - {"__init__.py"}
         assert named == files, folder
-    named = set(re.findall(r"(\w+\.py)", re.search(r"families/ +(.*)", block.text)[1]))
+    listed = re.search(r"families/ +(.*(?:\n {21}\S.*)*)", block.text)[1]  # continued lines too
+    named = set(re.findall(r"(\w+\.py)", listed))
     assert named == {p.name for p in (SRC / "families").glob("*.py")} - {"__init__.py"}
 
 

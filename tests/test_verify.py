@@ -85,7 +85,8 @@ def test_quick_set_writes_checks_summary_and_figures(quick):
 def test_quick_set_covers_every_family_and_has_its_own_bonferroni_count(quick):
     _, _, folder = quick
     summary = json.loads((folder / "verify.json").read_text())
-    assert {c["family"] for c in summary["cases"]} == {"coin", "categorical", "gaussian", "gmm"}
+    assert {c["family"] for c in summary["cases"]} == {"coin", "categorical", "gaussian", "gmm",
+                                                       "regression", "mvgaussian", "kde"}
     full = verify.select_cases(quick=False)
     assert len(verify.select_cases(quick=True)) < len(full)
     assert summary["left_out"] == [c.name for c in full
@@ -176,7 +177,8 @@ def test_a_folder_holding_files_is_refused_before_any_work(capsys, tmp_path, mon
 def test_cases_are_named_uniquely_and_cover_design_section_6():
     names = [c.name for c in verify.CASES]
     assert names and len(names) == len(set(names))
-    assert {c.family for c in verify.CASES} == {"coin", "categorical", "gaussian", "gmm"}
+    assert {c.family for c in verify.CASES} == {"coin", "categorical", "gaussian", "gmm",
+                                                "regression", "mvgaussian", "kde"}
     assert all(c.quick_replicates is None or c.quick_replicates <= c.n_replicates
                for c in verify.CASES)
 

@@ -35,7 +35,19 @@ from .curation import (
     get_curator,
 )
 from .errors import ConfigError
-from .families import FAMILIES, GMM, Categorical, Coin, Family, Gaussian, NGram, get_family
+from .families import (
+    FAMILIES,
+    GMM,
+    KDE,
+    Categorical,
+    Coin,
+    Family,
+    Gaussian,
+    MVGaussian,
+    NGram,
+    Regression,
+    get_family,
+)
 from .loop import simulate_block
 from .policies import (
     POLICIES,
@@ -82,9 +94,11 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "CURATORS", "FAMILIES", "GMM", "POLICIES", "Accumulate", "AccumulateSubsample", "Augment",
+    "CURATORS", "FAMILIES", "GMM", "KDE", "POLICIES", "Accumulate", "AccumulateSubsample",
+    "Augment",
     "BestOf", "Bottom", "Categorical", "Coin", "ConfigError", "Curator", "Family", "Gaussian",
-    "Mix", "NGram", "NoCuration", "Policy", "Prediction", "Replace", "Result", "Reweight",
+    "MVGaussian", "Mix", "NGram", "NoCuration", "Policy", "Prediction",
+    "Regression", "Replace", "Result", "Reweight",
     "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "Top", "Verifier",
     "__version__", "get_curator", "get_family", "get_policy", "load", "load_sweep", "plan_sweep",
     "predict", "run", "simulate", "simulate_block", "sweep", "write_report",

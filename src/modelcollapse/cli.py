@@ -95,8 +95,8 @@ def _add_option(group: argparse._ArgumentGroup, option: Option) -> None:
         group.add_argument(flag, dest=option.name, action=argparse.BooleanOptionalAction,
                            default=None, help=option.help)
         return
-    metavar = {"int": "N", "float": "X", "floats": "X,Y,...", "path": "DIR"}.get(option.kind,
-                                                                               "NAME")
+    metavar = {"int": "N", "float": "X", "floats": "X,Y,...", "path": "DIR",
+               "name-or-number": "NAME|X"}.get(option.kind, "NAME")
     if option.choices:
         metavar = "{" + ",".join(option.choices) + "}"
     group.add_argument(flag, dest=option.name, default=None, metavar=metavar, help=option.help)
@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     if shared:  # listed once, with the families that take them
         group = run.add_argument_group("options of several families")
         for option in shared:
+            if option.help.startswith(f"{option.families[0]}: "):  # already family by family
+                _add_option(group, option)
+                continue
             _add_option(group, dataclasses.replace(
                 option, help=f"{option.help} [{', '.join(option.families)}]"))
     for name in FAMILIES.names():

@@ -24,6 +24,57 @@ from .training_sets import mark
 #: generation. The numbers are the same either way.
 HISTORY_BYTES = 64 << 20
 
+#: Most generations whose training points are kept for a scatter picture (:meth:`Family.points`).
+MAX_PICTURED = 8
+#: Most points kept per pictured generation (evenly spaced through the first replicate's).
+PICTURED_POINTS = 500
+
+
+def spread_subset(points: np.ndarray, m: int) -> np.ndarray:
+    """At most ``m`` rows of ``points``, evenly spaced through them (all when there are fewer).
+
+    Not the first ``m``: a sampler may group its output (the mixture's, by component), and the
+    first rows would then show one component only. No random numbers are drawn.
+    """
+    n = points.shape[0]
+    if n <= m:
+        return points
+    return points[np.linspace(0, n - 1, m).round().astype(np.int64)]
+
+
+def pictured_generations(n_generations: int) -> tuple[int, ...]:
+    """The generations whose points a run keeps for its scatter picture, chosen from ``G`` alone.
+
+    Generation ``t``'s points are the first sample drawn from model ``t`` (the truth's for
+    ``t = 0``); the last model, ``G``, is never sampled, so the last generation pictured is
+    ``G − 1``. The others follow the densest of the series 1-2-5 (0, 1, 2, 5, 10, 20, 50, …),
+    1-3 (0, 1, 3, 10, 30, …) and powers of ten (0, 1, 10, 100, …) that gives at most
+    :data:`MAX_PICTURED` generations with ``G − 1``; beyond ``10⁷`` generations the powers of ten
+    are thinned evenly. They depend on ``G`` only, never on the data or the machine.
+
+    Examples
+    --------
+    >>> pictured_generations(100)
+    (0, 1, 2, 5, 10, 20, 50, 99)
+    >>> pictured_generations(2000)
+    (0, 1, 10, 100, 1000, 1999)
+    >>> pictured_generations(1)
+    (0,)
+    """
+    last = n_generations - 1
+    if last < 0:
+        return ()
+    chosen: list[int] = []
+    for steps in ((1, 2, 5), (1, 3), (1,)):
+        series = [0, *sorted({s * 10**k for k in range(len(str(max(last, 1))) + 1)
+                              for s in steps})]
+        chosen = sorted({t for t in series if t < last} | {last})
+        if len(chosen) <= MAX_PICTURED:
+            return tuple(chosen)
+    # Only for G > 10⁷: keep the first and the last, spread the rest evenly over the list.
+    pick = np.unique(np.linspace(0, len(chosen) - 1, MAX_PICTURED).round().astype(int))
+    return tuple(chosen[i] for i in pick)
+
 
 @dataclass(frozen=True)
 class BlockResult:
@@ -39,11 +90,17 @@ class BlockResult:
         Generation ``t`` → readable samples of model ``t`` for the block's first few replicates
         (:meth:`Family.excerpts`; text families only): the truth's for ``t = 0``, then the first
         sample drawn from each model (none for the last model, which is never sampled).
+    points
+        Generation ``t`` → the block's first replicate's training points ``[n ≤ 500, 2]``
+        (:meth:`Family.points`; families with points in the plane only), at the
+        :func:`pictured_generations` of the run: the truth's for ``t = 0``, then those of the
+        first sample drawn from model ``t``, like ``excerpts``.
     """
 
     metrics: dict[str, np.ndarray]
     final_params: np.ndarray
     excerpts: dict[int, list[str]] = field(default_factory=dict)
+    points: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generations: int,
@@ -133,12 +190,22 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
             metrics[name][:, t] = values[name]
 
     excerpts: dict[int, list[str]] = {}
+    points: dict[int, np.ndarray] = {}
+    pictured = frozenset(pictured_generations(n_generations))
 
     def keep_excerpt(t: int, data) -> None:
         if t not in excerpts:  # reading samples never draws random numbers
             text = family.excerpts(data)
             if text is not None:
                 excerpts[t] = text
+        if t in pictured and t not in points:  # nor does reading points
+            drawn = family.points(data)
+            if drawn is not None:  # a copy: training sets may be reused in place
+                shown = np.array(spread_subset(np.asarray(drawn), PICTURED_POINTS), dtype=float)
+                if shown.ndim != 2 or shown.shape[1] != 2:
+                    raise ValueError(f"{family.name}.points() must return [n, 2] points, "
+                                     f"not an array of shape {shown.shape}")
+                points[t] = shown
 
     weighs_real = family.weighs_real
 
@@ -189,4 +256,4 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
     if accept is not None:
         metrics["accept_rate"] = accept
     assert tuple(metrics) == (*names, *extra)
-    return BlockResult(metrics, np.asarray(params), excerpts)
+    return BlockResult(metrics, np.asarray(params), excerpts, points)

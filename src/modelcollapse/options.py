@@ -34,7 +34,8 @@ class Option:
     name
         Flag without dashes, also the TOML key.
     kind
-        ``"int"``, ``"float"``, ``"str"``, ``"bool"``, ``"floats"`` or ``"path"``.
+        ``"int"``, ``"float"``, ``"str"``, ``"bool"``, ``"floats"``, ``"path"``, ``"reward"``
+        or ``"name-or-number"`` (a name, or a number as a TOML number or text).
     help
         One line for ``--help``.
     target
@@ -115,12 +116,14 @@ COMMON: tuple[Option, ...] = (
 def family_options() -> tuple[Option, ...]:
     """Options declared by the registered families, merged by name."""
     merged: dict[str, Option] = {}
+    helps: dict[str, dict[str, str]] = {}  # flag → family → its help
     for cls in FAMILIES:
         for f in fields(cls):  # type: ignore[arg-type]
             meta = f.metadata.get(OPTION)
             if meta is None:
                 continue
             name = meta["flag"]
+            helps.setdefault(name, {})[cls.name] = meta["help"]
             if name in merged:
                 old = merged[name]
                 if old.field != f.name:
@@ -134,6 +137,11 @@ def family_options() -> tuple[Option, ...]:
             else:
                 merged[name] = Option(name, meta["kind"], meta["help"], "family", f.name,
                                       (cls.name,), meta["choices"])
+    # A flag whose families describe it differently (--dim) says what it means for each.
+    for name, by_family in helps.items():
+        if len(set(by_family.values())) > 1:
+            words = "; ".join(f"{family}: {text}" for family, text in by_family.items())
+            merged[name] = dataclasses.replace(merged[name], help=words)
     return tuple(merged.values())
 
 
@@ -280,6 +288,12 @@ def parse_value(option: Option, value: Any, label: str) -> Any:
         return Path(value)
     if option.choices and (not isinstance(value, str) or value not in option.choices):
         raise ConfigError(label, f"must be one of {', '.join(option.choices)}", value)
+    if kind == "name-or-number":  # a rule's name or a number (--bandwidth scott | 0.5)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if not isinstance(value, str):
+            raise ConfigError(label, "must be a name or a number", value)
+        return value
     if kind == "reward":
         # A reward is a name or numbers; TOML writes numbers most naturally as a list.
         if isinstance(value, (list, tuple)) and value and all(

@@ -30,6 +30,10 @@ The forms:
     Gaussian fit and exact under union (Chan et al.'s pairwise update), but a subsample of a set
     cannot be drawn from its moments alone, so :class:`Moments` refuses ``subsample``; the Gaussian
     family falls back to :class:`Samples` for policies that subsample.
+:class:`ScatterMoments`
+    the same in d dimensions: count, mean vector ``[R, d]`` and scatter matrix ``[R, d, d]``
+    (the ``mvgaussian`` family's sufficient statistic), exact under union, refusing
+    ``subsample``.
 
 Provenance. When a fit weighs real data against synthetic data (``--real-weight``), every form
 but :class:`Sequences` also records which samples are real: a boolean mask for
@@ -289,15 +293,93 @@ def _pool(parts: Sequence[Moments]) -> Moments:
     return Moments.concat(present)
 
 
-def _tracked(parts: Sequence[Samples | Counts | Moments]) -> bool:
+@dataclass(frozen=True, eq=False)
+class ScatterMoments:
+    """Count, mean vector and scatter matrix of each replicate's d-dimensional samples.
+
+    The multivariate counterpart of :class:`Moments`, for the ``mvgaussian`` family: sufficient
+    for a normal fit with full covariance, exact under union, and refusing ``subsample`` for the
+    same reason (a subsample cannot be drawn from moments alone).
+
+    Parameters
+    ----------
+    n
+        Number of samples in every replicate's set.
+    mean
+        Sample means, shape ``[R, d]``.
+    scatter
+        The centred scatter matrix ``S = Σ_i (x_i − mean)(x_i − mean)ᵀ``, shape ``[R, d, d]``.
+    parts
+        Provenance, or ``None`` when not tracked: the moments of the (real, synthetic) samples
+        separately (either may have ``n = 0``), whose pool is this set.
+    points
+        The first replicate's samples (first two coordinates, ``[n, 2]``) when they were drawn
+        as points, for the scatter picture (:meth:`~modelcollapse.families.base.Family.points`);
+        ``None`` otherwise. Union keeps them when every piece has them.
+    """
+
+    n: int
+    mean: np.ndarray
+    scatter: np.ndarray
+    parts: tuple[ScatterMoments, ScatterMoments] | None = None
+    points: np.ndarray | None = None
+
+    @property
+    def size(self) -> int:
+        return self.n
+
+    @property
+    def n_replicates(self) -> int:
+        return int(self.mean.shape[0])
+
+    @staticmethod
+    def concat(parts: Sequence[ScatterMoments]) -> ScatterMoments:
+        """Pool exactly (Chan et al.'s update in d dimensions):
+        ``S = Σ S_i + Σ n_i (mean_i − mean)(mean_i − mean)ᵀ``."""
+        if len(parts) == 1:
+            return parts[0]
+        n = sum(p.n for p in parts)
+        mean = sum(p.n * p.mean for p in parts) / n
+        scatter = sum(p.scatter + p.n * _outer(p.mean - mean) for p in parts)
+        split = None
+        if _tracked(parts):
+            split = tuple(_pool_scatter([p.parts[i] for p in parts])  # type: ignore[index]
+                          for i in (0, 1))
+        points = None
+        if all(p.points is not None for p in parts):
+            points = np.concatenate([p.points for p in parts])  # type: ignore[misc]
+        return ScatterMoments(n, np.asarray(mean), np.asarray(scatter),
+                              split, points)  # type: ignore[arg-type]
+
+    def subsample(self, m: int, rng: np.random.Generator) -> ScatterMoments:
+        if m == self.n:
+            return self
+        raise NotImplementedError("a subsample cannot be drawn from moments; use Samples")
+
+
+def _outer(v: np.ndarray) -> np.ndarray:
+    """``v vᵀ`` for each row of ``v[R, d]``."""
+    return v[:, :, None] * v[:, None, :]
+
+
+def _pool_scatter(parts: Sequence[ScatterMoments]) -> ScatterMoments:
+    """The pool of scatter-moment sets of which some may be empty (``n = 0``)."""
+    present = [p for p in parts if p.n > 0]
+    if not present:
+        return parts[0]
+    return ScatterMoments.concat(present)
+
+
+def _tracked(parts: Sequence[Samples | Counts | Moments | ScatterMoments]) -> bool:
     """Whether the pieces carry provenance: all of them or none (mixing them is a bug)."""
-    flags = {(p.parts if isinstance(p, Moments) else p.real) is not None for p in parts}
+    flags = {(p.parts if isinstance(p, (Moments, ScatterMoments)) else p.real) is not None
+             for p in parts}
     if len(flags) != 1:
         raise TypeError("cannot join training-set pieces with and without provenance")
     return flags.pop()
 
 
-Dataset = Samples | Counts | Moments | Sequences
+Dataset = Samples | Counts | Moments | ScatterMoments | Sequences
 
 
 def part_weights(n_real: np.ndarray, n_synthetic: np.ndarray,
@@ -340,6 +422,11 @@ def mark(data: Dataset, *, real: bool) -> Dataset:
         empty = Moments(0, np.zeros_like(data.mean), np.zeros_like(data.m2))
         plain = Moments(data.n, data.mean, data.m2)
         return Moments(data.n, data.mean, data.m2, (plain, empty) if real else (empty, plain))
+    if isinstance(data, ScatterMoments):
+        hollow = ScatterMoments(0, np.zeros_like(data.mean), np.zeros_like(data.scatter))
+        whole = ScatterMoments(data.n, data.mean, data.scatter)
+        return ScatterMoments(data.n, data.mean, data.scatter,
+                              (whole, hollow) if real else (hollow, whole), data.points)
     raise TypeError(f"{type(data).__name__} training sets do not record provenance")
 
 

@@ -4,8 +4,12 @@
 ``coin``        Bernoulli(p) refitted by its mean (:class:`Coin`)
 ``categorical`` a unigram over V tokens, Zipf or explicit truth (:class:`Categorical`)
 ``gaussian``    a 1-D normal, MLE or unbiased variance (:class:`Gaussian`)
-``gmm``         a 1-D mixture of K normals fitted by EM (:class:`GMM`)
+``gmm``         a mixture of K normals (1-D, or d-D with full covariances) fitted by EM
+                (:class:`GMM`)
 ``ngram``       an n-gram language model with decoding strategies (:class:`NGram`)
+``mvgaussian``  a d-dimensional normal with full covariance (:class:`MVGaussian`)
+``regression``  linear regression y = x·w + σε refitted by least squares (:class:`Regression`)
+``kde``         a kernel density estimator, 1-D or d-D, refitted on its samples (:class:`KDE`)
 =============== ====================================================================
 
 Adding a family: write one module with a frozen dataclass subclassing :class:`Family`, decorate it
@@ -28,6 +32,9 @@ from .categorical import Categorical  # noqa: E402
 from .gaussian import Gaussian  # noqa: E402
 from .gmm.family import GMM  # noqa: E402
 from .ngram.family import NGram  # noqa: E402
+from .mvgaussian import MVGaussian  # noqa: E402
+from .regression import Regression  # noqa: E402
+from .kde.family import KDE  # noqa: E402
 # isort: on
 
 
@@ -38,4 +45,5 @@ def get_family(spec: str | Family, **settings: Any) -> Family:
     return FAMILIES.get(spec)(**settings)
 
 
-__all__ = ["FAMILIES", "GMM", "Categorical", "Coin", "Family", "Gaussian", "NGram", "get_family"]
+__all__ = ["FAMILIES", "GMM", "KDE", "Categorical", "Coin", "Family", "Gaussian", "MVGaussian",
+           "NGram", "Regression", "get_family"]

@@ -41,8 +41,8 @@ def option(default: Any, *, flag: str, help: str, kind: str = "float",
     help
         One line for ``--help``.
     kind
-        How text is parsed: ``"float"``, ``"int"``, ``"str"``, ``"bool"`` or ``"floats"``
-        (a comma-separated list).
+        How text is parsed: ``"float"``, ``"int"``, ``"str"``, ``"bool"``, ``"floats"``
+        (a comma-separated list) or ``"name-or-number"`` (``--bandwidth scott`` or ``0.5``).
     choices
         Allowed values for ``kind="str"``.
     neutral

@@ -2,7 +2,8 @@
 
 ``metrics.png`` for every family, then the family's own (:data:`FAMILY_FIGURES`): ``variance.png``
 and ``density.png`` for ``gmm``, ``paths.png`` and ``absorbed.png`` for ``coin``. A new family's
-figures are registered here.
+figures are registered here. ``scatter.png`` (:mod:`modelcollapse.plots.scatter`) is written for
+any run that kept points in the plane (:meth:`Family.points`), whatever its family.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from matplotlib.figure import Figure
 from .canvas import save_figure
 from .coin import absorbed_figure, paths_figure
 from .metrics import metrics_figure
-from .mixture import density_figure, variance_figure
+from .mixture_nd import gmm_density_figure, gmm_variance_figure
+from .scatter import scatter_figure
 
 if TYPE_CHECKING:
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 #: Figures written by :func:`plot_run` for each family (``metrics.png`` is written for all).
 FAMILY_FIGURES: dict[str, list[tuple[str, Callable[[Result], Figure]]]] = {
-    "gmm": [("variance.png", variance_figure), ("density.png", density_figure)],
+    "gmm": [("variance.png", gmm_variance_figure), ("density.png", gmm_density_figure)],
     "coin": [("paths.png", paths_figure), ("absorbed.png", absorbed_figure)],
 }
 
@@ -45,10 +47,13 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
     -------
     list of pathlib.Path
         ``metrics.png`` for every family, then the family's own figures: ``variance.png`` and
-        ``density.png`` for ``gmm``; ``paths.png`` and ``absorbed.png`` for ``coin``.
+        ``density.png`` for ``gmm``; ``paths.png`` and ``absorbed.png`` for ``coin``; and
+        ``scatter.png`` for every run that kept points (``result.point_sets()``).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     builders = [("metrics.png", metrics_figure),
                 *FAMILY_FIGURES.get(result.config.model.name, [])]
+    if result.point_sets():  # generic: any family whose samples are points in the plane
+        builders.append(("scatter.png", scatter_figure))
     return [save_figure(build(result), folder / name) for name, build in builders]

@@ -13,6 +13,8 @@ density (``gaussian``, ``gmm``)
     :mod:`modelcollapse.report.mixture`.
 coin
     :mod:`modelcollapse.report.coin`.
+scatter (any family with points in the plane)
+    :mod:`modelcollapse.report.scatter`: the training points per pictured generation.
 events
     The fraction of replicates collapsed (or fixed on one token) by each generation, with the
     exact law where there is one.
@@ -43,6 +45,7 @@ from .coin import coin_charts
 from .figures import GENERATION, band, figure, layout, line, rgba, theory_traces, thin
 from .mixture import density_charts
 from .page import Chart, Page, Preformatted, Section, Table
+from .scatter import scatter_section
 from .view import ReportRun
 
 if TYPE_CHECKING:
@@ -88,7 +91,9 @@ def policy_words(config: RunConfig) -> str:
 #: What each family is, in words.
 FAMILY_NOUNS = {"coin": "coin", "gmm": "Gaussian mixture", "gaussian": "normal distribution",
                 "categorical": "categorical distribution over tokens",
-                "ngram": "n-gram language model"}
+                "ngram": "n-gram language model", "regression": "linear regression",
+                "mvgaussian": "multivariate normal distribution",
+                "kde": "kernel density estimator"}
 
 
 def reward_words(config: RunConfig) -> str:
@@ -283,6 +288,7 @@ FILE_NOTES = {
                        "metric, generation, value)",
     "replicates.parquet": "one row per replicate: event times and final values",
     "samples.parquet": "sample texts per generation",
+    "points.parquet": "replicate 0's training points at the pictured generations (x, y)",
 }
 
 
@@ -349,6 +355,9 @@ def run_page(result: Result, *, folder: Path, title: str | None = None) -> Page:
             "The fitted model's density, generation after generation: a model trained on its "
             "own samples loses its tails and narrows (sometimes it widens), and the replicates "
             "drift apart."], density_charts(run)))
+    scatter = scatter_section(result)  # generic: any family whose samples are points
+    if scatter is not None:
+        sections.append(scatter)
     ordered = list(dict.fromkeys([*config.key_metrics, *config.metric_names]))
     sections.append(Section("metrics", "Metrics over generations", [
         f"Each metric of the fitted model against generation, {run.over()}. "

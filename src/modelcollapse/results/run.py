@@ -15,6 +15,10 @@ A run folder holds
 ``samples.parquet`` (text families)
     ``replicate, generation, text``: a sample of each generation's model for the first few
     replicates, so a reader can watch the language degrade;
+``points.parquet`` (families with points in the plane)
+    ``replicate, generation, x, y``: replicate 0's training points (at most 500) at the few
+    pictured generations (:func:`modelcollapse.loop.pictured_generations`), for the scatter
+    picture per generation;
 ``*.png``
     figures.
 
@@ -46,6 +50,8 @@ from .tables import (
     join_columns,
     long_table,
     metrics_schema,
+    point_sets,
+    points_table,
     replicate_columns,
     replicate_frame,
     replicate_table,
@@ -60,6 +66,7 @@ MANIFEST = "manifest.json"
 METRICS = "metrics.parquet"
 REPLICATES = "replicates.parquet"
 SAMPLES = "samples.parquet"
+POINTS = "points.parquet"
 
 #: Rows buffered before a Parquet row group is written.
 ROW_GROUP = 1 << 20
@@ -130,6 +137,12 @@ class RunWriter:
         pq.write_table(samples_table(excerpts), self.folder / SAMPLES)
         return SAMPLES
 
+    def write_points(self, points: dict[int, np.ndarray]) -> str:
+        """Write replicate 0's points per pictured generation (``points.parquet``); return the
+        name."""
+        pq.write_table(points_table(points), self.folder / POINTS)
+        return POINTS
+
     def finish(self, manifest: dict[str, Any]) -> Path:
         """Write the remaining rows, the replicate table and the manifest; publish the folder."""
         self._flush()
@@ -162,10 +175,12 @@ class Result:
 
     def __init__(self, manifest: dict[str, Any], *, path: Path | None = None,
                  arrays: dict[str, np.ndarray] | None = None,
-                 replicates: Columns | None = None) -> None:
+                 replicates: Columns | None = None,
+                 points: dict[int, np.ndarray] | None = None) -> None:
         self.manifest = manifest
         self.path = path
         self._arrays = arrays
+        self._points = points
         self._replicate_columns = replicates
         self._replicates: pd.DataFrame | None = None
         self._metrics: pd.DataFrame | None = None
@@ -211,6 +226,25 @@ class Result:
         import pandas as pd
 
         return pd.DataFrame({"replicate": [], "generation": [], "text": []})
+
+    @property
+    def points(self) -> pd.DataFrame:
+        """Replicate 0's training points at the pictured generations (``replicate, generation,
+        x, y``; families with points in the plane only, else empty)."""
+        return points_table(self.point_sets()).to_pandas()
+
+    def point_sets(self) -> dict[int, np.ndarray]:
+        """:attr:`points` as ``generation → [n, 2]`` (empty when the run has none).
+
+        Generation 0's are the truth's; generation ``t``'s come from the first sample drawn
+        from model ``t``. Read from ``points.parquet`` of a run folder, or held in memory.
+        """
+        if self._points is None:
+            if self.path is not None and (self.path / POINTS).is_file():
+                self._points = point_sets(pq.read_table(self.path / POINTS))
+            else:
+                self._points = {}
+        return self._points
 
     def trajectories(self, metric: str, max_replicates: int | None = None) -> np.ndarray:
         """Metric ``metric`` as an array ``[replicate, generation]``.

@@ -1,13 +1,14 @@
-"""The tables of a run as Arrow tables: tidy metrics, one row per replicate, sample texts.
+"""The tables of a run as Arrow tables: tidy metrics, one row per replicate, samples, points.
 
 :func:`long_table` turns a block's trajectories ``metrics[name][R, G + 1]`` into the tidy table
 ``replicate (int32), metric (dictionary string), generation (int32), value (float64)``;
 :func:`replicate_columns` computes the per-replicate table (the family's event times, see
 :mod:`modelcollapse.events`, and each metric's final value) and :func:`replicate_table` writes its
 event columns as nullable integers (missing: the event did not happen within the run);
-:func:`samples_table` holds a text family's sample sentences. Arrays are handed to Arrow as raw
-buffers (:func:`arrow_array`): ``pa.array`` on numpy imports pandas to look for pandas objects,
-which would add a fifth of a second to every run.
+:func:`samples_table` holds a text family's sample sentences and :func:`points_table` a
+two-dimensional family's training points at the pictured generations. Arrays are handed to
+Arrow as raw buffers (:func:`arrow_array`): ``pa.array`` on numpy imports pandas to look for
+pandas objects, which would add a fifth of a second to every run.
 """
 
 from __future__ import annotations
@@ -143,6 +144,35 @@ def samples_table(excerpts: dict[int, list[str]], first_replicate: int = 0) -> p
          arrow_array(np.array([r[1] for r in rows], dtype=np.int32)),
          arrow_strings(r[2] for r in rows)],
         names=["replicate", "generation", "text"])
+
+
+def points_schema() -> pa.Schema:
+    return pa.schema([("replicate", pa.int32()), ("generation", pa.int32()),
+                      ("x", pa.float64()), ("y", pa.float64())])
+
+
+def points_table(points: Mapping[int, np.ndarray], replicate: int = 0) -> pa.Table:
+    """One replicate's training points ``points[generation][n, 2]`` as
+    ``replicate, generation, x, y``, by generation then in draw order."""
+    generations = sorted(points)
+    arrays = [np.asarray(points[t], dtype=float).reshape(-1, 2) for t in generations]
+    xy = np.concatenate(arrays) if arrays else np.empty((0, 2))
+    generation = np.repeat(np.array(generations, dtype=np.int32),
+                           [a.shape[0] for a in arrays]).astype(np.int32)
+    columns = [arrow_array(np.full(xy.shape[0], replicate, dtype=np.int32)),
+               arrow_array(generation), arrow_array(xy[:, 0]), arrow_array(xy[:, 1])]
+    return pa.Table.from_arrays(columns, schema=points_schema())
+
+
+def point_sets(table: pa.Table) -> dict[int, np.ndarray]:
+    """:func:`points_table`'s table back as ``generation → [n, 2]`` (its first replicate's)."""
+    if table.num_rows == 0:
+        return {}
+    replicate = table["replicate"].to_numpy()
+    keep = replicate == replicate.min()
+    generation = table["generation"].to_numpy()[keep]
+    xy = np.stack([table["x"].to_numpy()[keep], table["y"].to_numpy()[keep]], axis=1)
+    return {int(t): xy[generation == t] for t in np.unique(generation)}
 
 
 def float_column(replicates: Mapping[str, Any], name: str) -> np.ndarray:

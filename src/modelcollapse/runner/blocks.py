@@ -14,7 +14,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -111,7 +111,8 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
         if kept < size:  # the whole block is always drawn; surplus replicates are dropped
             result = BlockResult({k: v[:kept] for k, v in result.metrics.items()},
                                  result.final_params[:kept],
-                                 {t: text[:kept] for t, text in result.excerpts.items()})
+                                 {t: text[:kept] for t, text in result.excerpts.items()},
+                                 result.points)  # the first replicate's: always kept
         block = Block(index, first, result)
         if finish is None:
             return block
@@ -152,11 +153,15 @@ class Trajectories:
         Metric name → array ``[R, G + 1]``.
     final_params
         The last fitted parameters, ``[R, *param_shape]``.
+    points
+        Replicate 0's training points at the pictured generations (``BlockResult.points``;
+        empty for a family without points in the plane).
     """
 
     config: RunConfig
     metrics: dict[str, np.ndarray]
     final_params: np.ndarray
+    points: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def simulate_arrays(config: RunConfig, *, workers: int | None = None,
@@ -167,4 +172,4 @@ def simulate_arrays(config: RunConfig, *, workers: int | None = None,
     names = config.metric_names
     metrics = {name: np.concatenate([b.result.metrics[name] for b in blocks]) for name in names}
     final = np.concatenate([b.result.final_params for b in blocks])
-    return Trajectories(config, metrics, final)
+    return Trajectories(config, metrics, final, blocks[0].result.points)

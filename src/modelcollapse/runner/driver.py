@@ -6,7 +6,9 @@ threads (:mod:`modelcollapse.runner.blocks`) and add the summary with theory bes
 (:mod:`modelcollapse.runner.summary`). :func:`run_to_folder` streams every block to the run's
 folder as it finishes (:class:`~modelcollapse.results.run.RunWriter`), keeps the first
 :data:`PLOT_REPLICATES` trajectories for the figures, and calls the figure function it is given
-(the runtime draws nothing itself; :func:`modelcollapse.run` passes the PNG figures).
+(the runtime draws nothing itself; :func:`modelcollapse.run` passes the PNG figures). Replicate
+0's points at the pictured generations (families with points in the plane) go to
+``points.parquet``, and to the figures (``scatter.png``).
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
     Returns
     -------
     Result
-        With ``metrics`` (tidy DataFrame), ``replicates`` and ``trajectories(metric)``.
+        With ``metrics`` (tidy DataFrame), ``replicates``, ``trajectories(metric)`` and, for a
+        family with points in the plane, ``point_sets()``.
 
     Examples
     --------
@@ -108,7 +111,7 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
                          workers=workers or default_workers(), seed_drawn=seed_drawn,
                          argv=None, figures=[])
     manifest["kind"] = "simulation"
-    return Result(manifest, arrays=traj.metrics, replicates=replicates)
+    return Result(manifest, arrays=traj.metrics, replicates=replicates, points=traj.points)
 
 
 def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = None,
@@ -156,6 +159,7 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
         keep = min(config.n_replicates, PLOT_REPLICATES)
         kept: dict[str, list[np.ndarray]] = {name: [] for name in config.metric_names}
         excerpts: dict[int, list[str]] = {}
+        points: dict[int, np.ndarray] = {}
         if on_start is not None:
             on_start(config, path)
         total = config.n_replicates * config.n_generations
@@ -166,8 +170,8 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
 
             for block in iter_blocks(config, workers=workers, progress=advance, finish=prepare):
                 writer.add(block.result.metrics, block.first_replicate, block.prepared)
-                if block.first_replicate == 0 and block.result.excerpts:
-                    excerpts = block.result.excerpts
+                if block.first_replicate == 0:
+                    excerpts, points = block.result.excerpts, block.result.points
                 if block.first_replicate < keep:
                     room = keep - block.first_replicate
                     for name, values in block.result.metrics.items():
@@ -181,9 +185,11 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
                              argv=argv, figures=names)
         if excerpts:
             manifest["files"]["samples"] = writer.write_samples(excerpts)
+        if points:
+            manifest["files"]["points"] = writer.write_points(points)
         if figures is not None:
             view = Result(manifest, arrays={k: np.concatenate(v) for k, v in kept.items()},
-                          replicates=replicates)
+                          replicates=replicates, points=points)
             names += draw_figures(lambda folder: figures(view, folder), writer.folder,
                                   manifest)
             manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)

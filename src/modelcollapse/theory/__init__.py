@@ -116,6 +116,7 @@ if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time
         gaussian_var_log_var,
         gaussian_var_mean,
     )
+    from .kde import KDEMoments, kde_expected_moments, kde_fixed_limit_var, kde_growth_factor
     from .moments import (
         NotCovered,
         optimal_real_weight,
@@ -125,7 +126,22 @@ if TYPE_CHECKING:  # the names, for type checkers and import-linter; at run time
         variance_moments,
         weighted_mean_stationary_var,
     )
+    from .mvgaussian import (
+        mv_expected_kl,
+        mv_expected_logdet,
+        mv_logdet_step,
+        mv_trace_moments,
+        mv_var_logdet,
+    )
     from .prediction import Prediction, TheoryCurve, predict
+    from .regression import (
+        inverse_wishart_trace,
+        regression_accumulate_limit,
+        regression_accumulate_param_error,
+        regression_mix_plateau,
+        regression_replace_noise,
+        regression_replace_param_error,
+    )
 
 #: Every public name of the theory modules → its module.
 _NAMES = {
@@ -170,6 +186,21 @@ _NAMES = {
     "weighted_mean_stationary_var": ".moments",
     "optimal_real_weight": ".moments",
     "NotCovered": ".moments",
+    "mv_expected_kl": ".mvgaussian",
+    "mv_expected_logdet": ".mvgaussian",
+    "mv_logdet_step": ".mvgaussian",
+    "mv_trace_moments": ".mvgaussian",
+    "mv_var_logdet": ".mvgaussian",
+    "KDEMoments": ".kde",
+    "kde_expected_moments": ".kde",
+    "kde_fixed_limit_var": ".kde",
+    "kde_growth_factor": ".kde",
+    "inverse_wishart_trace": ".regression",
+    "regression_accumulate_limit": ".regression",
+    "regression_accumulate_param_error": ".regression",
+    "regression_mix_plateau": ".regression",
+    "regression_replace_noise": ".regression",
+    "regression_replace_param_error": ".regression",
     "Pieces": ".assembly",
     "pieces": ".assembly",
     "Prediction": ".prediction",
@@ -179,6 +210,7 @@ _NAMES = {
 
 __all__ = [
     "AbsorptionTime",
+    "KDEMoments",
     "NotCovered",
     "Pieces",
     "Prediction",
@@ -214,12 +246,26 @@ __all__ = [
     "gaussian_var_log_var",
     "gaussian_var_mean",
     "gini_simpson",
+    "inverse_wishart_trace",
+    "kde_expected_moments",
+    "kde_fixed_limit_var",
+    "kde_growth_factor",
     "last_survivor_probability",
+    "mv_expected_kl",
+    "mv_expected_logdet",
+    "mv_logdet_step",
+    "mv_trace_moments",
+    "mv_var_logdet",
     "optimal_real_weight",
     "pieces",
     "predict",
     "proportion_moments",
     "proportion_square_sum",
+    "regression_accumulate_limit",
+    "regression_accumulate_param_error",
+    "regression_mix_plateau",
+    "regression_replace_noise",
+    "regression_replace_param_error",
     "tempered_heads",
     "two_part_moments",
     "variance_moments",

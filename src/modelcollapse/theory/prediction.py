@@ -21,6 +21,15 @@ categorical ``gini_simpson``       ``1 − Σ_v E q_v,t²`` by moment recursion 
 gaussian   ``var``, ``mean``       ``E var_t``, ``E mean_t ± 2 sd`` (every policy, both estimators)
 gaussian   ``w2``, ``kl``          ``√E W2²_t``, ``E KL_t`` (``replace``)
 gmm        ``var``, ``mean``       as gaussian, by the mixture-variance identity (every policy)
+gmm d ≥ 2  ``var``, ``mean_x_{j}`` ``tr Σ₀`` × the 1-D law (d-D identity; ``replace``: exact with
+                                   ``reg_covar``; else it is neglected, labelled approximate)
+mvgaussian ``trace``, ``mean_dist`` ``tr Σ₀`` × the 1-D ``E var_t``, ``E (mean_t − μ₀)²`` (every
+                                   policy: each projection is the 1-D process)
+mvgaussian ``logdet``, ``kl``      ``E logdet_t ± 2 sd`` (Wishart), ``E KL_t`` (``replace``)
+regression ``test_error`` etc.     ``σ² + E‖ŵ_t − w‖²``, ``E σ̂²_t`` (``replace``; ``accumulate``,
+                                   fixed inputs: the π²/6 sum)
+kde        ``var``, ``spread``     ``E var_t``, ``E ‖X − μ₀‖²_t = d(σ₀² + tκh²)``, ``E mean_t ±
+                                   2 sd`` (``replace``, ``accumulate``; every bandwidth rule)
 ========== ======================= ============================================================
 
 The loop settings of the literature (``augment``, sampling bias, weighted fits):
@@ -58,6 +67,9 @@ from ..rewards import reward_target
 from ..training_sets import Samples
 from . import curation as curation_theory
 from . import gaussian
+from . import kde as kde_theory
+from . import mvgaussian as mvgaussian_theory
+from . import regression as regression_theory
 from .assembly import Pieces, pieces
 from .categorical import categorical_expected_rare_mass, categorical_expected_support
 from .coin import (
@@ -85,6 +97,9 @@ from .moments import (
 #: fills the :class:`Prediction` ``out`` (curves, facts, and a note for everything it does not
 #: cover) for an uncurated run of that family.
 FAMILY_PREDICTORS: dict[str, Callable[[RunConfig, Prediction], None]] = {}
+FAMILY_PREDICTORS["mvgaussian"] = mvgaussian_theory.predictor
+FAMILY_PREDICTORS["regression"] = regression_theory.regression_predictor
+FAMILY_PREDICTORS["kde"] = kde_theory.kde_predictor
 
 #: Largest ``k`` (coin) or ``N`` (categorical) for which a ``(k + 1)``-state chain is propagated.
 CHAIN_MAX = 2000
@@ -147,6 +162,8 @@ def _predict(config: RunConfig) -> Prediction:
         else:
             out.notes.append("gaussian: with a sampling scale, w2, kl, tail_mass and the "
                              "collapse-time law have no exact result here; var and mean do")
+    elif isinstance(model, GMM) and model.dim > 1:
+        _gmm_nd(config, out)
     elif isinstance(model, GMM):
         w, mu, sd = (np.asarray(v, dtype=float) for v in (model.weights, model.means, model.stds))
         mean0 = float(w @ mu)
@@ -352,6 +369,51 @@ def _categorical_tempered(config: RunConfig, parts: Pieces, out: Prediction) -> 
         entropy)]
     out.notes.append("categorical: at a temperature ≠ 1 support, tv, rare_mass and "
                      "Gini–Simpson have no exact result; entropy is drawn in the large-N limit")
+
+
+def _gmm_nd(config: RunConfig, out: Prediction) -> None:
+    """gmm in d ≥ 2 (:mod:`modelcollapse.families.gmm.nd`): ``var`` (the trace of the total
+    covariance) and each coordinate of the mixture mean, by the d-D mixture-variance identity.
+
+    Each fit's total covariance is the training set's covariance (divisor N) plus ``c I``
+    (``reg_covar`` = ``var_floor``), so each coordinate's marginal is the 1-D gaussian MLE
+    process and ``E var_t`` is ``tr Σ₀`` times the 1-D ``E var_t / var₀``; under ``replace`` with
+    ``c`` included exactly: ``E tr_t = aᵗ tr₀ + d c (1 − aᵗ)/(1 − a)``, ``a = (N − 1)/N``.
+    """
+    from ..families.gmm.nd import mixture_moments, replace_trace, unpack
+
+    model: Any = config.model
+    n, g, d = config.n_samples, config.n_generations, model.dim
+    if model.sampling_scale != 1.0:
+        out.notes.append("gmm (d ≥ 2): with a sampling scale the sampled mixture's covariance "
+                         "depends on its within/between-component split: no exact result")
+        return
+    m0, total0 = mixture_moments(*unpack(model.truth(), d))
+    parts = pieces(config.data_policy, n)
+    try:
+        unit_var, unit_offset = variance_moments(1.0, n, g, parts, divisor="mle",
+                                                 real_weight=model.real_weight)
+    except NotCovered as err:
+        out.notes.append(f"gmm (d ≥ 2): {err}; var and the means are not drawn")
+        return
+    trace0 = float(np.trace(total0))
+    plain_replace = (parts.kind == "mix" and parts.real == 0 and parts.carry == 0
+                     and model.real_weight is None)
+    if plain_replace:
+        out.curves["var"] = [TheoryCurve("exact E var_t = E tr Σ_t (mixture-variance identity, "
+                                         "reg_covar included)",
+                                         replace_trace(trace0, n, g, d, model.var_floor))]
+    else:
+        out.curves["var"] = [TheoryCurve("E var_t = tr Σ₀ × the 1-D law (mixture-variance "
+                                         "identity; approximate: reg_covar's d·c per fit "
+                                         "neglected)", trace0 * unit_var)]
+    for j in range(d):
+        sd = np.sqrt(float(total0[j, j]) * unit_offset)
+        out.curves[f"mean_x_{j}"] = [TheoryCurve(
+            f"exact E mean_x_{j}", np.full(g + 1, float(m0[j])), m0[j] - 2 * sd, m0[j] + 2 * sd,
+            f"exact E mean_x_{j} ± 2 sd (reg_covar neglected)")]
+    out.notes.append("gmm (d ≥ 2): w2, kl and tail_mass are not recorded (no closed form in d "
+                     "dimensions); each component's mean, std and weight have no closed form")
 
 
 # -- gaussian and gmm ---------------------------------------------------------------------------

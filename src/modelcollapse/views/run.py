@@ -173,6 +173,18 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "mean_": ("Mean of component {i}", "mean μ{i} (data units)"),
     "std_": ("Standard deviation of component {i}", "σ{i} (data units)"),
     "weight_": ("Weight of component {i}", "weight w{i} (probability)"),
+    "mean_x_": ("Mixture mean, coordinate {i} (gmm in d ≥ 2)", "mean m{i} (data units)"),
+    "test_error": ("Test error on fresh real data, σ² + ‖ŵ − w‖²", "mean squared error (y units²)"),
+    "param_error": ("Squared error of the fitted coefficients, ‖ŵ − w‖²",
+                    "‖ŵ − w‖² (coefficient units²)"),
+    "noise": ("Fitted noise variance RSS / (n − d)", "σ̂² (y units²)"),
+    "trace": ("Total variance of the fit, tr Σ", "tr Σ (data units²)"),
+    "logdet": ("Log generalised variance, ln det Σ", "ln det Σ (nats)"),
+    "min_eig": ("Smallest eigenvalue of the fitted covariance", "λ_min (data units²)"),
+    "mean_dist": ("Distance of the fitted mean from the truth's", "|μ − μ₀| (data units)"),
+    "spread": ("Second moment of a model sample about the truth's mean, E‖X − μ₀‖²",
+               "E‖X − μ₀‖² (data units²)"),
+    "nll": ("Negative log-likelihood of real data (cross-entropy)", "NLL (nats)"),
 }
 
 

@@ -46,6 +46,7 @@ from ..continuous import (
 )
 from ..discrete import block_for
 from ..gaussian import scale_variances
+from . import nd
 from .warm_start import split_coinciding
 
 #: Samples beyond this magnitude mean a model's variance has left float range (their squares
@@ -178,6 +179,14 @@ class GMM(Family):
         ``None``: every sample counts once. ``w``: weighted EM (:mod:`.weighted`) in which the
         real samples together carry weight ``w`` and the synthetic ones ``1 − w``; it starts
         from the previous fit (``init`` warm) and runs on the numba backend.
+    dim
+        ``d``, between 1 and 16. ``1`` (default) is the 1-D family, bit-identical to before the
+        option existed (it is neutral: no stream key changes). ``d ≥ 2`` hands every operation
+        to :mod:`.nd`: full covariances, ``means`` a flat row-major ``K × d`` list, ``--dim 2``
+        alone the Shumailov blobs preset; see that module for metrics and what is refused.
+    covs
+        ``d ≥ 2``: the truth's covariances, ``K`` row-major ``d × d`` symmetric positive definite
+        matrices in one flat list (default ``stds² I``); refused in 1-D.
 
     Notes
     -----
@@ -194,7 +203,8 @@ class GMM(Family):
     default_reward: ClassVar[str | None] = "truth"
     default_run: ClassVar[Mapping[str, int]] = {"n_samples": 10_000, "n_generations": 2000,
                                                 "n_replicates": 10}
-    key_metrics: ClassVar[tuple[str, ...]] = ("var", "w2", "kl", "tail_mass")
+    #: The key metrics in 1-D (:attr:`key_metrics`; in d ≥ 2 only ``var`` has a meaning).
+    key_metrics_1d: ClassVar[tuple[str, ...]] = ("var", "w2", "kl", "tail_mass")
     cost_ns: ClassVar[tuple[float, float]] = (20.0, 20.0)  # measured, see Family.cost_ns
     generation_ns: ClassVar[float] = 55_000.0  # W2 and KL by quadrature, sampling set-up
 
@@ -229,13 +239,30 @@ class GMM(Family):
                                    "and 1e100 (default 1e-6)")
     sampling_scale: float = sampling_scale_option()
     real_weight: float | None = real_weight_option()
+    # Later additions, neutral: at their defaults they leave every 1-D run's stream key alone.
+    dim: int = option(1, flag="dim", kind="int", neutral=True,
+                      help=f"dimension d of the points, between 1 and {nd.MAX_DIM} (default 1; "
+                           "--dim 2 alone runs Shumailov's 2-D blobs)")
+    covs: tuple[float, ...] | None = option(None, flag="covs", kind="floats", neutral=True,
+                                            help="d ≥ 2: true covariances, K row-major d×d "
+                                                 "matrices in one list (default: --stds² I)")
 
     def __post_init__(self) -> None:
         check_choice("backend", self.backend, ("numba", "sklearn"))
         init = DEFAULT_INIT[self.backend] if self.init is None else self.init
         object.__setattr__(self, "init", check_choice("init", init, ("warm", "kmeans")))
+        object.__setattr__(self, "dim", nd.check_dim(self.dim))
         k = None if self.n_components is None else _bounded_int(
             "n_components", self.n_components, MAX_COMPONENTS)
+        if self.dim > 1:
+            nd.configure(self, k)
+        else:
+            if self.covs is not None:
+                raise ConfigError("covs", "needs --dim ≥ 2 (in 1-D give --stds)", self.covs)
+            self._configure_1d(k)
+        self._configure_fit()
+
+    def _configure_1d(self, k: int | None) -> None:
         if self.means is None:
             if k not in (None, 2):
                 raise ConfigError("means", f"must be given for {k} components")
@@ -265,6 +292,8 @@ class GMM(Family):
         object.__setattr__(self, "means", tuple(means[i] for i in order))
         object.__setattr__(self, "stds", tuple(stds[i] for i in order))
         object.__setattr__(self, "weights", tuple(weights[i] / total for i in order))
+
+    def _configure_fit(self) -> None:
         tol = DEFAULT_TOL[self.backend] if self.tol is None else check_float(
             "tol", self.tol, low=0.0, low_open=True, what="a number > 0")
         max_iter = DEFAULT_MAX_ITER[self.backend] if self.max_iter is None else _bounded_int(
@@ -294,18 +323,49 @@ class GMM(Family):
 
     @property
     def param_shape(self) -> tuple[int, ...]:
+        if self.dim > 1:
+            return (1 + self.dim + self.dim**2, self.n_components)
         return (3, self.n_components)
 
     @property
+    def key_metrics(self) -> tuple[str, ...]:  # type: ignore[override]
+        return ("var",) if self.dim > 1 else self.key_metrics_1d
+
+    @property
+    def sample_width(self) -> int:
+        return self.dim
+
+    def points(self, data):
+        return nd.points(self, data) if self.dim > 1 else None
+
+    @property
+    def available_curators(self) -> tuple[str, ...]:
+        # d ≥ 2: the verifier's belief peak and the truth reward's model expectation are 1-D
+        # quadratures here; curation is refused there (see reward()).
+        return self.curators if self.dim == 1 else ("none",)
+
+    def idle_settings(self) -> dict[str, str]:
+        out = super().idle_settings()
+        if self.dim > 1:
+            out["accelerate"] = "in d ≥ 2 (the d-D fit is plain EM; SQUAREM and Newton are 1-D)"
+        return out
+
+    @property
     def metric_names(self) -> tuple[str, ...]:
+        if self.dim > 1:
+            return nd.metric_names(self)
         k = range(self.n_components)
         return ("mean", "var", "w2", "kl", "tail_mass", *(f"mean_{i}" for i in k),
                 *(f"std_{i}" for i in k), *(f"weight_{i}" for i in k), "em_iterations")
 
     def truth(self) -> np.ndarray:
+        if self.dim > 1:
+            return nd.truth(self)
         return np.array([self.weights, self.means, np.square(self.stds)])
 
     def block_size(self, policy: Policy, n_samples: int) -> int:
+        if self.dim > 1:
+            return block_for(n_samples * self.dim, budget=1 << 14, cap=64)
         return block_for(n_samples, budget=1 << 14, cap=64)
 
     def validate_run(self, n_samples: int, policy: Policy) -> None:
@@ -322,11 +382,15 @@ class GMM(Family):
     def sampling_params(self, params):
         if self.sampling_scale == 1.0:
             return params
+        if self.dim > 1:
+            return nd.sampling_params(self, params)
         return scale_variances(params, self.sampling_scale, column=2)
 
     def sample(self, params, n, rng, *, stats):
         from .sampling import sample_block
 
+        if self.dim > 1:
+            return nd.sample(self, params, n, rng)
         params = np.ascontiguousarray(params)
         out = np.empty((params.shape[0], n))
         sample_block(rng, params[:, 0], params[:, 1], np.sqrt(params[:, 2]), n, out)
@@ -335,6 +399,8 @@ class GMM(Family):
     def fit(self, data, *, rng, previous):
         from . import em
 
+        if self.dim > 1:
+            return nd.fit(self, data, rng, previous)
         x = np.ascontiguousarray(data.values, dtype=float)
         # A sampling scale above 1 can blow a model up: samples beyond ±BLOWN_UP (whose squares
         # would overflow) mean its variance has left float range. Such a row is not fitted; it
@@ -414,6 +480,11 @@ class GMM(Family):
         from . import metrics as mixtures
         from .sampling import sample_block
 
+        if self.dim > 1:
+            from . import em_nd
+
+            return (em_nd.sample_block_nd, em_nd.fit_block_nd if self.init == "warm"
+                    else em_nd.fit_block_nd_kmeans)
         fit: Any = em.fit_block_warm if self.init == "warm" else em.fit_block
         if self.real_weight is not None:
             from .weighted import fit_block_weighted
@@ -447,6 +518,9 @@ class GMM(Family):
         return np.minimum(self._log_truth(units.values - shift) - peak, 0.0)
 
     def reward(self, spec):
+        if self.dim > 1:
+            raise ConfigError("reward", "is not available for gmm in d ≥ 2 (its expectations "
+                              "are 1-D quadratures; curation is 1-D only)", spec)
         def truth_expected(params):
             params = np.asarray(params, dtype=float)
             return normal_expectation(self._log_truth, params[..., 0, :], params[..., 1, :],
@@ -466,6 +540,8 @@ class GMM(Family):
     def metrics(self, params, info=None):
         from .metrics import mixture_metrics
 
+        if self.dim > 1:
+            return nd.metrics(self, params, info)
         blown = ~np.isfinite(params).all(axis=(-2, -1))
         if blown.any():  # quadrature on the truth instead; overwritten below
             params_ok = np.where(blown[..., None, None], self.truth(), params)
@@ -494,6 +570,9 @@ class GMM(Family):
         return out
 
     def describe(self) -> str:
+        if self.dim > 1:
+            return nd.describe(self) + loop_setting_words(
+                sampling_scale=self.sampling_scale, real_weight=self.real_weight)
         parts = ", ".join(f"{w:g}·N({m:g}, {s:g}²)"
                           for w, m, s in zip(self.weights, self.means, self.stds, strict=True))
         fitter = "scikit-learn" if self.backend == "sklearn" else "EM"

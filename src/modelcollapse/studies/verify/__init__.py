@@ -39,7 +39,16 @@ number of replicates differs), as everywhere in modelcollapse.
 
 from __future__ import annotations
 
-from . import catalogue, curated, literature  # noqa: F401  (register the cases, in order)
+# Importing a module registers its cases; the verify table lists them in this order.
+from . import (  # noqa: F401
+    catalogue,
+    curated,
+    gmm_nd,
+    kde,
+    literature,
+    mvgaussian,
+    regression,
+)
 from .cases import CASES, Case, case_seed, select_cases
 from .driver import DEFAULT_SEED, needs_compiling, run_cases, verify
 from .report import EXIT_FAILED, EXIT_PASSED, Report
