@@ -2,7 +2,7 @@
 
     pip install '.[test]' && python benchmarks/run_all.py
 
-Takes about ten minutes on two cores; nothing else should run meanwhile.
+Takes about 25 minutes on two cores; nothing else should run meanwhile.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 SCRIPTS = ("bench_gmm.py", "bench_coin.py", "bench_gaussian.py", "bench_categorical.py",
-           "bench_ngram.py", "bench_curation.py", "bench_sweep.py", "bench_startup.py")
+           "bench_ngram.py", "bench_curation.py", "bench_kde.py", "bench_regression.py",
+           "bench_mvgaussian.py", "bench_gmm_nd.py", "bench_sweep.py", "bench_startup.py")
 
 if __name__ == "__main__":
     for script in SCRIPTS:

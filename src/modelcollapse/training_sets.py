@@ -347,7 +347,7 @@ class ScatterMoments:
                           for i in (0, 1))
         points = None
         if all(p.points is not None for p in parts):
-            points = np.concatenate([p.points for p in parts])  # type: ignore[misc]
+            points = np.concatenate([p.points for p in parts])
         return ScatterMoments(n, np.asarray(mean), np.asarray(scatter),
                               split, points)  # type: ignore[arg-type]
 

@@ -129,7 +129,11 @@ class SweepResult:
         keys = [column_name(k) for k in self.manifest["spec"]["grid"]]
         events = [e for e in EVENTS.values() if e.share_column in frame.columns]
         verb = events[0].participle if len(events) == 1 else "event"
-        head = "".join(f"{k:>10}" for k in keys) + (
+        # Each key column as wide as its widest value (at least 10), plus a space between
+        # columns, so "accumulate-subsample" or a list never runs into its neighbour.
+        widths = {k: max([10, len(k) + 1, *(len(show_value(v)) + 2 for v in frame[k])])
+                  for k in keys}
+        head = "".join(f"{k:>{widths[k]}}" for k in keys) + (
             f"{'R':>8}{verb + ' %':>13}{'exact %':>9}{'mean time ± SE':>20}{'exact':>8}"
             f"{'median':>8}")
         lines = [f"{len(frame)} cells of sweep {self.manifest.get('name')}:", head]
@@ -140,7 +144,7 @@ class SweepResult:
 
         for _, row in frame.head(max_rows).iterrows():
             event = next((e for e in events if get(row, e.share_column) is not None), None)
-            text = ("".join(f"{show_value(row[k]):>10}" for k in keys)
+            text = ("".join(f"{show_value(row[k]):>{widths[k]}}" for k in keys)
                     + f"{int(row['replicates']):>8}")
             if event is None:
                 lines.append(text + f"{'–':>13}")
