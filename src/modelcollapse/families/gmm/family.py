@@ -99,16 +99,6 @@ def truth_log_peak(weights: tuple[float, ...], means: tuple[float, ...],
     return float(values[best])
 
 
-def _floats(name: str, values: Any) -> tuple[float, ...]:
-    try:
-        out = tuple(float(v) for v in values)
-    except (TypeError, ValueError):
-        raise ConfigError(name, "must be a list of numbers", values) from None
-    if not all(np.isfinite(out)):
-        raise ConfigError(name, "must be finite numbers", values)
-    return out
-
-
 def _bounded_int(name: str, value: Any, high: int) -> int:
     """An integer between 1 and ``high``; anything else is refused naming that range."""
     try:
@@ -268,15 +258,16 @@ class GMM(Family):
                 raise ConfigError("means", f"must be given for {k} components")
             means: tuple[float, ...] = (-2.0, 2.0)
         else:
-            means = _floats("means", self.means)
+            means = nd.finite_floats("means", self.means)
             if k is None and len(means) > MAX_COMPONENTS:
                 raise ConfigError("means", f"must have at most {MAX_COMPONENTS} values (one per "
                                   "component)", self.means)
         k = len(means) if k is None else k
         if len(means) != k:
             raise ConfigError("means", f"must have {k} values, one per component", self.means)
-        stds = (1.0,) * k if self.stds is None else _floats("stds", self.stds)
-        weights = (1.0 / k,) * k if self.weights is None else _floats("weights", self.weights)
+        stds = (1.0,) * k if self.stds is None else nd.finite_floats("stds", self.stds)
+        weights = ((1.0 / k,) * k if self.weights is None
+                   else nd.finite_floats("weights", self.weights))
         for field, values in (("stds", stds), ("weights", weights)):
             if len(values) != k:
                 raise ConfigError(field, f"must have {k} values, one per component",

@@ -68,7 +68,8 @@ def check_dim(value: Any) -> int:
     return d
 
 
-def _floats(name: str, values: Any) -> tuple[float, ...]:
+def finite_floats(name: str, values: Any) -> tuple[float, ...]:
+    """``values`` as a tuple of finite floats, or a ConfigError naming ``name``."""
     try:
         out = tuple(float(v) for v in values)
     except (TypeError, ValueError):
@@ -92,7 +93,7 @@ def configure(model: Any, k: int | None) -> None:
         means = np.zeros((2, d))
         means[:, :2] = BLOBS_MEANS
     else:
-        flat = _floats("means", model.means)
+        flat = finite_floats("means", model.means)
         if k is None:
             if len(flat) % d:
                 raise ConfigError("means", f"must have K × {d} values (K means of {d} "
@@ -106,12 +107,12 @@ def configure(model: Any, k: int | None) -> None:
     if k * (d + 2) + d + 2 > MAX_METRICS:
         raise ConfigError("n_components", f"must be at most {(MAX_METRICS - d - 2) // (d + 2)} "
                           f"in {d} dimensions (a run records K (d + 2) + d + 2 metrics)", k)
-    weights = (1.0 / k,) * k if model.weights is None else _floats("weights", model.weights)
+    weights = (1.0 / k,) * k if model.weights is None else finite_floats("weights", model.weights)
     if len(weights) != k:
         raise ConfigError("weights", f"must have {k} values, one per component", model.weights)
     if min(weights) < 0 or abs(sum(weights) - 1.0) > 1e-9:
         raise ConfigError("weights", "must be ≥ 0 and sum to 1", model.weights)
-    stds_given = None if model.stds is None else _floats("stds", model.stds)
+    stds_given = None if model.stds is None else finite_floats("stds", model.stds)
     if model.covs is None:
         stds = (1.0,) * k if stds_given is None else stds_given
         if len(stds) != k:
@@ -120,7 +121,7 @@ def configure(model: Any, k: int | None) -> None:
             raise ConfigError("stds", "must all be > 0", model.stds)
         covs = np.array([s * s * np.eye(d) for s in stds])
     else:
-        flat = _floats("covs", model.covs)
+        flat = finite_floats("covs", model.covs)
         if len(flat) != k * d * d:
             raise ConfigError("covs", f"must have {k} × {d}×{d} values (one row-major "
                               "covariance per component)", model.covs)
