@@ -67,12 +67,11 @@ def test_bad_input_names_the_field(settings, field):
     assert err.value.field == field
 
 
-def test_curation_and_rewards_are_refused_in_d_dimensions():
+def test_every_curator_is_available_in_d_dimensions_and_accelerate_is_idle():
     fam = mc.GMM(dim=2)
-    assert fam.available_curators == ("none",)
-    with pytest.raises(ConfigError):
-        fam.reward("truth")
-    assert "accelerate" in fam.idle_settings()
+    assert fam.available_curators == mc.GMM().available_curators
+    assert fam.reward("truth").words == "reward: the truth's log density"
+    assert "accelerate" in fam.idle_settings()  # curation's own tests: test_gmm_nd_curation.py
 
 
 def test_pack_unpack_round_trip():

@@ -1,4 +1,5 @@
-"""Curation hooks shared by the continuous families (gaussian, gmm): densities and rewards.
+"""Curation hooks shared by the continuous families (gaussian, gmm, mvgaussian): densities and
+rewards.
 
 Units are single real samples. The rewards are ``truth`` (the truth's log density) and
 ``target:c`` (``−(x − c)² / 2``, a preference for samples near ``c``); the model's mean reward
@@ -48,6 +49,42 @@ def mixture_logpdf(x: np.ndarray, weights: np.ndarray, means: np.ndarray,
         log_w = np.log(np.asarray(weights, dtype=float))[..., None, :]
     terms = log_w + normal_logpdf(x, np.asarray(means)[..., None, :],
                                   np.asarray(variances)[..., None, :])
+    top = terms.max(axis=-1, keepdims=True)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(under="ignore"):
+        total = np.exp(terms - safe).sum(axis=-1)
+    with np.errstate(divide="ignore"):
+        return np.log(total) + safe[..., 0]
+
+
+def mv_logpdf(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``log N(x; mean, cov)`` of points ``x[..., k, d]`` under normals ``mean[..., d]``,
+    ``cov[..., d, d]`` (leading shapes broadcast: one normal for all replicates, or one each).
+
+    Eigenvalues are floored at the smallest positive double (as :func:`normal_logpdf` floors a
+    variance), so a singular model gives its own points a large finite density and others
+    ``−∞``, never NaN.
+    """
+    lam, vec = np.linalg.eigh(cov)
+    lam = np.maximum(lam, np.finfo(float).tiny)
+    centred = x - np.asarray(mean)[..., None, :]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        proj = centred @ vec  # coordinates in the eigenbasis, [..., k, d]
+        quad = (proj**2 / lam[..., None, :]).sum(axis=-1)
+        out = -0.5 * (lam.shape[-1] * _LOG_2PI + np.log(lam).sum(axis=-1)[..., None] + quad)
+    return np.where(np.isnan(out), -np.inf, out)
+
+
+def mv_mixture_logpdf(x: np.ndarray, weights: np.ndarray, means: np.ndarray,
+                      covs: np.ndarray) -> np.ndarray:
+    """``log Σ_j w_j N(x; μ_j, Σ_j)`` for points ``x[..., k, d]`` and components
+    ``weights[..., K]``, ``means[..., K, d]``, ``covs[..., K, d, d]`` (the d-D
+    :func:`mixture_logpdf`; a log-sum-exp over components, so far points give finite logs)."""
+    weights, means, covs = (np.asarray(a, dtype=float) for a in (weights, means, covs))
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weights)
+    terms = np.stack([log_w[..., j, None] + mv_logpdf(x, means[..., j, :], covs[..., j, :, :])
+                      for j in range(weights.shape[-1])], axis=-1)
     top = terms.max(axis=-1, keepdims=True)
     safe = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(under="ignore"):

@@ -49,7 +49,7 @@ from .base import (
     real_weight_option,
     sampling_scale_option,
 )
-from .continuous import CONTINUOUS_CURATORS
+from .continuous import CONTINUOUS_CURATORS, mv_logpdf
 from .discrete import block_for
 
 #: Largest dimension accepted: a replicate holds a ``d × d`` covariance and a generation costs
@@ -138,23 +138,6 @@ def scatter_of(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = x.mean(axis=1)
     centred = x - mean[:, None, :]
     return mean, np.einsum("rni,rnj->rij", centred, centred)
-
-
-def mv_logpdf(x: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """``log N(x; mean, cov)`` of points ``x[R, k, d]`` under each replicate's normal.
-
-    ``mean`` is ``[R, d]`` or ``[d]``, ``cov`` ``[R, d, d]`` or ``[d, d]``. Eigenvalues are floored
-    at the smallest positive double (as :func:`~.continuous.normal_logpdf` floors a variance), so
-    a singular model gives its own points a large finite density and others ``−∞``, never NaN.
-    """
-    lam, vec = np.linalg.eigh(cov)
-    lam = np.maximum(lam, np.finfo(float).tiny)
-    centred = x - np.asarray(mean)[..., None, :]
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        proj = centred @ vec  # coordinates in the eigenbasis, [R, k, d]
-        quad = (proj**2 / lam[..., None, :]).sum(axis=-1)
-        out = -0.5 * (lam.shape[-1] * _LOG_2PI + np.log(lam).sum(axis=-1)[..., None] + quad)
-    return np.where(np.isnan(out), -np.inf, out)
 
 
 def mv_metrics(mean: np.ndarray, cov: np.ndarray, mean0: np.ndarray,

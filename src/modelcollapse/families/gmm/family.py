@@ -39,7 +39,6 @@ from ..base import (
 )
 from ..continuous import (
     CONTINUOUS_CURATORS,
-    CONTINUOUS_REWARDS,
     continuous_reward,
     mixture_logpdf,
     normal_expectation,
@@ -173,7 +172,8 @@ class GMM(Family):
         ``d``, between 1 and 16. ``1`` (default) is the 1-D family, bit-identical to before the
         option existed (it is neutral: no stream key changes). ``d ≥ 2`` hands every operation
         to :mod:`.nd`: full covariances, ``means`` a flat row-major ``K × d`` list, ``--dim 2``
-        alone the Shumailov blobs preset; see that module for metrics and what is refused.
+        alone the Shumailov blobs preset; see that module for metrics, curation and what is
+        refused.
     covs
         ``d ≥ 2``: the truth's covariances, ``K`` row-major ``d × d`` symmetric positive definite
         matrices in one flat list (default ``stds² I``); refused in 1-D.
@@ -189,7 +189,8 @@ class GMM(Family):
     name: ClassVar[str] = "gmm"
     curators: ClassVar[tuple[str, ...]] = CONTINUOUS_CURATORS
     shiftable_belief: ClassVar[bool] = True
-    reward_words: ClassVar[str] = CONTINUOUS_REWARDS
+    reward_words: ClassVar[str] = ("truth (the truth's log density; with --dim at most 3) or "
+                                   "target:c (-(x - c)^2 / 2; -|x - c·1|^2 / 2 with --dim)")
     default_reward: ClassVar[str | None] = "truth"
     default_run: ClassVar[Mapping[str, int]] = {"n_samples": 10_000, "n_generations": 2000,
                                                 "n_replicates": 10}
@@ -328,12 +329,6 @@ class GMM(Family):
 
     def points(self, data):
         return nd.points(self, data) if self.dim > 1 else None
-
-    @property
-    def available_curators(self) -> tuple[str, ...]:
-        # d ≥ 2: the verifier's belief peak and the truth reward's model expectation are 1-D
-        # quadratures here; curation is refused there (see reward()).
-        return self.curators if self.dim == 1 else ("none",)
 
     def idle_settings(self) -> dict[str, str]:
         out = super().idle_settings()
@@ -490,10 +485,14 @@ class GMM(Family):
         # training set, which is a multiset); candidates must be in i.i.d. draw order, because
         # best-of takes K consecutive ones per slot and the verifier keeps the first accepted.
         # A uniformly random permutation of the row makes them exchangeable again, exactly.
+        if self.dim > 1:
+            return nd.draw_units(self, params, k, rng)
         samples = self.sample(params, k, rng, stats=False)
         return Samples(rng.permuted(samples.values, axis=1))
 
     def unit_log_likelihood(self, params, units):
+        if self.dim > 1:
+            return nd.unit_log_likelihood(self, params, units)
         params = np.asarray(params, dtype=float)
         return mixture_logpdf(units.values, params[:, 0], params[:, 1], params[:, 2])
 
@@ -502,16 +501,19 @@ class GMM(Family):
                               np.square(self.stds))
 
     def truth_log_likelihood(self, units):
+        if self.dim > 1:
+            return nd.log_truth(self, units.values)
         return self._log_truth(units.values)
 
     def belief_log_relative(self, units, shift):
+        if self.dim > 1:  # the truth moved by shift along (1, ..., 1)
+            return nd.belief_log_relative(self, units, shift)
         peak = truth_log_peak(self.weights, self.means, self.stds)
         return np.minimum(self._log_truth(units.values - shift) - peak, 0.0)
 
     def reward(self, spec):
         if self.dim > 1:
-            raise ConfigError("reward", "is not available for gmm in d ≥ 2 (its expectations "
-                              "are 1-D quadratures; curation is 1-D only)", spec)
+            return nd.reward(self, spec)
         def truth_expected(params):
             params = np.asarray(params, dtype=float)
             return normal_expectation(self._log_truth, params[..., 0, :], params[..., 1, :],
