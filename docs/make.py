@@ -512,6 +512,28 @@ def _report(ws: Workspace) -> dict[str, str]:
             "plotly-mb": f"{len(get_plotlyjs().encode()) / 1e6:.1f}"}
 
 
+# -- the explorer ----------------------------------------------------------------------------
+
+
+@product("explorer", summary="the explorer page's browser test: its screenshot and the time from a "
+         "control's change to the charts redrawn at the issue's live sizes",
+         figures=("explorer.png",), keys=("coin-ms", "gaussian-ms", "mb"), cost="30 s")
+def _explorer(ws: Workspace) -> dict[str, str]:
+    shots = ws.folder / "screenshots"
+    test = "tests/test_explorer.py::test_how_fast_a_change_redraws"
+    ws.command([sys.executable, "-m", "pytest", "-q", "-s", "-n", "0", "-p", "no:cacheprovider",
+                test], shown=["pytest", "-s", test],
+               env={"MODELCOLLAPSE_SCREENSHOT_DIR": str(shots),
+                    "MODELCOLLAPSE_REQUIRE_BROWSER": "1"})
+    ws.figure("explorer.png", shots / "explorer.png")
+    timings = json.loads((shots / "explorer-timings.json").read_text(encoding="utf-8"))
+    page = ws.modelcollapse("explore", out="explorer.html")
+    assert page.out is not None
+    return {"coin-ms": f"{timings['coin 1000 × 200']['median_redraw_ms']:.0f}",
+            "gaussian-ms": f"{timings['gaussian 200 × 200, N = 100']['median_redraw_ms']:.0f}",
+            "mb": megabytes(page.out)}
+
+
 # -- sweeps ------------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from importlib import import_module as _import_module
 from typing import TYPE_CHECKING, Any
 
-from .api import load, plan_sweep, run, simulate, sweep, write_report
+from .api import load, plan_sweep, run, simulate, sweep, write_explorer, write_report
 from .config import RunConfig
 from .curation import (
     CURATORS,
@@ -101,5 +101,5 @@ __all__ = [
     "Regression", "Replace", "Result", "Reweight",
     "RunConfig", "SweepPlan", "SweepResult", "SweepSpec", "TheoryCurve", "Top", "Verifier",
     "__version__", "get_curator", "get_family", "get_policy", "load", "load_sweep", "plan_sweep",
-    "predict", "run", "simulate", "simulate_block", "sweep", "write_report",
+    "predict", "run", "simulate", "simulate_block", "sweep", "write_explorer", "write_report",
 ]

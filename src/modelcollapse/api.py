@@ -269,6 +269,18 @@ def write_report(path: Path | str, *, title: str | None = None,
     return write(path, title=title, out=out)
 
 
+def write_explorer(out: Path | str | None = None) -> Path:
+    """Write the explorer: one self-contained page where the coin, the Gaussian, the categorical
+    and the mixture are simulated in the browser, exact theory beside them.
+
+    See :func:`modelcollapse.report.explorer.write_explorer` (needs ``pip install
+    'modelcollapse[report]'``); ``out`` defaults to ``explorer.html`` here.
+    """
+    from .report.explorer import write_explorer as write
+
+    return write(out)
+
+
 def _check_report() -> None:
     from .report.write import check_available
 

@@ -149,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                 _add_option(group, option)
     _add_sweep_parser(commands)
     _add_report_parser(commands)
+    _add_explore_parser(commands)
     _add_verify_parser(commands)
     _add_collapse_speed_parser(commands)
     return parser
@@ -348,6 +349,27 @@ def _report(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _add_explore_parser(commands: argparse._SubParsersAction) -> None:
+    explore = commands.add_parser(
+        "explore", help="write explorer.html: a page where the loop runs in your browser",
+        description="Write one self-contained page (no network needed) in which the coin, the "
+                    "Gaussian, the categorical (Zipf) model and the 1-D Gaussian mixture are "
+                    "simulated in the browser: move a slider (samples per generation, fresh "
+                    "real data, the policy, the sampling bias, the seed) and the trajectories, "
+                    "their median and bands and the exact theory redraw at once. Needs Plotly: "
+                    "pip install 'modelcollapse[report]'.")
+    explore.add_argument("--out", metavar="FILE.html", default=None,
+                         help="where to write the page (default explorer.html here)")
+
+
+def _explore(args: argparse.Namespace) -> int:
+    from . import api
+
+    path = api.write_explorer(args.out)
+    print(f"explorer: {path} ({path.stat().st_size / 1e6:.1f} MB); open it in any browser")
+    return 0
+
+
 #: The seed of ``modelcollapse verify`` (:data:`modelcollapse.studies.verify.DEFAULT_SEED`,
 #: written out here so that building the parser does not import the verification cases).
 VERIFY_SEED = 20261121
@@ -533,6 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args, argv)
         if args.command == "report":
             return _report(args, argv)
+        if args.command == "explore":
+            return _explore(args)
         if args.command == "verify":
             return _verify(args, argv)
         if args.command == "collapse-speed":
