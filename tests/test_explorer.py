@@ -279,3 +279,34 @@ def test_how_fast_a_change_redraws(chromium, tmp_path):
     if shots:
         Path(shots, "explorer-timings.json").write_text(json.dumps(summary, indent=2))
     assert all(len(v["redraw_ms"]) == 5 for v in summary.values())
+
+
+def test_curation_controls_appear_and_their_metrics_are_drawn(chromium):
+    def curate(page):
+        after(page, lambda: page.click('#mcx-tabs button[data-family="gaussian"]'))
+        hidden = page.is_hidden('[data-control="strictness"]')
+        after(page, lambda: page.select_option("#mcx-curation", "verifier"))
+        shown = {c: page.is_visible(f'[data-control="{c}"]')
+                 for c in ("strictness", "shift", "false_accept", "reward", "k", "keep")}
+        menu = page.eval_on_selector_all("#mcx-metric-select option",
+                                         "options => options.map(o => o.value)")
+        after(page, lambda: page.select_option("#mcx-metric-select", "accept_rate"))
+        drawn = page.evaluate(CHART_DATA, "mcx-metric")
+        after(page, lambda: page.click('#mcx-tabs button[data-family="coin"]'))
+        after(page, lambda: page.select_option("#mcx-curation", "best-of"))
+        coin_shift = page.is_visible('[data-control="shift"]')
+        coin_k = page.is_visible('[data-control="k"]')
+        return {"hidden": hidden, "shown": shown, "menu": menu, "drawn": drawn,
+                "coin shift": coin_shift, "coin k": coin_k,
+                "status": page.inner_text("#mcx-status")}
+
+    report = open_page(explorer_page(), inspect=curate)
+    report.assert_clean()
+    seen = report.inspected
+    assert seen["hidden"]
+    assert seen["shown"] == {"strictness": True, "shift": True, "false_accept": True,
+                             "reward": True, "k": False, "keep": False}
+    assert seen["menu"][-2:] == ["reward", "accept_rate"]
+    assert "simulated median" in [t["name"] for t in seen["drawn"]]
+    assert not seen["coin shift"] and seen["coin k"]  # the coin's belief cannot be shifted
+    assert "error" not in seen["status"].lower(), seen["status"]

@@ -88,7 +88,7 @@ BUGS = {
         "gen.binomial(nCarry, heads[r] / N)",
         "coin mix: the carried-over tosses drawn with replacement"),
     "coin-model-is-truth": Bug(
-        "sim.js", "heads[r] += gen.binomial(nReal, p0) + gen.binomial(nModel, pt);",
+        "sim.js", "heads[r] += gen.binomial(nReal, p0) + modelHeads(gen, r, t, pt);",
         "heads[r] += gen.binomial(nReal, p0) + gen.binomial(nModel, p0);",
         "coin accumulate: the new tosses drawn from the truth, not the model"),
     "mle-divisor": Bug("sim.js", "const v = m2 / (mle ? size : size - 1);",
@@ -119,13 +119,13 @@ BUGS = {
     "stale-pool": Bug(
         "sim.js",
         "              const end = base + poolSize - N;\n"
-        "              drawPoints(gen, end, nReal, mean0, sd0);\n"
-        "              drawPoints(gen, end + nReal, N - nReal, mu[r], modelSd);\n"
-        "              chooseWithoutReplacement(gen, data, base, poolSize, N);\n",
+        "              drawReal(gen, end, nReal);\n"
+        "              drawModel(gen, r, t, end + nReal, N - nReal, modelSd);\n"
+        "              choose(gen, data, base, poolSize, N);\n",
         "              const end = base + poolSize - N;\n"
-        "              chooseWithoutReplacement(gen, data, base, poolSize - N, N);\n"
-        "              drawPoints(gen, end, nReal, mean0, sd0);\n"
-        "              drawPoints(gen, end + nReal, N - nReal, mu[r], modelSd);\n",
+        "              choose(gen, data, base, poolSize - N, N);\n"
+        "              drawReal(gen, end, nReal);\n"
+        "              drawModel(gen, r, t, end + nReal, N - nReal, modelSd);\n",
         "accumulate-subsample: the subsample drawn before this generation's batch joins"),
     "augment-fresh-real": Bug(
         "sim.js", "                pool(kind === \"accumulate\" ? keptSize - N : N);",
@@ -133,7 +133,7 @@ BUGS = {
         "                pool(kind === \"accumulate\" ? keptSize - N : N);",
         "augment: a fresh real set every generation instead of the same one"),
     "categorical-model-is-truth": Bug(
-        "sim.js", "            addMultinomial(gen, nModel, sampling, train, 0);\n"
+        "sim.js", "            addModel(gen, r, t, train, 0);\n"
                   "            if (nCarry > 0) {",
         "            addMultinomial(gen, nModel, q0, train, 0);\n"
         "            if (nCarry > 0) {",
@@ -288,11 +288,13 @@ function (spec) {
 """
 
 
-def _evaluate(spec: dict[str, Any]) -> dict[str, Any]:
-    """``spec`` run in one opening of the page; bug variants are installed as the jobs ask."""
+def _evaluate(spec: dict[str, Any], bugs: dict[str, Bug] | None = None) -> dict[str, Any]:
+    """``spec`` run in one opening of the page; bug variants (from ``bugs``, default
+    :data:`BUGS`) are installed as the jobs ask."""
+    bugs = BUGS if bugs is None else bugs
     wanted = sorted({job["variant"] for key in ("samplers", "sims", "em")
                      for job in spec.get(key, [])} - {"original"})
-    variants = {"original": None, **{name: BUGS[name] for name in wanted}}
+    variants = {"original": None, **{name: bugs[name] for name in wanted}}
     installers = ",\n".join(f"{json.dumps(name)}: function () {{\n{_sources(bug)}\n}}"
                             for name, bug in variants.items())
     runner = RUNNER.replace("(EXTRA)", "(" + EXTRA + ")")

@@ -27,6 +27,7 @@ import pytest
 import modelcollapse as mc
 from browser import require_chromium
 from explorer_page import evaluate
+from modelcollapse.curation import get_curator
 from modelcollapse.errors import ConfigError
 from modelcollapse.policies import Accumulate, AccumulateSubsample, Augment, Mix, Replace
 
@@ -41,7 +42,10 @@ LEFT_OUT_FACTS = frozenset({"P(collapsed within the run)", "median collapse time
 PAGE_NOTES = ("gaussian: the collapse-time law P(collapsed by t)",
               "coin: the absorption time's mean and sd",
               "coin: the stationary E p and Var p at temperature",
-              "categorical: exact E support_t and E rare_mass_t need")
+              "categorical: exact E support_t and E rare_mass_t need",
+              "coin, curated: the fixation probability and the absorption time's mean and sd",
+              "coin, curated: the stationary E p and Var p",
+              "categorical, curated: the large-N map under")
 #: mc.predict's notes the page replaces by one of its own.
 REPLACED_NOTES = ("gaussian: the collapse-time law is computed for runs of up to",)
 
@@ -50,6 +54,15 @@ DEFAULTS: dict[str, Any] = {
     "real": 0.0, "synthetic": None, "p0": 0.5, "mean": 0.0, "std": 1.0, "estimator": "mle",
     "vocab": 20, "zipf": 1.0, "means": [-2.0, 2.0], "stds": [1.0, 1.0], "weights": [0.5, 0.5],
     "temperature": 1.0, "scale": 1.0,
+    "curation": "none", "k": 4, "keep": 0.5, "strictness": 1.0, "shift": 0.0,
+    "false_accept": 0.0, "power": 1.0, "reward": None, "real_weight": None,
+}
+
+#: The package's curator settings of each curator of the page's contract.
+CURATOR_SETTINGS: dict[str, dict[str, str]] = {
+    "none": {}, "best-of": {"k": "k"}, "top": {"keep": "keep"}, "bottom": {"keep": "keep"},
+    "reweight": {"keep": "keep", "power": "power"},
+    "verifier": {"strictness": "strictness", "shift": "shift", "false_accept": "false_accept"},
 }
 
 
@@ -63,17 +76,22 @@ def page_config(family: str, policy: str = "replace", **settings: Any) -> dict[s
 def run_config(page: dict[str, Any]) -> mc.RunConfig:
     """The same run in the package."""
     family = page["family"]
+    weight = page.get("real_weight")
     if family == "coin":
-        model: Any = mc.Coin(p0=page["p0"], temperature=page["temperature"])
+        model: Any = mc.Coin(p0=page["p0"], temperature=page["temperature"], real_weight=weight)
     elif family == "gaussian":
         model = mc.Gaussian(mean=page["mean"], std=page["std"], estimator=page["estimator"],
-                            sampling_scale=page["scale"])
+                            sampling_scale=page["scale"], real_weight=weight)
     elif family == "categorical":
         model = mc.Categorical(vocab=page["vocab"], zipf=page["zipf"],
-                               temperature=page["temperature"])
+                               temperature=page["temperature"], real_weight=weight)
     else:
         model = mc.GMM(means=tuple(page["means"]), stds=tuple(page["stds"]),
-                       weights=tuple(page["weights"]), sampling_scale=page["scale"])
+                       weights=tuple(page["weights"]), sampling_scale=page["scale"],
+                       real_weight=weight)
+    name = page.get("curation", "none")
+    curator = get_curator(name, **{setting: page[field]
+                                   for setting, field in CURATOR_SETTINGS.get(name, {}).items()})
     policy: Any = {
         "replace": lambda: Replace(),
         "mix": lambda: Mix(real=page["real"], synthetic=page["synthetic"]),
@@ -84,7 +102,7 @@ def run_config(page: dict[str, Any]) -> mc.RunConfig:
     }[page["policy"]]()
     return mc.RunConfig(model, policy=policy, n_samples=page["n"],
                         n_generations=page["generations"], n_replicates=page["replicates"],
-                        seed=page["seed"])
+                        seed=page["seed"], curation=curator, reward=page.get("reward"))
 
 
 def _number(x: float) -> float | str:
@@ -370,7 +388,10 @@ LIVE: dict[str, dict[str, Any]] = {
 #: Evaluated in the page: every prediction of the grid, then each planted bug on its configs,
 #: the refused configs' messages and the timings. Typed arrays and non-finite numbers are
 #: turned into JSON.
-SCRIPT = """(batch) => {
+#: The page-side helpers both theory test scripts start with (inserted at ``%PRELUDE%``): a
+#: prediction's JSON digest, every config of a batch predicted, and the contract's types of one
+#: prediction (Float64Array(G + 1) curves and absorption, numbers, plain strings).
+PRELUDE = """
   const T = MCX.theory;
   const enc = (x) => (Number.isFinite(x) ? x : String(x));
   const arr = (a) => (a === null ? null : Array.from(a, enc));
@@ -386,16 +407,11 @@ SCRIPT = """(batch) => {
       return [name, { error: String(err) }];
     }
   }));
-  const out = { plain: predictAll(batch.grid), beyond: predictAll(batch.beyond), bugs: {},
-                refused: [], timings: {}, contract: [] };
-  // The contract's types: Float64Array(G + 1) curves and absorption, numbers, strings.
-  for (const [name, c] of Object.entries(batch.grid)) {
-    if (out.plain[name].error) continue;    // reported by the comparison
-    const p = T.predict(c);
+  const checkContract = (name, c, p, problems) => {
     const series = (a, what, nullable) => {
       if (a === null && nullable) return;
       if (!(a instanceof Float64Array) || a.length !== c.generations + 1) {
-        out.contract.push(`${name}: ${what} is not a Float64Array(G + 1)`);
+        problems.push(`${name}: ${what} is not a Float64Array(G + 1)`);
       }
     };
     for (const [metric, curves] of Object.entries(p.curves)) {
@@ -404,17 +420,31 @@ SCRIPT = """(batch) => {
         series(curve.lower, `${metric}[${i}].lower`, true);
         series(curve.upper, `${metric}[${i}].upper`, true);
         if ((curve.lower === null) !== (curve.bandLabel === null)) {
-          out.contract.push(`${name}: ${metric}[${i}] has a band without a label or back`);
+          problems.push(`${name}: ${metric}[${i}] has a band without a label or back`);
         }
       });
     }
     if (p.absorbed !== null) series(p.absorbed.values, "absorbed.values", false);
     if (!Object.values(p.facts).every((v) => typeof v === "number")) {
-      out.contract.push(`${name}: a fact is not a number`);
+      problems.push(`${name}: a fact is not a number`);
     }
-    if (!p.notes.every((note) => typeof note === "string")) {
-      out.contract.push(`${name}: a note is not a string`);
+    if (!p.notes.every((note) => typeof note === "string" && !note.includes("undefined") &&
+                        !note.includes("NaN"))) {
+      problems.push(`${name}: a note is not a plain string`);
     }
+  };
+"""
+
+
+SCRIPT = """(batch) => {
+%PRELUDE%
+  const out = { plain: predictAll(batch.grid), beyond: predictAll(batch.beyond), bugs: {},
+                refused: [], timings: {}, contract: [] };
+  // The contract's types: Float64Array(G + 1) curves and absorption, numbers, strings.
+  for (const [name, c] of Object.entries(batch.grid)) {
+    if (out.plain[name].error) continue;    // reported by the comparison
+    const p = T.predict(c);
+    checkContract(name, c, p, out.contract);
   }
   const BUGS = {%BUGS%};
   for (const [name, plant] of Object.entries(BUGS)) {
@@ -457,7 +487,7 @@ SCRIPT = """(batch) => {
 
 def _script() -> str:
     plants = ",\n".join(f"{name!r}: {code}" for name, (code, _) in BUGS.items())
-    return SCRIPT.replace("%BUGS%", plants)
+    return SCRIPT.replace("%PRELUDE%", PRELUDE).replace("%BUGS%", plants)
 
 
 def _mass_cases() -> tuple[list, list]:

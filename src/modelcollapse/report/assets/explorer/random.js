@@ -49,6 +49,14 @@
 //   when that is cheaper (few draws or items, many live categories), the draws one by one
 //   (inversion of the cumulative sums) and the items themselves (a partial Fisher–Yates
 //   shuffle). Both ways are exact.
+// poisson(λ), negativeBinomial(n, p)
+//   Exact. λ < 10: Knuth's multiplication method (the product of uniforms against e^−λ, as
+//   numpy's); otherwise PTRS, Hörmann's transformed rejection with squeeze ("The transformed
+//   rejection method for generating Poisson random variables", Insurance: Mathematics and
+//   Economics 12, 1993; numpy's random_poisson_ptrs), its acceptance test written with Loader's
+//   log f(k) = −stirlerr(k) − bd0(k, λ) − ½ ln 2πk (no cancellation at large λ). The negative
+//   binomial (failures before the n-th success, success probability p) is the gamma–Poisson
+//   mixture Poisson(Gamma(n) · (1 − p)/p), exact (as numpy draws it).
 // ndtri(p)
 //   The standard normal quantile, Wichura's AS241 (PPND16, Applied Statistics 37, 1988),
 //   relative error about 1e−16.
@@ -317,6 +325,46 @@
 
     chisq(df) {
       return df > 0 ? 2 * this.gamma(0.5 * df) : 0;
+    }
+
+    // Poisson(λ), exactly (see the header); λ = ∞ gives ∞.
+    poisson(lam) {
+      if (!(lam > 0)) return 0;
+      if (lam === Infinity) return Infinity;
+      if (lam < 10) {
+        const limit = Math.exp(-lam);
+        let x = 0;
+        let product = this.uniform();
+        while (product > limit) {
+          x += 1;
+          product *= this.uniform();
+        }
+        return x;
+      }
+      const slam = Math.sqrt(lam);
+      const b = 0.931 + 2.53 * slam;
+      const a = -0.059 + 0.02483 * b;
+      const logInvAlpha = Math.log(1.1239 + 1.1328 / (b - 3.4));
+      const vr = 0.9277 - 3.6224 / (b - 2);
+      for (;;) {
+        const u = this.uniform() - 0.5;
+        const v = this.uniform();
+        const us = 0.5 - Math.abs(u);
+        const k = Math.floor((2 * a / us + b) * u + lam + 0.43);
+        if (us >= 0.07 && v <= vr) return k;
+        if (k < 0 || (us < 0.013 && v > us)) continue;
+        // log f(k) for k ≥ 1 (Loader): −stirlerr(k) − bd0(k, λ) − ½ ln 2πk; f(0) = e^−λ.
+        const logF = k === 0 ? -lam
+          : -stirlerr(k) - bd0(k, lam) - 0.5 * (LN_2PI + Math.log(k));
+        if (Math.log(v) + logInvAlpha - Math.log(a / (us * us) + b) <= logF) return k;
+      }
+    }
+
+    // Failures before the n-th success of Bernoulli(p) trials: Poisson(Gamma(n) (1 − p)/p).
+    negativeBinomial(n, p) {
+      if (!(n > 0) || p >= 1) return 0;
+      if (!(p > 0)) return Infinity;
+      return this.poisson(this.gamma(n) * ((1 - p) / p));
     }
 
     binomial(n, p) {

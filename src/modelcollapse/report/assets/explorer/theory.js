@@ -1,11 +1,13 @@
 // theory.js: MCX.theory, the exact results of modelcollapse.theory for the explorer's families.
 //
 // `MCX.theory.predict(config)` is a port of `mc.predict` (theory/prediction.py) for the page's
-// uncurated runs: the coin, the Gaussian, the categorical (Zipf) model and the 1-D GMM under
-// replace, mix (with and without carry-over), accumulate, accumulate-subsample and augment, with
-// the sampling bias (coin/categorical temperature τ, gaussian/gmm scale λ). Its curves, labels,
-// bands, facts and notes are mc.predict's, value for value (tests/test_explorer_theory.py
-// compares them to 1e-9). What it computes, and how:
+// runs: the coin, the Gaussian, the categorical (Zipf) model and the 1-D GMM under replace, mix
+// (with and without carry-over), accumulate, accumulate-subsample and augment, with the
+// sampling bias (coin/categorical temperature τ, gaussian/gmm scale λ), the weighted fit
+// (real_weight) and curation (best-of, verifier, top, bottom, reweight, with the rewards). Its
+// curves, labels, bands, facts and notes are mc.predict's, value for value
+// (tests/test_explorer_theory.py and test_explorer_theory_curation.py compare them to 1e-9).
+// What it computes, and how:
 //
 // * coin, replace and mix: the law of the training set's head count H_t, a (k + 1)-state chain
 //   (theory/coin.py): H_{t+1} = X + Y + Z with X ~ Bin(m, p0) fresh, Y ~ Bin(s, f(H/k)) model
@@ -47,6 +49,21 @@
 //   for every policy and both estimators, with the scale λ; the stationary E var; under replace
 //   the exact E log var_t band (digamma, trigamma), √E W2²_t (log-gamma) and E KL_t. The gmm
 //   uses the mixture-variance identity (its total mean and variance follow the normal's MLE law).
+// * weighted fits (real_weight w: the real part weighs w, the model's 1 − w) under mix without
+//   carry-over and augment: the two-part recursions of E q_t, E q_t² (coin, Gini–Simpson) and of
+//   E var_t, E (mean_t − μ₀)² (gaussian, gmm); elsewhere mc.predict's notes (NotCovered).
+// * reward (E_model r, whenever a reward is set): r0 + (r1 − r0) E p_t for the coin, E_truth r
+//   for the categorical (E q_t = q0), from E var_t and E (mean_t − μ₀)² for target:c and the
+//   normal's log density; accept_rate: S/m or 1/K where fixed.
+// * curation (theory/curation.py; the section "curation" below): the coin's chain with the
+//   curator's kept law in place of the model group's binomial (best-of, verifier: a heads map;
+//   top, bottom, reweight: a kept law that is not binomial), on the same bands, its hitting law,
+//   reward and the verifier's E accept_rate_t (negative binomial, on its band), its absorption
+//   facts (the banded solve, unfolded) or stationary law (GTH) within the page's budget, a note
+//   beyond it or where the bands could matter; the categorical's large-N map q ← a q0 + b T(q) +
+//   c q (verifier, best-of by the trapezoidal rule in log λ, reweight), labelled a limit; the
+//   Gaussian verifier's exact E 1/var_t; and mc.predict's notes for everything else (the gmm,
+//   top and bottom on the categorical, a curated weighted fit, ...).
 //
 // Binomial and hypergeometric masses are theory/binomial.py's (Loader 2000: Stirling errors and
 // deviances, no cancellation), every 16th state of a band, with the exact ratio P(x + 1)/P(x)
@@ -92,6 +109,21 @@
   // per-token chains. Beyond them a note says what is not computed live.
   const FACT_BUDGET = 1.5e7;
   const LIVE_BUDGET = 6e7;
+  // curation.py: candidates per kept unit after which the verifier stops redrawing; the largest
+  // K of best-of and 1/q of top, bottom and reweight. rewards.py: the largest |reward|.
+  const MAX_CANDIDATES = 64;
+  const MAX_K = 1000;
+  const MAX_REWARD = 1e6;
+  // theory/curation.py: below this probability that a replicate ever exhausts the verifier's
+  // budget the coin's verifier chain is exact; the trapezoidal rule of best-of's kept law (step
+  // in log λ, from log λ = −30 to where e^{−λ w_min} is below e^{−60}).
+  const SHORTFALL_TOLERANCE = 1e-9;
+  const BEST_OF_STEP = 0.2;
+  const BEST_OF_LOG_LOW = -30.0;
+  const BEST_OF_DECAY = 60.0;
+  // The page's budget for the categorical large-N map under curation, in multiply-adds (some
+  // 3 ns each in V8): about 60 ms (V = 200, G = 200 under best-of). mc.predict computes beyond.
+  const MAP_BUDGET = 2e7;
 
   // -- shared with sim.js ----------------------------------------------------------------------
 
@@ -143,20 +175,48 @@
 
   // -- formatting ------------------------------------------------------------------------------
 
-  // Python's format(x, "g"): 6 significant digits, trailing zeros dropped, scientific notation
-  // for exponents below −4 or from 6 on (labels and notes quote τ this way).
-  function fmtG(x) {
+  // The decimal digits of |x| rounded to `digits` significant ones as Python rounds them: to
+  // nearest, ties to even, on the exact binary value (JS's toExponential breaks ties upwards).
+  // Returns [digits as a string, decimal exponent]. A tie is seen in 30 more digits: a double
+  // within 1e-30 (relatively) of a tie is the tie itself (doubles are 2e-16 apart).
+  function roundDigits(x, digits) {
+    const a = Math.abs(x);
+    const [m, e] = a.toExponential(digits - 1).split("e");
+    const long = a.toExponential(Math.min(100, digits + 29)).split("e");
+    const all = long[0].replace(".", "");
+    const rest = all.slice(digits);
+    if (/^50*$/.test(rest) && Number(all[digits - 1]) % 2 === 0) {
+      return [all.slice(0, digits), Number(long[1])];     // a tie, kept even: truncated
+    }
+    return [m.replace(".", ""), Number(e)];
+  }
+
+  // Python's format(x, ".{precision}g") (precision 6: format(x, "g")): `precision` significant
+  // digits, trailing zeros dropped, scientific notation for exponents below −4 or from
+  // `precision` on (labels and notes quote settings this way).
+  function fmtG(x, precision = 6) {
     if (Number.isNaN(x)) return "nan";
     if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
     if (x === 0) return Object.is(x, -0) ? "-0" : "0";
-    const [mantissa, expText] = x.toExponential(5).split("e");
-    const exp = Number(expText);
+    const [digits, exp] = roundDigits(x, precision);
+    const sign = x < 0 ? "-" : "";
     const strip = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
-    if (exp < -4 || exp >= 6) {
+    if (exp < -4 || exp >= precision) {
       const e = Math.abs(exp);
-      return `${strip(mantissa)}e${exp < 0 ? "-" : "+"}${e < 10 ? "0" : ""}${e}`;
+      const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+      return `${sign}${strip(mantissa)}e${exp < 0 ? "-" : "+"}${e < 10 ? "0" : ""}${e}`;
     }
-    return strip(x.toFixed(5 - exp));
+    const fixed = exp >= 0
+      ? `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`
+      : `0.${"0".repeat(-exp - 1)}${digits}`;
+    return sign + strip(fixed);
+  }
+
+  // Python's format(x, ".0f") for x ≥ 0: the nearest integer, ties to even.
+  function fmtRound(x) {
+    const floor = Math.floor(x);
+    const r = x - floor === 0.5 ? floor + (floor % 2) : Math.round(x);
+    return String(r);
   }
 
   // -- binomial and hypergeometric masses (theory/binomial.py, Loader 2000) --------------------
@@ -310,25 +370,43 @@
   // Rows R_i (i = 0..k) of the chain without its fresh tosses: the law of Y + Z given H = i,
   // Y ~ Bin(s, f(i/k)), Z ~ Hypergeom(k, i, c), packed in one array; and the same entries by
   // column (for chainStep). Cached: the rows do not depend on p0 (it enters through the fresh
-  // tosses only).
+  // tosses only) unless a curator's kept law does. With a `curation` (coinCuration) Y is the
+  // curator's kept heads instead, `curation.law(f(i/k), s)`; then the rows also carry, for the
+  // absorbing chain's facts, low[i] = P(Y + Z = 0) and high[i] = P(Y + Z = s + c) computed
+  // from the laws' own edge masses (not from the bands). share[i] is E[Y]/s (the large-N map,
+  // for `modes`), `dropped` the most probability a row's bands leave out, and `symmetric`
+  // whether R_{k−i}(W − j) = R_i(j) (heads and tails swap roles), which chainStep exploits.
   const rowCache = new Map();
-  function chainRows(k, s, c, tau) {
-    const key = `${k},${s},${c},${tau}`;
+  function chainRows(k, s, c, tau, curation = null) {
+    const key = `${k},${s},${c},${tau}` + (curation ? `,${curation.key}` : "");
     if (rowCache.has(key)) return rowCache.get(key);
     const width = s + c;
     const start = new Int32Array(k + 1);
     const length = new Int32Array(k + 1);
     const offset = new Int32Array(k + 2);
+    const share = new Float64Array(k + 1);
+    const low = curation ? new Float64Array(k + 1) : null;
+    const high = curation ? new Float64Array(k + 1) : null;
     const parts = [];
     let whole = true;       // no row leaves anything out
     for (let i = 0; i <= k; i++) {
-      const model = s ? I.binomialBand(s, I.temperedHeads(i / k, tau)) : POINT(0);
+      const p = I.temperedHeads(i / k, tau);
+      let model;
+      if (!s) model = POINT(0);
+      else if (curation) model = curation.law(p, s);
+      else model = I.binomialBand(s, p);
+      share[i] = curation && s ? model.share : p;
       const row = c ? convolve(model, I.carriedBand(k, i, c)) : model;
       whole = whole && row.whole !== false;
       start[i] = row.start;
       length[i] = row.values.length;
       offset[i + 1] = offset[i] + row.values.length;
       parts.push(row.values);
+      if (curation) {
+        const zero = s ? model.zero : 1.0, full = s ? model.full : 1.0;
+        low[i] = zero * (c ? I.hypergeometricPmf(0, k, i, c) : 1.0);
+        high[i] = full * (c ? I.hypergeometricPmf(c, k, i, c) : 1.0);
+      }
     }
     const values = new Float64Array(offset[k + 1]);
     for (let i = 0; i <= k; i++) values.set(parts[i], offset[i]);
@@ -359,7 +437,10 @@
       }
     }
     const rows = { k, width, start, length, offset, values, entries: offset[k + 1], whole,
-      colStart, colLength, colBase, columns };
+      colStart, colLength, colBase, columns, key, share, low, high,
+      symmetric: !curation || curation.symmetric,
+      dropped: curation ? (curation.dropped + (c ? 2 : 0) + (k > s + c ? 2 : 0)) * BAND_TAIL
+        : DROPPED };
     if (rowCache.size >= 6) rowCache.delete(rowCache.keys().next().value);
     rowCache.set(key, rows);
     return rows;
@@ -382,28 +463,45 @@
     const edges = [law[0], law[k]];
     if (absorbing) { law[0] = 0.0; law[k] = 0.0; }
     const reversed = scratch.reversed, sums = scratch.sums;
-    for (let i = 0; i <= k; i++) reversed[i] = law[k - i];
     let lo = 0, hi = k;
     while (lo <= k && law[lo] < TINY) lo++;
     while (hi >= 0 && law[hi] < TINY) hi--;
-    [lo, hi] = [Math.min(lo, k - hi), Math.max(hi, k - lo)];
-    const half = width >> 1;
-    for (let j = 0; j <= half; j++) {
-      const first = Math.max(colStart[j], lo);
-      const end = Math.min(colStart[j] + colLength[j], hi + 1);
-      let o = colBase[j] + first;
-      let s0 = 0.0, s1 = 0.0, r0 = 0.0, r1 = 0.0;
-      let i = first;
-      for (; i + 1 < end; i += 2, o += 2) {
-        const c0 = columns[o], c1 = columns[o + 1];
-        s0 += law[i] * c0;
-        s1 += law[i + 1] * c1;
-        r0 += reversed[i] * c0;
-        r1 += reversed[i + 1] * c1;
+    if (!rows.symmetric) {
+      // A curator that favours one side (best-of, the verifier, reweight): every column.
+      for (let j = 0; j <= width; j++) {
+        const first = Math.max(colStart[j], lo);
+        const end = Math.min(colStart[j] + colLength[j], hi + 1);
+        let o = colBase[j] + first;
+        let s0 = 0.0, s1 = 0.0;
+        let i = first;
+        for (; i + 1 < end; i += 2, o += 2) {
+          s0 += law[i] * columns[o];
+          s1 += law[i + 1] * columns[o + 1];
+        }
+        if (i < end) s0 += law[i] * columns[o];
+        sums[j] = s0 + s1;
       }
-      if (i < end) { s0 += law[i] * columns[o]; r0 += reversed[i] * columns[o]; }
-      sums[j] = s0 + s1;
-      if (width - j !== j) sums[width - j] = r0 + r1;
+    } else {
+      for (let i = 0; i <= k; i++) reversed[i] = law[k - i];
+      [lo, hi] = [Math.min(lo, k - hi), Math.max(hi, k - lo)];
+      const half = width >> 1;
+      for (let j = 0; j <= half; j++) {
+        const first = Math.max(colStart[j], lo);
+        const end = Math.min(colStart[j] + colLength[j], hi + 1);
+        let o = colBase[j] + first;
+        let s0 = 0.0, s1 = 0.0, r0 = 0.0, r1 = 0.0;
+        let i = first;
+        for (; i + 1 < end; i += 2, o += 2) {
+          const c0 = columns[o], c1 = columns[o + 1];
+          s0 += law[i] * c0;
+          s1 += law[i + 1] * c1;
+          r0 += reversed[i] * c0;
+          r1 += reversed[i + 1] * c1;
+        }
+        if (i < end) { s0 += law[i] * columns[o]; r0 += reversed[i] * columns[o]; }
+        sums[j] = s0 + s1;
+        if (width - j !== j) sums[width - j] = r0 + r1;
+      }
     }
     if (absorbing) { law[0] = edges[0]; law[k] = edges[1]; }
     // ⊛ fresh, also as dot products: out[y] = Σ_f fresh[f] sums[y − f0 − f].
@@ -448,9 +546,12 @@
   }
 
   // The law of p_t = H_t/k for t = 1..G under mix (coin_mix_law) reduced to what is drawn: E p_t,
-  // the 5% and 95% quantiles, and P(H_s ∈ {0, k} for some 1 ≤ s ≤ t) (coin_hitting_cdf).
-  function coinMixChain(p0, k, g, parts, tau) {
-    const rows = I.chainRows(k, parts.synthetic, parts.carry, tau);
+  // the 5% and 95% quantiles, and P(H_s ∈ {0, k} for some 1 ≤ s ≤ t) (coin_hitting_cdf); with
+  // a `curation` the curated chain, and with `perState` (a value per state) also
+  // accept[t] = Σ_i P(H_{t−1} = i) perState[i] for t ≥ 2 (1 before: nothing is curated).
+  function coinMixChain(p0, k, g, parts, tau, curation = null, perState = null) {
+    const rows = I.chainRows(k, parts.synthetic, parts.carry, tau, curation);
+    const accept = perState ? new Float64Array(g + 1).fill(1.0) : null;
     const fresh = parts.real ? I.binomialBand(parts.real, p0) : POINT(0);
     const p = new Float64Array(k + 1);
     for (let j = 0; j <= k; j++) p[j] = j / k;
@@ -475,6 +576,11 @@
       // Without fresh tosses 0 and k absorb: the chain's own mass there is the first touch.
       cdf[t] = parts.real === 0 ? law[0] + law[k] : touched;
       if (t === g) break;
+      if (perState) {
+        let a = 0.0;
+        for (let j = 0; j <= k; j++) a += law[j] * perState[j];
+        accept[t + 1] = a;
+      }
       I.chainStep(rows, fresh, law, next, scratch, false);
       [law, next] = [next, law];
     }
@@ -492,7 +598,7 @@
         [law, next] = [next, law];
       }
     }
-    return { mean, lower, upper, cdf, mode };
+    return { mean, lower, upper, cdf, mode, accept, rows };
   }
 
   // -- banded linear algebra for the coin's facts ----------------------------------------------
@@ -534,8 +640,9 @@
   // k/2 unknowns x_1..x_h solve the folded system Σ_{j ≤ h} (A_ij + A_{i,k−j}) x_j = b_i (the
   // second term once for the middle state j = k/2): I − Q of the lumped chain of |H − k/2|, an
   // M-matrix of the same bandwidth and row sums, for half the work. Returns solve(b) → x (all
-  // k − 1 states), or null when the LU costs more than FACT_BUDGET.
-  function transientSolver(rows, folded, tau) {
+  // k − 1 states), or null when the LU costs more than FACT_BUDGET. `exitOf(i)` is state i's
+  // one-step exit probability P(H' ∈ {0, k} | H = i), from its laws' own edge masses.
+  function transientSolver(rows, folded, exitOf) {
     const k = rows.k;
     const size = folded ? Math.floor(k / 2) : k - 1;     // unknowns: states 1..size
     const fold = (c) => (folded && c > size ? k - c : c);
@@ -562,8 +669,7 @@
       for (let c = first(i); c <= last(i); c++) {
         if (fold(c) !== i) a[base + fold(c) - 1] -= rows.values[o + c];
       }
-      const p = I.temperedHeads(i / k, tau);
-      sums[i - 1] = I.binomialPmf(0, k, p) + I.binomialPmf(k, k, p);
+      sums[i - 1] = exitOf(i);
     }
     for (let j = 0; j < size; j++) {
       const pivotBase = j * width - j + below;
@@ -615,7 +721,11 @@
     if (!solverCache.has(key)) {
       if (solverCache.size >= 4) solverCache.delete(solverCache.keys().next().value);
       // At τ = 1 only symmetric right-hand sides are solved (E T, E T²): the folded system.
-      solverCache.set(key, I.transientSolver(I.chainRows(k, k, 0, tau), tau === 1.0, tau));
+      const exitOf = (i) => {
+        const p = I.temperedHeads(i / k, tau);
+        return I.binomialPmf(0, k, p) + I.binomialPmf(k, k, p);
+      };
+      solverCache.set(key, I.transientSolver(I.chainRows(k, k, 0, tau), tau === 1.0, exitOf));
     }
     return solverCache.get(key);
   }
@@ -656,6 +766,37 @@
     return { mean, variance, fixation };
   }
 
+  // The same facts of a curated chain without fresh tosses (replace, or mix with carry-over
+  // only; coin_absorption_time and coin_fixation_probability_chain with the curator's law):
+  // `rows` from chainRows with the curation, whose low/high give each state's exit and
+  // Q[i, k] = high[i]; the fixation probability is P(H_1 = k) + π·b with (I − Q) b = Q[·, k]
+  // (a curator moves it off p0). Not folded: a curator may favour one side. null beyond
+  // FACT_BUDGET, { tooLong: E T } where the bands could matter (E T · rows.dropped > RELIABLE).
+  function curatedAbsorptionFacts(p0, k, rows) {
+    if (p0 <= 0.0 || p0 >= 1.0) return { mean: 0.0, variance: 0.0, fixation: p0 };
+    if (rows.solver === undefined) {
+      rows.solver = I.transientSolver(rows, false, (i) => rows.low[i] + rows.high[i]);
+    }
+    const solve = rows.solver;
+    if (solve === null) return null;
+    const first = binomialLaw(k, p0);
+    const pi = first.subarray(1, k);
+    const dot = (u, v) => {
+      let t = 0.0;
+      for (let i = 0; i < u.length; i++) t += u[i] * v[i];
+      return t;
+    };
+    const m = solve(new Float64Array(k - 1).fill(1.0));
+    const mean = 1.0 + dot(pi, m);
+    if (mean * rows.dropped > RELIABLE) return { tooLong: mean };
+    const twice = new Float64Array(k - 1);
+    for (let i = 0; i < k - 1; i++) twice[i] = 2.0 * m[i] - 1.0;
+    const s = solve(twice);
+    const variance = 1.0 + 2.0 * dot(pi, m) + dot(pi, s) - mean * mean;
+    const fixation = first[k] + dot(pi, solve(rows.high.subarray(1, k)));
+    return { mean, variance, fixation };
+  }
+
   // The stationary law of the mix chain with fresh tosses by GTH state reduction on its banded
   // matrix P_i = R_i ⊛ Bin(m, p0) (coin_mix_stationary solves the same law by least squares).
   // Eliminating state n from the chain censored on the states left, P[i][n] /= S_n with S_n the
@@ -667,11 +808,12 @@
   // a way towards the bulk. Fill-in stays within the band. Returns { mean, variance } of p; null
   // beyond FACT_BUDGET; false where the bands could matter (reachAll, and the flows below).
   const stationaryCache = new Map();
-  function coinStationaryChain(p0, k, parts, tau, seed) {
-    const key = `${k},${parts.real},${parts.synthetic},${parts.carry},${tau},${p0}`;
+  function coinStationaryChain(p0, k, parts, tau, seed, curation = null) {
+    const key = `${k},${parts.real},${parts.synthetic},${parts.carry},${tau},${p0}` +
+      (curation ? `,${curation.key}` : "");
     if (!stationaryCache.has(key)) {
       if (stationaryCache.size >= 8) stationaryCache.delete(stationaryCache.keys().next().value);
-      stationaryCache.set(key, gthStationary(p0, k, parts, tau, seed));
+      stationaryCache.set(key, gthStationary(p0, k, parts, tau, seed, curation));
     }
     return stationaryCache.get(key);
   }
@@ -694,15 +836,15 @@
     return reach.every((r) => r === 1);
   }
 
-  // The stable fixed points of the large-N map p ↦ (m p0 + s f(p) + c p)/k on the grid j/k (the
-  // sign changes of map(p) − p from + to −): more than one, and the chain has as many modes,
-  // with shares set by escape rates far below what the bands keep.
-  function modes(p0, k, parts, tau) {
+  // The stable fixed points of the large-N map p ↦ (m p0 + s h(p) + c p)/k on the grid j/k (the
+  // sign changes of map(p) − p from + to −; h = share, the model group's mean heads share: f(p)
+  // uncurated, the kept law's mean with a curator): more than one, and the chain has as many
+  // modes, with shares set by escape rates far below what the bands keep.
+  function modes(p0, k, parts, share) {
     let count = 0, previous = 1;
     for (let j = 0; j <= k; j++) {
       const p = j / k;
-      const gap = (parts.real * p0 + parts.synthetic * I.temperedHeads(p, tau) + parts.carry * p)
-        / k - p;
+      const gap = (parts.real * p0 + parts.synthetic * share[j] + parts.carry * p) / k - p;
       const sign = gap > 0 ? 1 : gap < 0 ? -1 : 0;
       if (previous > 0 && sign < 0) count++;
       if (sign !== 0) previous = sign;
@@ -710,8 +852,8 @@
     return count;
   }
 
-  function gthStationary(p0, k, parts, tau, seed) {
-    const rows = I.chainRows(k, parts.synthetic, parts.carry, tau);
+  function gthStationary(p0, k, parts, tau, seed, curation) {
+    const rows = I.chainRows(k, parts.synthetic, parts.carry, tau, curation);
     const fresh = I.binomialBand(parts.real, p0);
     const fn = fresh.values.length;
     const starts = new Int32Array(k + 1);
@@ -802,11 +944,11 @@
     for (let j = 0; j < k; j++) {
       lower += law[j];
       const small = Math.min(lower, 1.0 - lower);
-      if (small > 0) risk += small * DROPPED / flow[j];
+      if (small > 0) risk += small * rows.dropped / flow[j];
     }
     if (!whole && !(risk <= RELIABLE)) return false;
     // With several modes, one whose share underflowed (π = 0 somewhere) escapes the flow check.
-    if (!whole && law.includes(0) && modes(p0, k, parts, tau) > 1) return false;
+    if (!whole && law.includes(0) && modes(p0, k, parts, rows.share) > 1) return false;
     return { mean, variance };
   }
 
@@ -827,12 +969,30 @@
 
   // -- moment recursions (theory/moments.py) ---------------------------------------------------
 
+  // Theory has no exact result for a combination of settings (moments.py's NotCovered): the
+  // message says which, and the caller turns it into mc.predict's note.
+  class NotCovered extends Error {}
+
+  // A weighted fit's recursions hold where every training set is one real and one model part.
+  function notCoveredWeighted(parts) {
+    if ((parts.kind !== "mix" && parts.kind !== "augment") || parts.carry) {
+      throw new NotCovered("a weighted fit's moments are exact under mix without carry-over and " +
+        `under augment, not under ${parts.kind}` + (parts.carry ? " with carry-over" : ""));
+    }
+  }
+
   // Exact E q_t and E q_t² of each category's fitted frequency for every policy
-  // (proportion_moments; no weights on this page). q0: an array; returns { mean, square } as
-  // arrays of g + 1 Float64Arrays (one per generation, over the categories).
-  function proportionMoments(q0, n, g, parts) {
+  // (proportion_moments). q0: an array; returns { mean, square } as arrays of g + 1
+  // Float64Arrays (one per generation, over the categories). With a weight w (`realWeight`)
+  // the fit is q = W_r X/m + W_s Y/s (families/discrete.py's frequencies: W_r = w, W_s = 1 − w
+  // when both parts are there), whose two-part recursion (mix without carry-over, augment) is
+  // E q_t = W_r q0 + W_s E q_{t−1} and E q_t² = W_r² E(X/m)² + W_s² [(E q − E q²)/s + E q²]_{t−1}
+  // + 2 W_r W_s C_{t−1}, C = q0 E q_{t−1} (fresh) or E[(X/N) q_{t−1}] (the fixed real set);
+  // elsewhere it throws NotCovered (moments.py's words).
+  function proportionMoments(q0, n, g, parts, realWeight = null) {
     const V = q0.length;
     const m = parts.real, s = parts.synthetic, c = parts.carry;
+    if (realWeight !== null) notCoveredWeighted(parts);
     const mean = [];
     const square = [];
     const vec = (f) => {
@@ -846,20 +1006,25 @@
     mean.push(Float64Array.from(q0));
     square.push(vec((v) => (n * q0[v] * (1 - q0[v]) + (n * q0[v]) ** 2) / n ** 2));
     const binomial = (size, pm, ps) => [size * pm, size * (pm - ps) + size ** 2 * ps];
-    if (parts.kind === "augment") {
-      const wr = m / (m + s);
+    if (parts.kind === "augment" || realWeight !== null) {
+      const fixed = parts.kind === "augment";
+      const wr = realWeight === null ? m / (m + s) : (s === 0 ? 1.0 : (m === 0 ? 0.0 : realWeight));
       const ws = 1.0 - wr;
-      const realSquare = square[1];
-      let cross = square[1];
+      const realSquare = fixed ? square[1]
+        : vec((v) => (m ? q0[v] * (1 - q0[v]) / m + q0[v] ** 2 : q0[v] ** 2));
+      let cross = square[1];   // augment: E[(X/N) q_1] = E (X/N)², since q_1 = X/N
       for (let t = 2; t <= g; t++) {
         const a = mean[t - 1], b = square[t - 1];
+        const pair = fixed ? cross : vec((v) => q0[v] * a[v]);
         mean.push(vec((v) => wr * q0[v] + ws * a[v]));
         square.push(vec((v) => {
           const modelSquare = s ? (a[v] - b[v]) / s + b[v] : b[v];
-          return wr ** 2 * realSquare[v] + ws ** 2 * modelSquare + 2 * wr * ws * cross[v];
+          return wr ** 2 * realSquare[v] + ws ** 2 * modelSquare + 2 * wr * ws * pair[v];
         }));
-        const old = cross;
-        cross = vec((v) => wr * realSquare[v] + ws * old[v]);
+        if (fixed) {
+          const old = cross;
+          cross = vec((v) => wr * realSquare[v] + ws * old[v]);
+        }
       }
       return { mean, square };
     }
@@ -919,8 +1084,8 @@
 
   // Σ_v E q_{t,v}² (proportion_square_sum): E q_t² = α_t q0 + β_t q0² for every category, so
   // the sum is α_t Σ q0 + β_t Σ q0², with α, β read off the categories q0 = 1 and ½.
-  function proportionSquareSum(q0, n, g, parts) {
-    const { square } = I.proportionMoments([1.0, 0.5], n, g, parts);
+  function proportionSquareSum(q0, n, g, parts, realWeight = null) {
+    const { square } = I.proportionMoments([1.0, 0.5], n, g, parts, realWeight);
     let total = 0.0, dot = 0.0;
     for (let v = 0; v < q0.length; v++) { total += q0[v]; dot += q0[v] * q0[v]; }
     const out = new Float64Array(g + 1);
@@ -941,18 +1106,20 @@
   }
 
   // Exact E var_t and E (mean_t − μ₀)² of a normal (or GMM, by the mixture-variance identity)
-  // refitted to its own data, every policy (variance_moments; the page has no weighted fits and
-  // no --fit mean). Returns { meanVar, offset2 }.
-  function varianceMoments(var0, n, g, parts, divisor, scale) {
-    const out = rawVarianceMoments(var0, n, g, parts, divisor, scale);
+  // refitted to its own data, every policy (variance_moments; the page has no --fit mean), the
+  // weighted fit (`realWeight` w) under mix without carry-over and augment (NotCovered
+  // elsewhere). Returns { meanVar, offset2 }.
+  function varianceMoments(var0, n, g, parts, divisor, scale, realWeight = null) {
+    const out = rawVarianceMoments(var0, n, g, parts, divisor, scale, realWeight);
     return { meanVar: saturate(out.meanVar), offset2: saturate(out.offset2) };
   }
 
-  function rawVarianceMoments(var0, n, g, parts, divisor, scale) {
+  function rawVarianceMoments(var0, n, g, parts, divisor, scale, realWeight) {
     const m = parts.real, s = parts.synthetic, c = parts.carry;
     const scale2 = scale ** 2;
+    if (realWeight !== null) notCoveredWeighted(parts);
     if (parts.kind === "augment" || (parts.kind === "mix" && c === 0)) {
-      return I.twoPartMoments(var0, n, g, parts, divisor, scale);
+      return I.twoPartMoments(var0, n, g, parts, divisor, scale, realWeight);
     }
     const div = (size) => (divisor === "mle" ? size : size - 1.0);
     const meanVar = new Float64Array(g + 1);
@@ -1023,13 +1190,17 @@
   }
 
   // Every training set a real and a model part (mix without carry-over, augment): the
-  // recursion of variance_moments' notes (two_part_moments), unweighted.
-  function twoPartMoments(var0, n, g, parts, divisor, scale) {
+  // recursion of variance_moments' notes (two_part_moments), pooled (W_r = m/(m + s)) or
+  // weighted (W_r = w: gaussian.py's weighted_normal_fit, gmm/weighted.py's EM, whose total
+  // moments are the weighted sample's): μ = W_r m_r + W_s m_s, v = W_r v_r + W_s v_s +
+  // W_r W_s (m_r − m_s)².
+  function twoPartMoments(var0, n, g, parts, divisor, scale, realWeight = null) {
     const fixed = parts.kind === "augment";
     const m = fixed ? n : parts.real;
     const s = parts.synthetic;
     const scale2 = scale ** 2;
-    const wr = m + s ? m / (m + s) : 1.0;
+    const wr = realWeight === null ? (m + s ? m / (m + s) : 1.0)
+      : (s === 0 ? 1.0 : (m === 0 ? 0.0 : realWeight));
     const ws = 1.0 - wr;
     const size = m + s;
     const rescale = divisor === "unbiased" && size > 1 ? size / (size - 1.0) : 1.0;
@@ -1058,8 +1229,8 @@
 
   // lim E var_t where it exists (prediction.py's _stationary_var): closed forms for MLE
   // accumulation and for mix without carry-over, else the recursion iterated until it settles.
-  function stationaryVar(var0, n, parts, divisor, scale) {
-    const plain = scale === 1.0;
+  function stationaryVar(var0, n, parts, divisor, scale, realWeight = null) {
+    const plain = scale === 1.0 && realWeight === null;
     if (parts.kind === "accumulate" && parts.real === 0 && divisor === "mle" && plain) {
       const x = Math.PI / Math.sqrt(n);     // gaussian_accumulate_limit_var
       return var0 * Math.sin(x) / x;
@@ -1070,7 +1241,8 @@
       return a * (n * (2 - a) - 1) / (a * n * (2 - a) + 1 - a) * var0;
     }
     for (let horizon = 1000; horizon <= STATIONARY_HORIZON; horizon *= 4) {
-      const values = I.varianceMoments(var0, n, horizon, parts, divisor, scale).meanVar;
+      const values = I.varianceMoments(var0, n, horizon, parts, divisor, scale, realWeight)
+        .meanVar;
       const last = values[horizon];
       if (!Number.isFinite(last)) return null;
       if (last < 1e-12 * var0) return null;
@@ -1152,9 +1324,9 @@
   const chainAffordable = (states, generations, copies = 1) =>
     states <= CHAIN_MAX + 1 && copies * generations * states ** 2 <= CHAIN_BUDGET;
 
-  // E p_t ± 2 sd p_t by moment recursion (_coin_moments).
-  function coinMoments(p0, k, g, parts, out) {
-    const { mean, square } = I.proportionMoments([p0], k, g, parts);
+  // E p_t ± 2 sd p_t by moment recursion (_coin_moments), weighted or not.
+  function coinMoments(p0, k, g, parts, out, realWeight = null) {
+    const { mean, square } = I.proportionMoments([p0], k, g, parts, realWeight);
     const values = new Float64Array(g + 1), lower = new Float64Array(g + 1);
     const upper = new Float64Array(g + 1);
     for (let t = 0; t <= g; t++) {
@@ -1169,6 +1341,23 @@
 
   function coin(c, parts, isReplace, out) {
     const p0 = c.p0, k = c.n, g = c.generations, tau = c.temperature;
+    if (c.real_weight !== null) {
+      // A weighted p̂ is off the grid j/k: no chain, the two-part moment recursion only.
+      if (tau !== 1.0) {
+        out.notes.push("coin: with a weighted fit and a temperature, no exact result is known " +
+          "(the tempered toss is not linear in p)");
+        return;
+      }
+      try {
+        coinMoments(p0, k, g, parts, out, c.real_weight);
+      } catch (err) {
+        if (!(err instanceof NotCovered)) throw err;
+        out.notes.push(`coin: ${err.message}`);
+      }
+      out.notes.push("coin, weighted fit: p̂ is not on the grid j/k, so only E p_t and sd p_t " +
+        "are exact (no chain)");
+      return;
+    }
     if (tau !== 1.0 && parts.kind !== "mix") {
       out.notes.push(`coin: at temperature ${fmtG(tau)} the exact chain covers replace and mix ` +
         `only; under ${parts.kind} the pool's composition is not a finite chain state`);
@@ -1370,9 +1559,17 @@
       categoricalTempered(c, parts, q, out);
       return;
     }
-    const square = I.proportionSquareSum(q, n, g, parts);
+    let square;
+    try {
+      square = I.proportionSquareSum(q, n, g, parts, c.real_weight);
+    } catch (err) {
+      if (!(err instanceof NotCovered)) throw err;
+      out.notes.push(`categorical: ${err.message}; entropy, support, tv, gini_simpson and ` +
+        "rare_mass are not drawn");
+      return;
+    }
     out.curves.gini_simpson = [curve("exact E Gini–Simpson", square.map((x) => 1.0 - x))];
-    if (parts.kind === "augment") {
+    if (c.real_weight !== null || parts.kind === "augment") {
       out.notes.push("categorical: with a weighted fit or a fixed real set, only Gini–Simpson " +
         "is exact; entropy, support, tv and rare_mass have no closed form");
       return;
@@ -1411,7 +1608,7 @@
   // The large-N limit at temperature τ (_categorical_tempered): q ← a q0 + (1 − a)
   // normalise(q^(1/τ)) under replace and mix without carry-over, drawn for entropy as a limit.
   function categoricalTempered(c, parts, q0, out) {
-    if (parts.kind !== "mix" || parts.carry) {
+    if (parts.kind !== "mix" || parts.carry || c.real_weight !== null) {
       out.notes.push("categorical: at a temperature ≠ 1 no exact result is known (entropy, " +
         "support, tv, gini_simpson, rare_mass); the large-N map is drawn only under replace " +
         "and mix without carry-over");
@@ -1450,9 +1647,18 @@
   }
 
   // var and mean curves and the stationary facts (_continuous); returns E (mean_t − μ₀)².
+  // (null where a weighted fit's moments are not covered: a note says so).
   function continuous(c, parts, out, name, var0, mean0, divisor) {
     const n = c.n, g = c.generations;
-    const { meanVar, offset2 } = I.varianceMoments(var0, n, g, parts, divisor, c.scale);
+    let moments;
+    try {
+      moments = I.varianceMoments(var0, n, g, parts, divisor, c.scale, c.real_weight);
+    } catch (err) {
+      if (!(err instanceof NotCovered)) throw err;
+      out.notes.push(`${name}: ${err.message}; var and mean are not drawn`);
+      return null;
+    }
+    const { meanVar, offset2 } = moments;
     out.curves.var = [curve(name === "gmm" ? "exact E var_t (mixture-variance identity)"
       : "exact E var_t", meanVar)];
     const lower = new Float64Array(g + 1), upper = new Float64Array(g + 1);
@@ -1468,11 +1674,12 @@
         "relaxes to its own real set's mean, not the truth's; the band holds that spread " +
         "(var0 / N) and the drift about it");
     }
-    const level = stationaryVar(var0, n, parts, divisor, c.scale);
+    const level = stationaryVar(var0, n, parts, divisor, c.scale, c.real_weight);
     if (level !== null) {
       out.facts["stationary E var"] = level;
       out.facts["stationary E var / truth's"] = level / var0;
     }
+    return offset2;
   }
 
   // Under replace (_gaussian_replace): the typical path exp E log var_t with its log-normal
@@ -1480,8 +1687,8 @@
   function gaussianReplace(c, isReplace, out) {
     const n = c.n, g = c.generations, var0 = c.std ** 2;
     if (!isReplace) {
-      out.notes.push("gaussian: w2, kl and tail_mass have exact results only under replace; " +
-        "var and mean are exact under this policy");
+      out.notes.push("gaussian: w2, kl and tail_mass have exact results only under replace" +
+        (out.curves.mean ? "; var and mean are exact under this policy" : ""));
       return;
     }
     const d = c.estimator === "mle" ? n : n - 1;
@@ -1532,14 +1739,16 @@
     out.facts["E log var per generation"] = n > 1 ? 0.0 + step : -Infinity;
   }
 
+  // Returns E (mean_t − μ₀)² (for the reward), or null.
   function gaussianFamily(c, parts, isReplace, out) {
-    continuous(c, parts, out, "gaussian", c.std ** 2, c.mean, c.estimator);
+    const offset2 = continuous(c, parts, out, "gaussian", c.std ** 2, c.mean, c.estimator);
     if (c.scale === 1.0) {
       gaussianReplace(c, isReplace, out);
     } else {
       out.notes.push("gaussian: with a sampling scale, w2, kl, tail_mass and the collapse-time " +
         "law have no exact result here; var and mean do");
     }
+    return offset2;
   }
 
   function gmm(c, parts, out) {
@@ -1548,21 +1757,836 @@
       mean0 += c.weights[i] * c.means[i];
       second += c.weights[i] * (c.stds[i] ** 2 + c.means[i] ** 2);
     }
+    let offset2 = null;
     if (c.scale !== 1.0) {
       out.notes.push("gmm: with a sampling scale the sampled mixture's variance depends on how " +
         "it splits into within- and between-component parts, so no exact result is known; " +
         "none is drawn");
     } else {
-      continuous(c, parts, out, "gmm", second - mean0 ** 2, mean0, "mle");
+      offset2 = continuous(c, parts, out, "gmm", second - mean0 ** 2, mean0, "mle");
     }
     out.notes.push("gmm: w2, kl, tail_mass and each component's mean, std and weight have no " +
       "closed form; only the mixture's total mean and variance do (the mixture-variance " +
       "identity)");
+    return offset2;
+  }
+
+  // -- curation: the coin's kept laws (theory/curation.py) -----------------------------------
+  //
+  // A curator changes only the law of the model's group of a training set (fresh and carried-
+  // over tosses never are curated, nor is training set 1), so the curated coin is the same
+  // (k + 1)-state chain with Y, the model group's heads, drawn from the curator's kept law at
+  // the model's toss probability p̃ = f(H/k) (after the temperature):
+  //   best-of K, rewards (r0, r1): independent tosses, heads with probability
+  //     g(p̃) = Σ_j Bin(j; K, p̃) j e^{r1} / (j e^{r1} + (K − j) e^{r0}) (Bradley–Terry over the K);
+  //   verifier, a_x = ε + (1 − ε)(q_x / max q)^s for the truth q = (1 − p0, p0): independent
+  //     tosses of g(p̃) = p̃ a1 / (p̃ a1 + (1 − p̃) a0), exactly unless a replicate exhausts its
+  //     budget of 64·S candidates (P(Bin(64 S, α) < S) for the acceptance rate α, bounded over
+  //     the run by coinShortfallBound; beyond 1e-9 no chain is given);
+  //   top / bottom, m = ⌈S/q⌉ candidates, J ~ Bin(m, p̃) heads: the favoured side (the likelier
+  //     for top) fills the S kept first, min(F, S) of F ~ Bin(m, p̃_F); at p̃ = ½ Bin(S, ½);
+  //   reweight, weights (q_x/p̃_x)^β: given J, Bin(S, π_J) heads, π_J = J w1/(J w1 + (m − J) w0).
+  // Each kept law is a band (start, values) like the binomial ones, with its exact edge masses
+  // P(Y = 0), P(Y = S) (for the absorbing chain's exits) and its mean share E[Y]/S.
+
+  // m = ⌈S/q⌉ candidates (at most MAX_K · S), as curation.py draws them.
+  function candidates(s, keep) {
+    return Math.min(Math.ceil(s / keep - 1e-9), MAX_K * s);
+  }
+
+  // A kept law on start..start + length − 1 of 0..s, with its edge masses and mean share.
+  function keptLaw(start, values, whole, s, zero, full) {
+    let mean = 0.0;
+    for (let x = 0; x < values.length; x++) mean += (start + x) * values[x];
+    return { start, values, whole, zero, full, share: mean / s };
+  }
+
+  // Bin(s, p) heads, as a kept law (independent kept tosses).
+  function binomialKept(s, p) {
+    const b = I.binomialBand(s, p);
+    return keptLaw(b.start, b.values, b.whole, s, I.binomialPmf(0, s, p), I.binomialPmf(s, s, p));
+  }
+
+  // Best-of K's chance of keeping heads given j heads among its K candidates,
+  // j e^{r1} / (j e^{r1} + (K − j) e^{r0}), taken as 1/(1 + ((K − j)/j) e^{r0 − r1}) so that a
+  // reward gap beyond the float range gives its limits (coin_best_of_heads).
+  function bestOfKept(K, r0, r1) {
+    const kept = new Float64Array(K + 1);
+    kept[K] = 1.0;
+    const e = Math.exp(r0 - r1);
+    for (let j = 1; j < K; j++) kept[j] = 1.0 / (1.0 + (K - j) / j * e);
+    return kept;
+  }
+
+  // (a0, a1): the verifier's acceptance of tails and heads (coin_verifier_acceptance).
+  function verifierAcceptance(p0, strictness, falseAccept) {
+    const q = [1.0 - p0, p0];
+    const top = Math.max(q[0], q[1]);
+    return q.map((v) => falseAccept +
+      (1.0 - falseAccept) * (v > 0 ? (v / top) ** strictness : 0.0));
+  }
+
+  // Top's (`likely`) or bottom's kept heads among S of m = ⌈S/q⌉ tosses of p
+  // (coin_filter_kept_law).
+  function filterKeptLaw(p, s, keep, likely) {
+    const m = I.candidates(s, keep);
+    if (m === s || p === 0.5 || p <= 0.0 || p >= 1.0) return binomialKept(s, p);
+    const headsFavoured = (p > 0.5) === likely;
+    const fav = I.binomialBand(m, headsFavoured ? p : 1.0 - p);
+    const end = fav.start + fav.values.length - 1;
+    const lo = Math.min(fav.start, s), hi = Math.min(end, s);
+    const values = new Float64Array(hi - lo + 1);
+    for (let j = lo; j < hi; j++) values[j - lo] = fav.values[j - fav.start];
+    if (hi === s) {       // the favoured side fills every slot: Σ_{x ≥ s} P(F = x)
+      let tail = 0.0;
+      for (let x = Math.max(s, fav.start); x <= end; x++) tail += fav.values[x - fav.start];
+      values[hi - lo] = tail;
+    } else {
+      values[hi - lo] = fav.values[hi - fav.start];
+    }
+    if (headsFavoured) {
+      return keptLaw(lo, values, fav.whole, s, lo === 0 ? values[0] : 0.0,
+        hi === s ? values[hi - lo] : 0.0);
+    }
+    values.reverse();      // the count of the favoured side was tails
+    return keptLaw(s - hi, values, fav.whole, s, hi === s ? values[0] : 0.0,
+      lo === 0 ? values[values.length - 1] : 0.0);
+  }
+
+  // Reweight's kept heads among S drawn with replacement from m = ⌈S/q⌉ tosses of p, weights
+  // w1 = (p0/p)^β, w0 = ((1 − p0)/(1 − p))^β (coin_reweight_kept_law): the mixture over
+  // J ~ Bin(m, p) of Bin(S, π_J), each on its band, summed in full and cut to the band where a
+  // side's tail holds at most BAND_TAIL.
+  function reweightKeptLaw(p, p0, s, keep, power) {
+    const m = I.candidates(s, keep);
+    if (p <= 0.0 || p >= 1.0) return binomialKept(s, p);
+    let score1 = p0 > 0 ? power * (Math.log(p0) - Math.log(p)) : -Infinity;
+    let score0 = p0 < 1 ? power * (Math.log1p(-p0) - Math.log1p(-p)) : -Infinity;
+    if (power === 0.0) score0 = score1 = 0.0;
+    const dead1 = score1 === -Infinity, dead0 = score0 === -Infinity;
+    const e = Math.exp(score0 - score1);
+    const heads = (j) => {
+      if (dead1 && dead0) return j / m;
+      if (dead1) return j === m ? 1.0 : 0.0;
+      if (dead0) return j === 0 ? 0.0 : 1.0;
+      if (j === 0) return 0.0;
+      if (j === m) return 1.0;
+      return 1.0 / (1.0 + (m - j) / Math.max(j, 1) * e);
+    };
+    const drawn = I.binomialBand(m, p);
+    const law = new Float64Array(s + 1);
+    let whole = drawn.whole;
+    for (let x = 0; x < drawn.values.length; x++) {
+      const w = drawn.values[x];
+      if (!(w > 0)) continue;
+      const b = I.binomialBand(s, heads(drawn.start + x));
+      whole = whole && b.whole;
+      for (let y = 0; y < b.values.length; y++) law[b.start + y] += w * b.values[y];
+    }
+    let lo = 0, hi = s, cut = 0.0;
+    while (lo < s && cut + law[lo] <= BAND_TAIL) cut += law[lo++];
+    cut = 0.0;
+    while (hi > lo && cut + law[hi] <= BAND_TAIL) cut += law[hi--];
+    whole = whole && lo === 0 && hi === s;
+    return keptLaw(lo, law.slice(lo, hi + 1), whole, s, law[0], law[s]);
+  }
+
+  // The curator's effect on the coin's chain (coin_curation) for a model group of S = s tosses:
+  // law(p̃, s) the kept law, words for labels, cost (mc.predict's budget hint: multiply-adds per
+  // row), rate(p̃) the verifier's acceptance rate (null for the others), key (for the caches),
+  // symmetric (whether the kept law at 1 − p̃ is the one at p̃ reversed: top and bottom) and
+  // dropped (the most probability its band leaves out, in BAND_TAIL units).
+  function coinCuration(c, p0, s, rewards) {
+    const headsLaw = (heads) => (p, size) => binomialKept(size, heads(p));
+    switch (c.curation) {
+      case "best-of": {
+        const K = c.k;
+        const kept = I.bestOfKept(K, rewards[0], rewards[1]);
+        const heads = (p) => {
+          const b = I.binomialBand(K, p);
+          let t = 0.0;
+          for (let x = 0; x < b.values.length; x++) t += b.values[x] * kept[b.start + x];
+          return t;
+        };
+        return { law: headsLaw(heads), words: `best-of K = ${K}`, cost: K + s, rate: null,
+          key: `best-of ${K} ${rewards[0]} ${rewards[1]}`, symmetric: false, dropped: 4 };
+      }
+      case "verifier": {
+        const strictness = c.strictness, eps = c.false_accept;
+        const [a0, a1] = I.verifierAcceptance(p0, strictness, eps);
+        const heads = (p) => {
+          if (p <= 0.0) return 0.0;
+          if (p >= 1.0) return 1.0;
+          const accepted = p * a1 + (1.0 - p) * a0;
+          return accepted > 0 ? p * a1 / accepted : 0.0;
+        };
+        return { law: headsLaw(heads), words: `verifier s = ${fmtG(strictness)}, ε = ${fmtG(eps)}`,
+          cost: s, rate: (p) => p * a1 + (1.0 - p) * a0, key: `verifier ${a0} ${a1}`,
+          symmetric: false, dropped: 2 };
+      }
+      case "top":
+      case "bottom": {
+        const likely = c.curation === "top", keep = c.keep;
+        return { law: (p, size) => I.filterKeptLaw(p, size, keep, likely),
+          words: `${c.curation} q = ${fmtG(keep)}`, cost: I.candidates(s, keep), rate: null,
+          key: `${c.curation} ${keep}`, symmetric: true, dropped: 2 };
+      }
+      case "reweight": {
+        const keep = c.keep, power = c.power;
+        const m = I.candidates(s, keep);
+        return { law: (p, size) => I.reweightKeptLaw(p, p0, size, keep, power),
+          words: `reweight q = ${fmtG(keep)}, β = ${fmtG(power)}`, cost: (m + 1) * (s + 1),
+          rate: null, key: `reweight ${p0} ${keep} ${power}`, symmetric: false, dropped: 6 };
+      }
+      default:
+        throw new Error(`no coin theory for curator ${c.curation}`);
+    }
+  }
+
+  // P(Bin(64 S, α) < S): a replicate falls short of S acceptances within the verifier's budget
+  // (verifier_shortfall), summed term by term.
+  function verifierShortfall(rate, s) {
+    let total = 0.0;
+    for (let j = 0; j < s; j++) total += I.binomialPmf(j, MAX_CANDIDATES * s, rate);
+    return total;
+  }
+
+  // The union bound over the curated generations on a replicate ever exhausting the budget
+  // (coin_verifier_shortfall_bound): α(p̃) is linear in p̃, so least at the states 1 and k − 1.
+  function coinShortfallBound(p0, k, s, strictness, falseAccept, tau, nCurated) {
+    if (k < 2 || nCurated <= 0 || s === 0) return 0.0;
+    const [a0, a1] = I.verifierAcceptance(p0, strictness, falseAccept);
+    const rate = Math.min(...[1.0 / k, (k - 1.0) / k].map((x) => {
+      const e = I.temperedHeads(x, tau);
+      return e * a1 + (1.0 - e) * a0;
+    }));
+    return Math.min(1.0, nCurated * I.verifierShortfall(rate, s));
+  }
+
+  // E[S/T] of one verified group, T the candidates up to the S-th acceptance
+  // (coin_verifier_accept_rate): T is negative binomial, P(T = n) = (S/n) Bin(S; n, α) for
+  // S ≤ n ≤ B = 64 S, taken on its band (log-concave, ratios (n/(n − S + 1))(1 − α) up); a
+  // replicate short after B candidates records S/B.
+  function verifierAcceptRate(alpha, s) {
+    const budget = MAX_CANDIDATES * s;
+    if (alpha >= 1.0) return 1.0;
+    if (alpha <= 0.0) return s / budget;
+    const q = 1.0 - alpha;
+    const mode = Math.min(budget, Math.max(s, Math.floor((s - 1) / alpha) + 1));
+    const b = band(s, budget, mode, (n) => s / n * I.binomialPmf(s, n, alpha),
+      (n) => n / (n - s + 1) * q, (n) => (n - s) / ((n - 1) * q));
+    let done = 0.0, value = 0.0;
+    for (let x = 0; x < b.values.length; x++) {
+      done += b.values[x];
+      value += b.values[x] * (s / (b.start + x));
+    }
+    return value + Math.max(0.0, 1.0 - done) * s / budget;
+  }
+
+  // -- curation: the categorical's large-N map (theory/curation.py) ---------------------------
+  //
+  // As N → ∞ the fitted frequencies follow their expectations, and a training set of fresh,
+  // model and carried-over shares (a, b, c) maps q to a q0 + b T(q) + c q, T the kept law of
+  // the model q at its temperature: the verifier ∝ q̃ a (with the budget's large-S limit),
+  // best-of T_v = K q̃_v w_v ∫_0^∞ e^{−λ w_v} M(λ)^{K−1} dλ with M(λ) = Σ_u q̃_u e^{−λ w_u},
+  // w = e^{r − max r} (1/x = ∫ e^{−λx} dλ), reweight ∝ q̃^{1−β} q0^β. Labelled as a limit, not
+  // as exact.
+
+  // q^(1/τ) renormalised (families/discrete.py's tempered); τ = 1 returns q itself.
+  function tempered(q, tau) {
+    if (tau === 1.0) return q;
+    const out = new Float64Array(q.length);
+    let top = -Infinity;
+    for (let v = 0; v < q.length; v++) {
+      out[v] = Math.log(q[v]) / tau;
+      if (out[v] > top) top = out[v];
+    }
+    let total = 0.0;
+    for (let v = 0; v < q.length; v++) { out[v] = Math.exp(out[v] - top); total += out[v]; }
+    for (let v = 0; v < q.length; v++) out[v] /= total;
+    return out;
+  }
+
+  // a_v = ε + (1 − ε)(q0_v / max q0)^s, the verifier's acceptance of each token.
+  function categoricalAcceptance(q0, strictness, falseAccept) {
+    let top = 0.0;
+    for (let v = 0; v < q0.length; v++) top = Math.max(top, q0[v]);
+    return Float64Array.from(q0, (x) => falseAccept + (1.0 - falseAccept) *
+      (x > 0 ? (x / top) ** strictness : 0.0));
+  }
+
+  // The verifier's kept law q a / α and its acceptance rate α = Σ q a, in the large-S limit of
+  // the budget: below α = 1/64 a replicate keeps its 64 S α accepted candidates and fills the
+  // rest with rejected ones (categorical_verifier_kept with n_units None).
+  function categoricalVerifierKept(q, a) {
+    let alpha = 0.0;
+    for (let v = 0; v < q.length; v++) alpha += q[v] * a[v];
+    if (alpha <= 0.0) return [Float64Array.from(q), 0.0];
+    const kept = new Float64Array(q.length);
+    if (alpha < 1.0 / MAX_CANDIDATES) {
+      for (let v = 0; v < q.length; v++) {
+        const rejected = q[v] * (1.0 - a[v]) / (1.0 - alpha);
+        kept[v] = MAX_CANDIDATES * q[v] * a[v] + (1.0 - MAX_CANDIDATES * alpha) * rejected;
+      }
+    } else {
+      for (let v = 0; v < q.length; v++) kept[v] = q[v] * a[v] / alpha;
+    }
+    return [kept, alpha];
+  }
+
+  // numpy's arange(start, stop, step) for floats: ⌈(stop − start)/step⌉ values, the i-th
+  // start + i·d with d = (start + step) − start (numpy's fill, from the first two values).
+  function arange(start, stop, step) {
+    const length = Math.max(0, Math.ceil((stop - start) / step));
+    const out = new Float64Array(length);
+    const d = (start + step) - start;
+    for (let i = 0; i < length; i++) {
+      out[i] = i === 0 ? start : i === 1 ? start + step : start + i * d;
+    }
+    return out;
+  }
+
+  // The nodes λ_i of best-of's quadrature and e^{−λ_i w_d} for the distinct rewards less the
+  // top one: the same from one generation to the next while the same tokens are alive, so the
+  // last set is kept (the exponentials are most of the work).
+  let lastNodes = null;
+  function bestOfNodes(distinct) {
+    const same = lastNodes !== null && lastNodes.distinct.length === distinct.length &&
+      lastNodes.distinct.every((x, d) => x === distinct[d]);
+    if (same) return lastNodes;
+    const w = distinct.map((x) => Math.exp(x));
+    const wMin = Math.max(Math.min(...w), 1e-300);
+    const x = arange(BEST_OF_LOG_LOW, Math.log(BEST_OF_DECAY / wMin) + BEST_OF_STEP, BEST_OF_STEP);
+    const nodes = x.length, D = w.length;
+    const lam = Float64Array.from(x, Math.exp);
+    const decay = new Float64Array(D * nodes);
+    for (let d = 0; d < D; d++) {
+      for (let i = 0; i < nodes; i++) decay[d * nodes + i] = Math.exp(-(w[d] * lam[i]));
+    }
+    lastNodes = { distinct, w, lam, decay };
+    return lastNodes;
+  }
+
+  // Best-of K's kept law (categorical_best_of_kept): the trapezoidal rule in x = log λ, step
+  // 0.2, from λ = e^{−30} (below it the integrand is λ to within e^{−30}, added in closed form)
+  // to λ = e^{60}/w_min; tokens of equal reward share one integral; the result is scaled to
+  // Σ q (the map off the simplex is unstable).
+  function categoricalBestOfKept(q, r, K) {
+    const V = q.length;
+    const out = new Float64Array(V);
+    if (K === 1) return Float64Array.from(q);
+    let top = -Infinity, any = false;
+    for (let v = 0; v < V; v++) if (q[v] > 0) { any = true; top = Math.max(top, r[v]); }
+    if (!any) return out;
+    const distinct = Array.from(new Set(Array.from(r).filter((_, v) => q[v] > 0)
+      .map((x) => x - top))).sort((x, y) => x - y);
+    const index = new Map(distinct.map((x, i) => [x, i]));
+    const inverse = new Int32Array(V);
+    const mass = new Float64Array(distinct.length);
+    for (let v = 0; v < V; v++) {
+      if (!(q[v] > 0)) continue;
+      inverse[v] = index.get(r[v] - top);
+      mass[inverse[v]] += q[v];
+    }
+    const { w, lam, decay } = bestOfNodes(distinct);
+    const nodes = lam.length, D = w.length;
+    const weight = new Float64Array(nodes);       // λ M(λ)^{K−1}
+    for (let i = 0; i < nodes; i++) {
+      let big = 0.0;
+      for (let d = 0; d < D; d++) big += mass[d] * decay[d * nodes + i];
+      weight[i] = lam[i] * big ** (K - 1);
+    }
+    const perToken = new Float64Array(D);
+    for (let d = 0; d < D; d++) {
+      let sum = 0.0;
+      for (let i = 0; i < nodes; i++) sum += decay[d * nodes + i] * weight[i];
+      const first = decay[d * nodes] * weight[0];
+      const last = decay[d * nodes + nodes - 1] * weight[nodes - 1];
+      const integral = BEST_OF_STEP * (sum - 0.5 * (first + last)) + lam[0];
+      perToken[d] = K * w[d] * integral;
+    }
+    let total = 0.0, qTotal = 0.0;
+    for (let v = 0; v < V; v++) {
+      qTotal += q[v];
+      if (q[v] > 0) { out[v] = q[v] * perToken[inverse[v]]; total += out[v]; }
+    }
+    const scale = qTotal / total;
+    for (let v = 0; v < V; v++) out[v] *= scale;
+    return out;
+  }
+
+  // Reweight's kept law ∝ q̃_v (q0_v / q̃_v)^β over the tokens alive (categorical_reweight_kept).
+  function categoricalReweightKept(sampled, q0, power) {
+    const V = sampled.length;
+    const out = new Float64Array(V);
+    const logW = new Float64Array(V).fill(-Infinity);
+    let top = -Infinity;
+    for (let v = 0; v < V; v++) {
+      if (!(sampled[v] > 0)) continue;
+      logW[v] = power ? power * (Math.log(q0[v]) - Math.log(sampled[v])) : 0.0;
+      if (Number.isFinite(logW[v]) && logW[v] > top) top = logW[v];
+    }
+    let total = 0.0;
+    for (let v = 0; v < V; v++) {
+      if (!(sampled[v] > 0)) continue;
+      out[v] = top === -Infinity ? sampled[v] : sampled[v] * Math.exp(logW[v] - top);
+      total += out[v];
+    }
+    for (let v = 0; v < V; v++) out[v] /= total;
+    return out;
+  }
+
+  // q → [T(q), the kept share] (categorical_kept_map): the verifier's acceptance rate (at least
+  // 1/64), the fixed 1/K or q of the others.
+  function categoricalKeptMap(c, q0, rewards) {
+    const sampled = (q) => tempered(q, c.temperature);
+    if (c.curation === "verifier") {
+      const a = I.categoricalAcceptance(q0, c.strictness, c.false_accept);
+      return (q) => {
+        const [kept, alpha] = I.categoricalVerifierKept(sampled(q), a);
+        return [kept, Math.max(alpha, 1.0 / MAX_CANDIDATES)];
+      };
+    }
+    if (c.curation === "best-of") {
+      return (q) => [I.categoricalBestOfKept(sampled(q), rewards, c.k), 1.0 / c.k];
+    }
+    if (c.curation === "reweight") {
+      return (q) => [I.categoricalReweightKept(sampled(q), q0, c.power), c.keep];
+    }
+    throw new Error(`no categorical theory for curator ${c.curation}`);
+  }
+
+  // q_0 = q_1 = q0, q_{t+1} = a q0 + b T(q_t) + c q_t renormalised (categorical_curated_limit):
+  // entropy, Gini–Simpson, reward (Σ q r) and the kept share (1 at t ≤ 1 or without a model
+  // group).
+  function categoricalCuratedLimit(q0, g, shares, kept, rewards) {
+    const [a, b, c] = shares;
+    const V = q0.length;
+    let q = Float64Array.from(q0);
+    const out = { entropy: new Float64Array(g + 1), gini_simpson: new Float64Array(g + 1),
+      accept: new Float64Array(g + 1), reward: rewards ? new Float64Array(g + 1) : null };
+    let share = 1.0;
+    for (let t = 0; t <= g; t++) {
+      if (t >= 2) {
+        const [curated, s] = kept(q);
+        share = s;
+        const next = new Float64Array(V);
+        let total = 0.0;
+        for (let v = 0; v < V; v++) {
+          next[v] = a * q0[v] + b * curated[v] + c * q[v];
+          total += next[v];
+        }
+        for (let v = 0; v < V; v++) next[v] /= total;
+        q = next;
+      }
+      let h = 0.0, square = 0.0, reward = 0.0;
+      for (let v = 0; v < V; v++) {
+        if (q[v] > 0) h += q[v] * Math.log(q[v]);
+        square += q[v] * q[v];
+        if (rewards) reward += q[v] * rewards[v];
+      }
+      out.entropy[t] = 0.0 - h;
+      out.gini_simpson[t] = 1.0 - square;
+      out.accept[t] = t >= 2 && b > 0 ? share : 1.0;
+      if (rewards) out.reward[t] = reward;
+    }
+    return out;
+  }
+
+  // -- curation: the Gaussian's verifier (theory/curation.py) ----------------------------------
+
+  // Exact E[1/var_t], t = 0..G, under replace with the verifier (ε = 0): the acceptance
+  // exp(−s (x − μ0 − δ)²/(2σ0²)) is a Gaussian factor, so the kept law of N(m, λ² v) is normal
+  // with 1/v_kept = 1/(λ² v) + s/σ0², and var_{t+1} = v_kept χ²_{N−1}/D with the χ² independent
+  // of the past: E[1/var_{t+1}] = D/(N − 3) (E[1/var_t]/λ² + s/σ0²)
+  // (gaussian_verifier_inverse_var).
+  function gaussianVerifierInverseVar(var0, n, g, strictness, estimator, scale) {
+    const d = estimator === "mle" ? n : n - 1;
+    const factor = d / (n - 3);
+    const out = new Float64Array(g + 1);
+    out[0] = 1.0 / var0;
+    for (let t = 1; t <= g; t++) {
+      out[t] = t === 1 ? factor / var0 : factor * (out[t - 1] / scale ** 2 + strictness / var0);
+    }
+    return out;
+  }
+
+  // -- the metrics of curation and the curated predictions (prediction.py) ----------------------
+
+  const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+  // Every metric a run of `c` records (RunConfig.metric_names): the family's, then reward
+  // (when a reward is set) and accept_rate (when a curator selects).
+  function metricNames(c) {
+    let names;
+    if (c.family === "coin") names = ["p"];
+    else if (c.family === "categorical") {
+      names = ["entropy", "support", "tv", "gini_simpson", "rare_mass"];
+    } else if (c.family === "gaussian") names = ["mean", "var", "w2", "kl", "tail_mass"];
+    else {
+      const i = c.means.map((_, j) => j);
+      names = ["mean", "var", "w2", "kl", "tail_mass", ...i.map((j) => `mean_${j}`),
+        ...i.map((j) => `std_${j}`), ...i.map((j) => `weight_${j}`), "em_iterations"];
+    }
+    if (c.reward !== null) names.push("reward");
+    if (!c.identity) names.push("accept_rate");
+    return names;
+  }
+
+  // The curator in the package's words (Curator.describe).
+  function describeCurator(c) {
+    switch (c.curation) {
+      case "best-of": return `best-of (k = ${fmtG(c.k)})`;
+      case "top":
+      case "bottom": return `${c.curation} (keep = ${fmtG(c.keep)})`;
+      case "reweight": return `reweight (keep = ${fmtG(c.keep)}, power = ${fmtG(c.power)})`;
+      case "verifier": {
+        const words = [`strictness = ${fmtG(c.strictness)}`];
+        if (c.shift) words.push(`shift = ${fmtG(c.shift)}`);
+        if (c.false_accept) words.push(`false-accept = ${fmtG(c.false_accept)}`);
+        return `verifier (${words.join(", ")})`;
+      }
+      default: return c.curation;
+    }
+  }
+
+  // r_v of every token (the coin's [r0, r1]), or null without a reward (_token_rewards).
+  const tokenRewards = (c) => (c.reward === null ? null : c.rewardValues);
+
+  // E reward_t of the normal and the mixture from E var_t and E (mean_t − μ₀)², the fitted mean
+  // being unbiased under every uncurated policy (_reward_from_moments): target:c, whose reward
+  // −(x − c)²/2 has expectation −(var + (mean − c)²)/2, for both; the normal's log density for
+  // the normal. null for the mixture's log density (not linear in the moments).
+  function rewardFromMoments(c, meanVar, offset2, mean0) {
+    const g = c.generations;
+    const values = new Float64Array(g + 1);
+    if (c.rewardTarget !== null) {
+      const target = c.rewardTarget;
+      for (let t = 0; t <= g; t++) {
+        values[t] = -0.5 * (meanVar[t] + offset2[t] + (mean0 - target) ** 2);
+      }
+      return curve(`exact E reward_t (from E var_t and E (mean_t − μ₀)², target ${fmtG(target)})`,
+        values);
+    }
+    if (c.family === "gaussian") {
+      const var0 = c.std ** 2;
+      for (let t = 0; t <= g; t++) {
+        values[t] = -0.5 * (Math.log(2 * Math.PI * var0) + (meanVar[t] + offset2[t]) / var0);
+      }
+      return curve("exact E reward_t (from E var_t and E (mean_t − μ₀)²)", values);
+    }
+    return null;
+  }
+
+  // reward (when a reward is set) and accept_rate (a selecting curator with nothing to curate)
+  // of an uncurated run (_uncurated_extras).
+  function uncuratedExtras(c, out, offset2) {
+    const names = metricNames(c);
+    const g = c.generations;
+    if (names.includes("accept_rate")) {
+      out.curves.accept_rate = [curve("exact accept_rate (= 1: no model sample is curated)",
+        new Float64Array(g + 1).fill(1.0))];
+    }
+    if (!names.includes("reward") || has(out.curves, "reward")) return;
+    let rewardCurve = null;
+    let why = "its expectation needs more than the moments theory has here";
+    if (c.family === "coin") {
+      const p = out.curves.p || [];
+      if (p.length && p[0].label.startsWith("exact E p_t")) {
+        const [r0, r1] = tokenRewards(c);
+        rewardCurve = curve("exact E reward_t (= r0 + (r1 − r0) E p_t)",
+          p[0].values.map((x) => r0 + (r1 - r0) * x));
+      } else {
+        why = "E p_t is not known exactly here";
+      }
+    } else if (c.family === "categorical") {
+      if (c.temperature === 1.0) {
+        const q0 = zipf(c.vocab, c.zipf), r = tokenRewards(c);
+        let level = 0.0;
+        for (let v = 0; v < q0.length; v++) level += q0[v] * r[v];
+        // Every piece of a training set is unbiased for the last model, so E q_t = q0.
+        rewardCurve = curve("exact E reward_t (= E_truth r: E q_t = q0 under every policy)",
+          new Float64Array(g + 1).fill(level));
+      } else {
+        why = "at a temperature ≠ 1 E q_t is not q0, and no exact law is known";
+      }
+    } else if (offset2 !== null) {
+      const v = out.curves.var || [];
+      if (v.length && v[0].label.startsWith("exact E var_t")) {
+        const mean0 = out.curves.mean[0].values[0];
+        rewardCurve = rewardFromMoments(c, v[0].values, offset2, mean0);
+        if (rewardCurve === null) {
+          why = "the mixture's log density is not linear in the model's moments (only " +
+            "target:c is)";
+        }
+      }
+    }
+    if (rewardCurve !== null) out.curves.reward = [rewardCurve];
+    else out.notes.push(`${c.family}: reward (E_model r) has no exact result here: ${why}`);
+  }
+
+  // The fixed kept share of best-of (1/K), top, bottom and reweight (S/m) (accept_share); null
+  // for the verifier's, which is random.
+  function acceptShare(c, units) {
+    if (units === 0) return 1.0;
+    if (c.curation === "best-of") return 1.0 / c.k;
+    if (c.curation === "top" || c.curation === "bottom" || c.curation === "reweight") {
+      return units / I.candidates(units, c.keep);
+    }
+    return null;
+  }
+
+  // The deterministic accept_rate curve (_accept_rate); false for the verifier.
+  function acceptRate(c, out, units) {
+    const share = acceptShare(c, units);
+    if (share === null) return false;
+    const g = c.generations;
+    const values = new Float64Array(g + 1);
+    for (let t = 0; t <= g; t++) values[t] = t >= 2 ? share : 1.0;
+    out.curves.accept_rate = [curve(`exact accept_rate (= ${fmtG(share, 4)}: S kept of a fixed ` +
+      "number of candidates)", values)];
+    return true;
+  }
+
+  // Whether the run curates anything (_curates): a curator that is not the identity, and a
+  // model group to curate.
+  const curates = (c, parts) => !c.identity && parts.synthetic > 0;
+
+  // A curated run (_curated): none of the uncurated results (a curator changes the law of the
+  // model's group, and with it every chain, recursion and closed form), the family's curated
+  // theory, and a note for every metric without a curve.
+  function curated(c, parts, out) {
+    const hasRate = acceptRate(c, out, parts.synthetic);    // curation_units(n) = n here
+    if (c.family === "coin") coinCurated(c, parts, out);
+    else if (c.family === "categorical") categoricalCurated(c, parts, out);
+    else if (c.family === "gaussian") gaussianCurated(c, parts, out);
+    // mc.predict's test, a metric's name within a note's text, kept as it is.
+    const rest = metricNames(c).filter((name) => !has(out.curves, name) &&
+      !out.notes.some((note) => note.includes(name)));
+    if (rest.includes("accept_rate") && !hasRate) {
+      rest.splice(rest.indexOf("accept_rate"), 1);
+      out.notes.push(`${c.family}: accept_rate (the verifier's kept share) is random and its ` +
+        "expectation needs the model's whole law; not drawn");
+    }
+    if (rest.length) {
+      out.notes.push(`${c.family}: ${rest.join(", ")}: no exact result is known under ` +
+        `${describeCurator(c)} curation`);
+    }
+  }
+
+  // The head-count chain with the curator's kept law in place of the model's tosses
+  // (_coin_curated), and its facts: the absorption time and the fixation probability without
+  // fresh tosses, the stationary law with them.
+  function coinCurated(c, parts, out) {
+    const p0 = c.p0, k = c.n, g = c.generations, tau = c.temperature;
+    const words = describeCurator(c);
+    const names = metricNames(c);
+    const metrics = ["p", "absorption", ...["reward", "accept_rate"].filter((name) =>
+      names.includes(name) && !has(out.curves, name))].join(", ");
+    if (c.real_weight !== null) {
+      out.notes.push(`coin, curated (${words}) with a weighted fit: p̂ is not on the grid j/k, ` +
+        `so no finite chain is exact; ${metrics} are not drawn`);
+      return;
+    }
+    if (parts.kind !== "mix") {
+      out.notes.push(`coin, curated (${words}) under ${parts.kind}: the pool's composition is ` +
+        `not a finite chain state (no exact result); ${metrics} are not drawn`);
+      return;
+    }
+    const s = parts.synthetic;
+    const rewards = tokenRewards(c);
+    const law = I.coinCuration(c, p0, s, rewards);
+    if (law.rate !== null) {
+      const bound = I.coinShortfallBound(p0, k, s, c.strictness, c.false_accept, tau,
+        Math.max(g - 1, 0));
+      if (bound > SHORTFALL_TOLERANCE) {
+        out.notes.push(`coin, verifier: a replicate may exhaust the verifier's budget of ` +
+          `${MAX_CANDIDATES}·S candidates (and be filled with rejected ones) with probability ` +
+          `up to ${fmtG(bound, 2)} over the run, so the chain is not exact; ${metrics} are not ` +
+          "drawn");
+        return;
+      }
+      out.facts["P(a replicate ever exhausts the verifier's budget) ≤"] = bound;
+    }
+    if (!(chainAffordable(k + 1, g) && (k + 1) * law.cost * (s + 1) <= CHAIN_BUDGET)) {
+      out.notes.push(`coin, curated: the exact chain needs ${k + 1} states over ${g} ` +
+        `generations with the ${law.words} kept law, beyond this package's budget ` +
+        `(k ≤ ${CHAIN_MAX}); ${metrics} are not drawn`);
+      return;
+    }
+    // The verifier's E accept_rate_t = Σ_i P(H_{t−1} = i) E[S/T | α(f(i/k))].
+    let perState = null, acceptNote = null;
+    if (law.rate !== null && !has(out.curves, "accept_rate")) {
+      if ((k + 1) * MAX_CANDIDATES * s > 10 * CHAIN_BUDGET / 100) {
+        acceptNote = "coin, verifier: E accept_rate_t needs the negative binomial law of every " +
+          "state, beyond this package's budget; not drawn";
+      } else {
+        perState = new Float64Array(k + 1);
+        for (let i = 0; i <= k; i++) {
+          perState[i] = I.verifierAcceptRate(law.rate(I.temperedHeads(i / k, tau)), s);
+        }
+      }
+    }
+    const chain = I.coinMixChain(p0, k, g, parts, tau, law, perState);
+    out.curves.p = [curve(`exact E p_t (${law.words} chain)`, chain.mean, chain.lower,
+      chain.upper, "exact 5–95% of p_t")];
+    const label = parts.real === 0 ? "exact P(absorbed by t)"
+      : "exact P(p̂ has touched 0 or 1 by t)";
+    out.absorbed = { label: `${label} (${law.words} chain)`, values: chain.cdf };
+    if (rewards !== null) {
+      const [r0, r1] = rewards;
+      out.curves.reward = [curve(`exact E reward_t (= r0 + (r1 − r0) E p_t, ${law.words} chain)`,
+        chain.mean.map((x) => r0 + (r1 - r0) * x))];
+    }
+    if (law.rate !== null && !has(out.curves, "accept_rate")) {
+      if (acceptNote !== null) out.notes.push(acceptNote);
+      else {
+        out.curves.accept_rate = [curve("exact E accept_rate_t (S over the candidates up to " +
+          "the S-th acceptance)", chain.accept)];
+      }
+    }
+    if (parts.real === 0 && 1 < k) {
+      const what = "the fixation probability and the absorption time's mean and sd";
+      const facts = I.curatedAbsorptionFacts(p0, k, chain.rows);
+      if (facts === null) {
+        out.notes.push(`coin, curated: ${what} need a ${k - 1}-state linear solve beyond the ` +
+          "page's live budget here; mc.predict gives them");
+      } else if (facts.tooLong) {
+        out.notes.push(`coin, curated: ${what} are not given here: absorption takes some ` +
+          `${facts.tooLong.toPrecision(2)} generations, long enough for moves of probability ` +
+          "below 1e-17 per generation, which the page's banded chain leaves out, to matter");
+      } else {
+        out.facts["fixation probability P(p → 1)"] = facts.fixation;
+        out.facts["mean absorption time"] = facts.mean;
+        out.facts["sd of absorption time"] = Math.sqrt(facts.variance);
+      }
+    }
+    if (parts.real > 0) {
+      const level = (p0 === 0.0 || p0 === 1.0) ? { mean: p0, variance: 0.0 }
+        : I.coinStationaryChain(p0, k, parts, tau, chain.mode, law);
+      if (!level) {
+        out.notes.push("coin, curated: the stationary E p and Var p " + (level === null
+          ? `need a ${k + 1}-state linear solve beyond the page's live budget here; mc.predict ` +
+            "gives them"
+          : "are not given here: the chain has a bottleneck (two modes, say) so narrow that " +
+            "moves of probability below 1e-17 per generation, which the page's banded chain " +
+            "leaves out, could shift the law across it"));
+      } else {
+        out.facts["stationary E p"] = level.mean;
+        out.facts["stationary Var p"] = level.variance;
+      }
+    }
+  }
+
+  // The large-N limit q ← a q0 + b T(q) + c q (_categorical_curated), labelled as a limit.
+  function categoricalCurated(c, parts, out) {
+    const words = describeCurator(c);
+    const q0 = zipf(c.vocab, c.zipf);
+    const n = c.n, g = c.generations, V = q0.length;
+    if (c.real_weight !== null || parts.kind !== "mix") {
+      const setting = c.real_weight !== null ? "a weighted fit" : parts.kind;
+      out.notes.push(`categorical, curated (${words}) with ${setting}: no exact result and no ` +
+        "large-N map is drawn (entropy, support, tv, gini_simpson, rare_mass, reward)");
+      return;
+    }
+    if (c.curation === "top" || c.curation === "bottom") {
+      out.notes.push(`categorical, ${c.curation}: no large-N map is drawn (entropy, support, tv, ` +
+        "gini_simpson, rare_mass, reward): the kept law jumps where two tokens' probabilities " +
+        "cross (which of them is cut swaps), the loop drives tokens to such crossings, and " +
+        "there the finite-N means do not follow the map");
+      return;
+    }
+    const rewards = tokenRewards(c);
+    // The page's cost per generation: a few operations per token (best-of: two multiply-adds
+    // per distinct reward and node, its exponentials being computed once).
+    let perGeneration = 4 * V;
+    if (c.curation === "best-of") {
+      let low = Infinity, high = -Infinity;
+      for (let v = 0; v < V; v++) {
+        if (q0[v] > 0) { low = Math.min(low, rewards[v]); high = Math.max(high, rewards[v]); }
+      }
+      const spread = high >= low ? high - low : 0.0;
+      const nodes = (Math.log(BEST_OF_DECAY) + spread - BEST_OF_LOG_LOW) / BEST_OF_STEP;
+      if (g * V * nodes > CHAIN_BUDGET) {
+        out.notes.push(`categorical, best-of: the large-N map needs a quadrature of ` +
+          `${fmtRound(nodes)} nodes per token and generation, beyond this package's budget ` +
+          "(entropy, support, tv, gini_simpson, rare_mass, reward are not drawn)");
+        return;
+      }
+      perGeneration = 2 * new Set(rewards).size * (nodes + 1) + 4 * V;
+    }
+    if (g * perGeneration > MAP_BUDGET) {
+      out.notes.push(`categorical, curated: the large-N map under ${words} needs about ` +
+        `${fmtG(g * perGeneration, 2)} operations, beyond the page's live budget here; ` +
+        "mc.predict gives it (entropy, support, tv, gini_simpson, rare_mass, reward, " +
+        "accept_rate are not drawn)");
+      return;
+    }
+    const kept = I.categoricalKeptMap(c, q0, rewards);
+    const shares = [parts.real / n, parts.synthetic / n, parts.carry / n];
+    const limit = I.categoricalCuratedLimit(q0, g, shares, kept, rewards);
+    const label = (metric) => `large-N limit of ${metric} under ${words} (not exact at finite N)`;
+    out.curves.entropy = [curve(label("entropy"), limit.entropy)];
+    out.curves.gini_simpson = [curve(label("Gini–Simpson"), limit.gini_simpson)];
+    if (rewards !== null) out.curves.reward = [curve(label("E reward"), limit.reward)];
+    if (c.curation === "verifier") {
+      out.curves.accept_rate = [curve(label("accept_rate"), limit.accept)];
+    }
+    const drawn = "entropy, gini_simpson" + (rewards !== null ? " and reward" : "");
+    out.notes.push(`categorical, curated (${words}): ${drawn} are drawn in the large-N limit ` +
+      "q ← a q0 + b T(q) + c q, T the kept law (not exact at finite N: sampling drift adds to " +
+      "it, and tokens die)");
+    out.notes.push("categorical, curated: support, tv and rare_mass have no exact result (they " +
+      "turn on tokens lost to sampling drift, which the large-N limit leaves out, and tv's " +
+      "limit hides a finite-N bias of order √(V/N))");
+  }
+
+  // The oracle or shifted verifier with ε = 0 under replace: E 1/var_t (_gaussian_curated).
+  function gaussianCurated(c, parts, out) {
+    const words = describeCurator(c);
+    const metrics = "mean, var, w2, kl, tail_mass, reward, accept_rate";
+    if (c.curation !== "verifier") {
+      out.notes.push(`gaussian, curated (${words}): the kept law of a normal model is not ` +
+        `normal, so no exact result is known (${metrics})`);
+      return;
+    }
+    if (c.false_accept > 0) {
+      out.notes.push(`gaussian, verifier with ε = ${fmtG(c.false_accept)}: the kept law is a ` +
+        "mixture of the model and its Gaussian tilt, not normal, so no exact result is known " +
+        `(${metrics})`);
+      return;
+    }
+    const n = c.n, g = c.generations;
+    const plain = parts.kind === "mix" && parts.real === 0 && parts.carry === 0 &&
+      c.real_weight === null;
+    if (!plain || n <= 3) {
+      const why = plain ? "E 1/var_t is infinite for N ≤ 3"
+        : "only under replace with both moments refitted, unweighted, is the fitted variance a " +
+          "kept variance times an independent χ²";
+      out.notes.push(`gaussian, verifier: no exact result here (${why}; ${metrics})`);
+      return;
+    }
+    const var0 = c.std ** 2;
+    const inverse = I.gaussianVerifierInverseVar(var0, n, g, c.strictness, c.estimator, c.scale);
+    const d = c.estimator === "mle" ? n : n - 1;
+    out.facts[`E 1/var_t at t = ${g} (verifier, exact)`] = inverse[g];
+    out.facts["E 1/var_t: factor per generation D/(N − 3)"] = d / (n - 3);
+    out.facts[`1/E[1/var_t] at t = ${g} (a lower bound on E var_t, by Jensen)`] = 1.0 / inverse[g];
+    out.notes.push("gaussian, verifier (ε = 0): the acceptance exp(−s (x − μ0 − δ)²/2σ0²) is " +
+      "soft, so the kept law of a normal model is exactly normal (no truncated-normal " +
+      "moments): 1/v_kept = 1/(λ² var) + s/σ0², and E[1/var_t] = D/(N − 3) " +
+      "(E[1/var_{t−1}]/λ² + s/σ0²) exactly (facts), unless a replicate exhausts the " +
+      `verifier's budget of ${MAX_CANDIDATES}·S candidates (acceptance rate below about ` +
+      `1/${MAX_CANDIDATES})`);
+    out.notes.push("gaussian, verifier: E var_t is not given: v_kept = 1/(1/(λ² var) + s/σ0²) " +
+      "is concave in var, so E var_{t+1} needs the whole law of var_t, not its mean (only 1/var " +
+      `is linear); nor are ${metrics}`);
   }
 
   // -- the config ------------------------------------------------------------------------------
 
   const FAMILIES = ["coin", "gaussian", "categorical", "gmm"];
+  const CURATORS = ["none", "best-of", "verifier", "top", "bottom", "reweight"];
   const POLICIES = ["replace", "mix", "accumulate", "accumulate-subsample", "augment"];
   const show = (value) => {
     try { return JSON.stringify(value) ?? String(value); } catch (err) { return String(value); }
@@ -1591,6 +2615,145 @@
       fail(field, "a list of 1 to 40 finite numbers", value);
     }
     return value;
+  }
+
+  // Python's float() of a stripped text (decimal literals with single underscores between
+  // digits, inf, infinity, nan in any case, signed), or null where float() raises.
+  const DIGITS = String.raw`\d(?:_?\d)*`;
+  const FLOAT_TEXT = new RegExp(
+    String.raw`^[+-]?(?:(?:${DIGITS})?\.${DIGITS}|${DIGITS}\.?)(?:[eE][+-]?${DIGITS})?$`);
+  function pythonFloat(text) {
+    const t = text.trim();
+    if (/^[+-]?(?:inf|infinity)$/i.test(t)) return t[0] === "-" ? -Infinity : Infinity;
+    if (/^[+-]?nan$/i.test(t)) return NaN;
+    return FLOAT_TEXT.test(t) ? Number(t.replace(/_/g, "")) : null;
+  }
+
+  // A comma list of exactly `count` finite numbers within ±MAX_REWARD (rewards.py's
+  // reward_values).
+  function rewardList(spec, count, what) {
+    const values = spec.split(",").map(pythonFloat);
+    if (values.includes(null)) fail("reward", what, spec);
+    if (values.length !== count) fail("reward", `${what}; ${values.length} given`, spec);
+    if (!values.every((x) => Number.isFinite(x) && Math.abs(x) <= MAX_REWARD)) {
+      fail("reward", `finite numbers within ±${fmtG(MAX_REWARD)}`, spec);
+    }
+    return values;
+  }
+
+  const CONTINUOUS_REWARDS = "truth (the truth's log density) or target:c (-(x - c)^2 / 2)";
+  const CATEGORICAL_REWARDS = "comma-separated values, rank (r_v = -v/V) or truth (log q_v)";
+
+  // The reward text of `c`'s family, checked as the family's reward() checks it; sets
+  // c.rewardTarget (gaussian, gmm: c of target:c, null for truth) and, not enumerable (kept out
+  // of the cache key), c.rewardValues: the coin's [r0, r1], the categorical's r_v.
+  function checkReward(c, spec) {
+    let values = null;
+    c.rewardTarget = null;
+    if (c.family === "coin") {
+      values = rewardList(spec, 2, "2 numbers r0,r1 (the rewards of tails and heads)");
+    } else if (c.family === "categorical") {
+      const V = c.vocab;
+      if (spec === "rank") {
+        values = new Float64Array(V);
+        for (let v = 1; v <= V; v++) values[v - 1] = -v / V;
+      } else if (spec === "truth") {
+        values = zipf(V, c.zipf).map(Math.log);
+        if (!values.every(Number.isFinite)) {
+          fail("reward", "rank or a list here: truth needs every true probability > 0 (log q_v " +
+            "is -inf for a token of probability 0)", spec);
+        }
+      } else {
+        if (!spec.includes(",") && V > 1 && pythonFloat(spec) === null) {
+          fail("reward", `${V} ${CATEGORICAL_REWARDS} for family categorical`, spec);
+        }
+        values = Float64Array.from(rewardList(spec, V, `${V} comma-separated numbers (one per ` +
+          "token), rank or truth"));
+      }
+    } else if (spec !== "truth") {
+      if (!spec.startsWith("target:")) {
+        fail("reward", `${CONTINUOUS_REWARDS} for family ${c.family}`, spec);
+      }
+      const target = pythonFloat(spec.slice("target:".length));
+      if (target === null) fail("reward", "target:c with c a number", spec);
+      if (!Number.isFinite(target) || Math.abs(target) > MAX_REWARD) {
+        fail("reward", `target:c with c a finite number within ±${fmtG(MAX_REWARD)}`, spec);
+      }
+      c.rewardTarget = target;
+    }
+    Object.defineProperty(c, "rewardValues", { value: values, enumerable: false });
+  }
+
+  // The curation and weighted-fit fields (config.py, curation.py, rewards.py), with the
+  // contract's defaults: the curator's settings (every one given is range-checked; the
+  // curator's own enter `c`), whether it is the identity (best-of K = 1, top or bottom q = 1, a
+  // verifier of strictness 0 or false-accept 1: the uncurated run exactly), the reward (best-of
+  // takes the family's default, truth, and is refused on the coin without one) and the real
+  // samples' weight (only where every training set holds real data; the maximum-likelihood fit
+  // only).
+  function checkCuration(config, c) {
+    const curation = config.curation === undefined || config.curation === null ? "none"
+      : config.curation;
+    if (!CURATORS.includes(curation)) fail("curation", `one of ${CURATORS.join(", ")}`, curation);
+    c.curation = curation;
+    const k = integer(config, "k", 4, 1, MAX_K);
+    const keep = number(config, "keep", 0.5, 1 / MAX_K, 1,
+      "a fraction between 0.001 and 1 (the share kept)");
+    const strictness = number(config, "strictness", 1.0, 0, 1e6, "a number between 0 and 1e6");
+    const shift = number(config, "shift", 0.0, -1e6, 1e6, "a number between -1e6 and 1e6");
+    const falseAccept = number(config, "false_accept", 0.0, 0, 1,
+      "a probability between 0 and 1");
+    const power = number(config, "power", 1.0, 0, 1e3, "a number between 0 and 1000");
+    if (curation === "best-of") {
+      c.k = k;
+      c.identity = k === 1;
+    } else if (curation === "verifier") {
+      if (shift !== 0 && (c.family === "coin" || c.family === "categorical")) {
+        fail("shift", `0 for family ${c.family} (a discrete verifier's belief is the truth; ` +
+          "false_accept makes it noisy)", shift);
+      }
+      Object.assign(c, { strictness, shift, false_accept: falseAccept });
+      c.identity = strictness === 0 || falseAccept === 1;
+    } else if (curation === "top" || curation === "bottom") {
+      c.keep = keep;
+      c.identity = keep === 1;
+    } else if (curation === "reweight") {
+      Object.assign(c, { keep, power });
+      c.identity = false;
+    } else {
+      c.identity = true;
+    }
+    let reward = config.reward === undefined ? null : config.reward;
+    if (reward !== null && (typeof reward !== "string" || !reward.trim())) {
+      fail("reward", "null or a non-empty text", reward);
+    }
+    reward = reward === null ? null : reward.trim();
+    if (reward === null && curation === "best-of" && !c.identity) {
+      if (c.family === "coin") {
+        fail("reward", "set for best-of curation of the coin: r0,r1 (the rewards of tails and " +
+          "heads)", reward);
+      }
+      reward = "truth";     // every other family's default_reward
+    }
+    c.reward = reward;
+    if (reward !== null) checkReward(c, reward);
+    else Object.assign(c, { rewardTarget: null });
+    const weight = config.real_weight === undefined ? null : config.real_weight;
+    c.real_weight = null;
+    if (weight !== null) {
+      c.real_weight = number(config, "real_weight", null, 0, 1, "null or a number between 0 and 1");
+      // Policy.keeps_real_data: fresh truth in every set (mix with ⌊aN⌋ > 0) or the real set kept.
+      const keeps = c.policy === "mix" ? fractionCount(c.real, c.n) > 0 : c.policy !== "replace";
+      if (!keeps) {
+        fail("real_weight", "null unless every training set holds real data (mix with real > 0, " +
+          `accumulate, accumulate-subsample or augment, not ${c.policy}` +
+          (c.policy === "mix" ? ` with ⌊real·N⌋ = 0` : "") + ")", weight);
+      }
+      if (c.family === "gaussian" && c.estimator === "unbiased") {
+        fail("estimator", "mle when real data are weighted (the weighted fit is a " +
+          "maximum-likelihood fit)", c.estimator);
+      }
+    }
   }
 
   // The fields predict reads, checked (an Error names the field and what is allowed) and with
@@ -1677,6 +2840,7 @@
       c.stds = order.map((i) => stds[i]);
       c.weights = order.map((i) => weights[i] / total);
     }
+    checkCuration(config, c);
     return c;
   }
 
@@ -1694,10 +2858,17 @@
     // A mix whose split is (0 fresh, N synthetic, 0 carried over) is replace.
     const isReplace = c.policy === "replace" ||
       (c.policy === "mix" && parts.real === 0 && parts.carry === 0);
-    if (c.family === "coin") coin(c, parts, isReplace, out);
-    else if (c.family === "categorical") categorical(c, parts, isReplace, out);
-    else if (c.family === "gaussian") gaussianFamily(c, parts, isReplace, out);
-    else gmm(c, parts, out);
+    if (curates(c, parts)) {
+      // The uncurated theory does not apply: none of it is given.
+      curated(c, parts, out);
+    } else {
+      let offset2 = null;     // E (mean_t − μ₀)² of the continuous families, for the reward
+      if (c.family === "coin") coin(c, parts, isReplace, out);
+      else if (c.family === "categorical") categorical(c, parts, isReplace, out);
+      else if (c.family === "gaussian") offset2 = gaussianFamily(c, parts, isReplace, out);
+      else offset2 = gmm(c, parts, out);
+      uncuratedExtras(c, out, offset2);
+    }
     if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value);
     cache.set(key, out);
     return out;
@@ -1705,6 +2876,7 @@
 
   function clearCache() {
     cache.clear();
+    lastNodes = null;
     rowCache.clear();
     solverCache.clear();
     stationaryCache.clear();
@@ -1715,6 +2887,10 @@
     carriedBand: hypergeometricBand, temperedHeads, chainRows, chainStep, lawQuantile,
     coinMixChain, transientSolver, coinAbsorptionFacts, coinStationaryChain, proportionMoments,
     proportionSquareSum, varianceMoments, twoPartMoments, aliveSums, lgamma, digamma, trigamma,
+    candidates, bestOfKept, verifierAcceptance, filterKeptLaw, reweightKeptLaw, coinCuration,
+    verifierShortfall, coinShortfallBound, verifierAcceptRate, curatedAbsorptionFacts,
+    categoricalAcceptance, categoricalVerifierKept, categoricalBestOfKept, categoricalReweightKept,
+    categoricalKeptMap, categoricalCuratedLimit, gaussianVerifierInverseVar,
   });
 
   theory.fractionCount = fractionCount;
@@ -1724,6 +2900,7 @@
   theory.clearCache = clearCache;
   theory.formatG = fmtG;
   theory.internals = I;
-  theory.limits = { CHAIN_MAX, CHAIN_BUDGET, FACT_BUDGET, LIVE_BUDGET, BAND_TAIL };
+  theory.metricNames = (config) => metricNames(checkConfig(config));
+  theory.limits = { CHAIN_MAX, CHAIN_BUDGET, FACT_BUDGET, LIVE_BUDGET, BAND_TAIL, MAP_BUDGET };
   if (typeof module !== "undefined") module.exports = theory;
 })();

@@ -105,6 +105,8 @@
     gini_simpson: "Gini–Simpson diversity 1 − Σ q̂²",
     support: "tokens still alive (support)",
     entropy: "entropy (nats)",
+    reward: "E_model r, the model's mean reward",
+    accept_rate: "accept rate: kept units per candidate drawn",
   };
 
   function metricWords(name) {
@@ -121,6 +123,18 @@
     "accumulate-subsample": "accumulate-subsample: N drawn from everything so far",
     augment: "augment: the same real set every time + λN of the model's",
   };
+
+  const CURATORS = {
+    none: "none: the model's samples as drawn",
+    "best-of": "best-of K: one of K candidates, chosen ∝ exp(reward)",
+    verifier: "verifier: keep a candidate with probability (b(x)/max b)^s",
+    top: "top: the most likely S of S/q candidates",
+    bottom: "bottom: the least likely S of S/q candidates",
+    reweight: "reweight: S resampled from S/q by likelihood ratios",
+  };
+  //: The reward text each family starts with (the package's --reward syntax).
+  const DEFAULT_REWARDS = { coin: "0,1", categorical: "rank", gaussian: "truth", gmm: "truth" };
+  const curated = (s) => s.curation && s.curation !== "none";
 
   // -- small DOM helpers (text only, never HTML) ------------------------------------------------
 
@@ -204,14 +218,36 @@
       visible: (s) => s.policy === "mix" && s.carry },
     { id: "ratio", label: "model samples per real sample, λ", kind: "range", min: 0, max: 5,
       step: 0.1, visible: (s) => s.policy === "augment" },
+    { id: "weighted", label: "weight the real data in the fit", kind: "checkbox",
+      visible: (s) => ["mix", "augment"].includes(s.policy) },
+    { id: "real_weight", label: "the real samples' total weight w", kind: "range", min: 0,
+      max: 1, step: 0.01, visible: (s) => ["mix", "augment"].includes(s.policy) && s.weighted },
     { id: "temperature", label: "sampling temperature τ", kind: "log", min: 0.25, max: 4,
       families: ["coin", "categorical"] },
     { id: "scale", label: "sampling scale λ (× the fitted spread)", kind: "log", min: 0.5,
       max: 2, families: ["gaussian", "gmm"] },
+    { id: "curation", label: "curation of the model's samples", kind: "select",
+      options: CURATORS },
+    { id: "k", label: "candidates per kept sample, K", kind: "log", integer: true, min: 1,
+      max: 64, visible: (s) => s.curation === "best-of" },
+    { id: "keep", label: "share kept, q", kind: "range", min: 0.05, max: 1, step: 0.05,
+      visible: (s) => ["top", "bottom", "reweight"].includes(s.curation) },
+    { id: "strictness", label: "verifier strictness s", kind: "range", min: 0, max: 10,
+      step: 0.1, visible: (s) => s.curation === "verifier" },
+    { id: "shift", label: "the verifier's belief: the truth moved by δ", kind: "range",
+      min: -3, max: 3, step: 0.1, families: ["gaussian", "gmm"],
+      visible: (s) => s.curation === "verifier" },
+    { id: "false_accept", label: "false-accept rate ε", kind: "range", min: 0, max: 1,
+      step: 0.01, visible: (s) => s.curation === "verifier" },
+    { id: "power", label: "reweighting power", kind: "range", min: 0, max: 3, step: 0.1,
+      visible: (s) => s.curation === "reweight" },
+    { id: "reward", label: "reward (coin: r0,r1; categorical: rank, truth or V values; " +
+      "Gaussian, mixture: truth or target:c)", kind: "reward", visible: curated },
   ];
 
   const COMMON = { seed: 2026, policy: "replace", real: 0, carry: false, synthetic: 0.5,
-                   ratio: 1 };
+                   ratio: 1, weighted: false, real_weight: 0.5, curation: "none", k: 4,
+                   keep: 0.5, strictness: 1, shift: 0, false_accept: 0, power: 1 };
 
   function controlRange(control, family) {
     const ranges = FAMILIES[family].ranges;
@@ -240,7 +276,8 @@
   const state = { family: "coin", metric: "p", logScale: false, values: {} };
 
   function defaultsFor(family) {
-    return Object.assign({}, COMMON, FAMILIES[family].defaults);
+    return Object.assign({}, COMMON, { reward: DEFAULT_REWARDS[family] },
+                         FAMILIES[family].defaults);
   }
 
   function currentValues() {
@@ -259,6 +296,19 @@
     for (const key of ["p0", "mean", "std", "estimator", "vocab", "zipf", "means", "stds",
                        "weights", "temperature", "scale"]) {
       if (v[key] !== undefined) config[key] = v[key];
+    }
+    if (["mix", "augment"].includes(v.policy) && v.weighted) config.real_weight = v.real_weight;
+    if (curated(v)) {
+      config.curation = v.curation;
+      if (v.curation === "best-of") config.k = v.k;
+      if (["top", "bottom", "reweight"].includes(v.curation)) config.keep = v.keep;
+      if (v.curation === "verifier") {
+        config.strictness = v.strictness;
+        config.false_accept = v.false_accept;
+        if (v.shift !== undefined) config.shift = v.shift;
+      }
+      if (v.curation === "reweight") config.power = v.power;
+      config.reward = v.reward === "" ? null : v.reward;
     }
     return config;
   }
@@ -425,7 +475,8 @@
   const timings = {};
 
   function draw(result, prediction, config, upto) {
-    const metric = state.metric;
+    // a metric this run does not record (a menu a step ahead of the run): the family's first
+    const metric = result.metrics[state.metric] ? state.metric : FAMILIES[config.family].metrics[0];
     const drawStart = performance.now();
     const metricLayout = Object.assign({}, LAYOUT, {
       yaxis: Object.assign({}, LAYOUT.yaxis, { title: { text: metricWords(metric) },
@@ -586,7 +637,7 @@
       }
     }
     const metric = params.get("metric");
-    if (metric && FAMILIES[family].metrics.includes(metric)) state.metric = metric;
+    if (metric && metricsShown().includes(metric)) state.metric = metric;
   }
 
   function parseControl(control, text, family) {
@@ -602,6 +653,12 @@
       case "list":
         return parseList(text, { min: control.min, max: control.max,
                                  positive: control.positive });
+      case "reward": {
+        // kept as text: the simulator and theory read it as the package's --reward does
+        const trimmed = String(text).trim();
+        if (trimmed.length > 10000) throw new Error("is too long");
+        return trimmed;
+      }
       default:
         return parseNumber(text, { integer: control.integer, min: low, max: high });
     }
@@ -632,7 +689,8 @@
       main = el("input", { id, type: "checkbox" });
       main.addEventListener("change", () => changed(control, main.checked));
       box.appendChild(main);
-    } else if (control.kind === "list" || control.kind === "number") {
+    } else if (control.kind === "list" || control.kind === "number" ||
+               control.kind === "reward") {
       main = el("input", { id, type: "text", inputmode: "decimal", spellcheck: "false",
                            autocomplete: "off" });
       main.addEventListener("input", () => changed(control, main.value, true));
@@ -676,7 +734,8 @@
       info.row.classList.add("invalid");
       return;  // the last valid setting stays on screen
     }
-    if (control.id === "policy" || control.id === "carry") refreshVisibility();
+    if (["policy", "carry", "weighted", "curation"].includes(control.id)) refreshVisibility();
+    if (["curation", "reward"].includes(control.id)) refreshMetricMenu();
     schedule();
   }
 
@@ -691,7 +750,8 @@
       if (value === undefined) continue;
       if (control.kind === "checkbox") info.main.checked = Boolean(value);
       else if (control.kind === "list") info.main.value = value.join(", ");
-      else if (control.kind === "select" || control.kind === "number") {
+      else if (control.kind === "select" || control.kind === "number" ||
+               control.kind === "reward") {
         info.main.value = String(value);
       } else {
         const [low, high] = controlRange(control, family);
@@ -707,12 +767,7 @@
       }
     }
     inputs.n.row.querySelector("label").textContent = FAMILIES[family].size;
-    const select = document.getElementById("mcx-metric-select");
-    select.replaceChildren();
-    for (const name of FAMILIES[family].metrics) {
-      select.appendChild(el("option", { value: name, text: metricWords(name) }));
-    }
-    select.value = state.metric;
+    refreshMetricMenu();
     document.getElementById("mcx-log").checked = state.logScale;
     const story = document.getElementById("mcx-story");
     story.replaceChildren(...FAMILIES[family].story.map((p) => el("p", { text: p })));
@@ -720,6 +775,27 @@
       button.setAttribute("aria-selected", String(button.dataset.family === family));
     }
     refreshVisibility();
+  }
+
+  // The metrics a run records: the family's, `reward` with a reward set and `accept_rate` when
+  // a curator selects (as the package records them).
+  function metricsShown() {
+    const values = currentValues();
+    const names = FAMILIES[state.family].metrics.slice();
+    if (curated(values) && values.reward) names.push("reward");
+    if (curated(values)) names.push("accept_rate");
+    return names;
+  }
+
+  function refreshMetricMenu() {
+    const select = document.getElementById("mcx-metric-select");
+    const names = metricsShown();
+    if (!names.includes(state.metric)) state.metric = names[0];
+    select.replaceChildren();
+    for (const name of names) {
+      select.appendChild(el("option", { value: name, text: metricWords(name) }));
+    }
+    select.value = state.metric;
   }
 
   function refreshVisibility() {
@@ -746,6 +822,8 @@
       family: "gmm", values: { n: 1000, generations: 200, replicates: 10 } },
     { label: "Fresh real data stops the Gaussian's collapse (mix, a = 10%)", family: "gaussian",
       values: { policy: "mix", real: 0.1 } },
+    { label: "A verifier that believes the truth still narrows the Gaussian", family: "gaussian",
+      values: { curation: "verifier", strictness: 1, generations: 50 } },
   ];
 
   function build() {
@@ -792,6 +870,15 @@
     const about = el("section", { id: "mcx-about" }, [
       el("h2", { text: "What you are looking at" }),
       el("div", { id: "mcx-story" }),
+      el("p", { text: "Curation changes only the model's part of each training set, as the " +
+        "literature's loops do: best-of K keeps one of K candidates, chosen in proportion to " +
+        "exp(reward) (a preference model); a verifier keeps a candidate with probability " +
+        "ε + (1 − ε)(b(x)/max b)^s, b its belief (the truth, or the truth moved by δ); top and " +
+        "bottom keep the most or least likely candidates under the model (likelihood " +
+        "filtering); reweight resamples them by their likelihood ratio. Selection is not fresh " +
+        "data: a verifier that believes the truth multiplies the Gaussian's density by the " +
+        "truth's every generation, so precisions add and the variance falls at least as fast " +
+        "as 1/t (try the preset)." }),
       el("p", { class: "muted", text: "Everything here follows the definitions of the " +
         `modelcollapse Python package (version ${settings.version}): the same group sizes, ` +
         "estimators, policies and exact theory, and the page's simulators and theory are " +
@@ -806,8 +893,8 @@
     for (const family of Object.keys(FAMILIES)) state.values[family] = defaultsFor(family);
     build();
     readHash();
-    if (!FAMILIES[state.family].metrics.includes(state.metric)) {
-      state.metric = FAMILIES[state.family].metrics[0];
+    if (!metricsShown().includes(state.metric)) {
+      state.metric = metricsShown()[0];
     }
     syncControls();
     update();
