@@ -34,7 +34,7 @@ from pathlib import Path
 from ..results.folders import atomic_write, prepare_output_file
 from ..version import __version__
 from ..views.style import STYLE
-from .page import CSP, script_json
+from .page import document_head, inline_script, script_json
 from .write import plotly_bundle
 
 #: The file name ``modelcollapse explore`` writes when given no ``--out``.
@@ -48,11 +48,6 @@ def _explorer_asset(name: str) -> str:
             .read_text("utf-8"))
 
 
-def _inline(code: str) -> str:
-    # "</script" would end the element early; "<\/script" means the same inside JS strings.
-    return "<script>" + code.replace("</script", "<\\/script") + "</script>"
-
-
 def explorer_html(*, plotly_js: str | None = None) -> str:
     """The explorer page as one HTML document (Plotly's bundle inlined unless given)."""
     settings = {"version": __version__,
@@ -62,20 +57,13 @@ def explorer_html(*, plotly_js: str | None = None) -> str:
                            "drifting": STYLE.drifting, "components": list(STYLE.components)}}
     bundle = plotly_bundle() if plotly_js is None else plotly_js
     return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>modelcollapse explorer: watch the loop collapse</title>",
-        f"<style>{_explorer_asset('explorer.css')}</style>",
-        "</head>",
+        *document_head("modelcollapse explorer: watch the loop collapse",
+                       _explorer_asset("explorer.css")),
         "<body>",
         '<div id="mcx-app"></div>',
         f'<script type="application/json" id="mcx-settings">{script_json(settings)}</script>',
-        _inline(bundle),
-        *(_inline(_explorer_asset(name)) for name in SCRIPTS),
+        inline_script(bundle),
+        *(inline_script(_explorer_asset(name)) for name in SCRIPTS),
         "</body>",
         "</html>",
         "",

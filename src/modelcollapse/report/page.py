@@ -203,7 +203,17 @@ def _asset(name: str) -> str:
     return resources.files("modelcollapse.report").joinpath("assets", name).read_text("utf-8")
 
 
-def _inline_script(code: str) -> str:
+def document_head(title: str, css: str) -> list[str]:
+    """The lines of a self-contained page up to its ``<body>``: the Content-Security-Policy
+    (:data:`CSP`), the escaped ``title`` and the styles ``css`` inlined."""
+    return ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{html.escape(title)}</title>", f"<style>{css}</style>", "</head>"]
+
+
+def inline_script(code: str) -> str:
+    """``code`` as an inline ``<script>`` element that no string inside it can end early."""
     # "</script" would end the element early; "<\/script" means the same inside JS strings.
     return "<script>" + code.replace("</script", "<\\/script") + "</script>"
 
@@ -261,15 +271,7 @@ def render(page: Page, plotly_js: str) -> str:
     figures = {c.id: c.figure for c in page.charts()}
     lede = "".join(f'<p class="lede">{e(p)}</p>' for p in page.lede)
     return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(page.title)}</title>",
-        f"<style>{_asset('report.css')}</style>",
-        "</head>",
+        *document_head(page.title, _asset("report.css")),
         "<body>",
         f'<header><h1 id="report-title">{e(page.title)}</h1>{lede}'
         f'<dl class="facts">{facts}</dl></header>',
@@ -277,8 +279,8 @@ def render(page: Page, plotly_js: str) -> str:
         f"<main>{''.join(sections)}</main>",
         f"<footer>{e(page.footer)}</footer>",
         f'<script type="application/json" id="mc-figures">{script_json(figures)}</script>',
-        _inline_script(plotly_js),
-        _inline_script(_asset("report.js")),
+        inline_script(plotly_js),
+        inline_script(_asset("report.js")),
         "</body>",
         "</html>",
         "",
