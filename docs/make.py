@@ -486,6 +486,55 @@ def _coin_paths(ws: Workspace) -> dict[str, str]:
             "mean": f"{times.mean():.1f}"}
 
 
+@product("neural-vae", summary="modelcollapse run vae --seed 2 under replace, 20% and 50% fresh "
+         "digits, and best-of toward a digit (samples.png)", figures=("vae-samples.png",),
+         keys=("time", "replicates", "entropy-0", "entropy-4", "pixel-var-0", "pixel-var-4",
+               "collapse", "collapse-20", "entropy-50", "reward-3-before", "reward-3-after",
+               "accuracy", "frechet-real", "train", "heldout"),
+         cost="4 min")
+def _neural_vae(ws: Workspace) -> dict[str, str]:
+    import numpy as np
+
+    import modelcollapse as mc
+    from modelcollapse.families.neural import digits
+
+    def mean_se(values: Any) -> str:
+        values = np.asarray(values, dtype=float)
+        return f"{values.mean():.1f} ± {values.std(ddof=1) / np.sqrt(values.size):.1f}"
+
+    plain = ws.modelcollapse("run", "vae", "--seed", "2", out="replace")
+    some = ws.modelcollapse("run", "vae", "--seed", "2", "--policy", "mix", "--real", "0.2",
+                            "--no-plots", out="real-20")
+    half = ws.modelcollapse("run", "vae", "--seed", "2", "--policy", "mix", "--real", "0.5",
+                            "--generations", "8", "--no-plots", out="real-50")
+    steer = ws.modelcollapse("run", "vae", "--seed", "2", "--curate", "best-of", "--reward",
+                             "class:3", "--generations", "2", "--no-plots", out="class-3")
+    assert None not in (plain.out, some.out, half.out, steer.out)
+    ws.figure("vae-samples.png", plain.out / "samples.png")
+    run, mixed = mc.load(plain.out), mc.load(some.out)
+    entropy, pixel_var = run.trajectories("class_entropy"), run.trajectories("pixel_var")
+    # Mode collapse: the replicates' collapse times (every one collapsed within the run).
+    times = run.replicates["collapse_time"]
+    mixed_times = mixed.replicates["collapse_time"]
+    if times.isna().any() or mixed_times.isna().any():
+        raise LookupError("a vae replicate no longer collapses within the run: reword the README")
+    reward = mc.load(steer.out).trajectories("reward")
+    ruler, data = digits.ruler(), digits.digits()
+    return {
+        "time": timing(plain), "replicates": f"{entropy.shape[0]}",
+        "entropy-0": f"{entropy[:, 0].mean():.2f}", "entropy-4": f"{entropy[:, 4].mean():.2f}",
+        "pixel-var-0": f"{pixel_var[:, 0].mean():.3f}",
+        "pixel-var-4": f"{pixel_var[:, 4].mean():.3f}",
+        "collapse": mean_se(times), "collapse-20": mean_se(mixed_times),
+        "entropy-50": f"{mc.load(half.out).trajectories('class_entropy')[:, -1].mean():.2f}",
+        "reward-3-before": _minus(f"{reward[:, 1].mean():.1f}"),
+        "reward-3-after": _minus(f"{reward[:, 2].mean():.1f}"),
+        "accuracy": f"{ruler.accuracy:.3f}",
+        "frechet-real": f"{run.trajectories('frechet')[0, 0]:.2f}",
+        "train": f"{data.train.shape[0]}", "heldout": f"{data.heldout.shape[0]}",
+    }
+
+
 # -- the report ------------------------------------------------------------------------------
 
 
@@ -1006,6 +1055,225 @@ def _toy_models(ws: Workspace) -> dict[str, str]:
         "blobs-var": blob["mean"], "blobs-var-exact": blob["exact"],
         "blobs-collapsed": f"{int(blob_collapsed.sum())} of {blob_collapsed.size}",
     }
+
+
+# -- the neural families -----------------------------------------------------------------------
+
+#: The comparison sweep, and how its figure and table name the families and policies.
+NVC_SWEEP = "examples/sweeps/ngram-vs-charlm.toml"
+NVC_FAMILIES = {"ngram": "n-gram", "charlm": "transformer"}
+NVC_COLORS = {"ngram": "#1f5a96", "charlm": "#c2410c"}
+#: z beyond which the answer calls two tail shares different (α = 10⁻³, two-sided).
+NVC_Z = 3.29
+#: The keys of the neural benchmark (:func:`neural_bench_values`).
+NEURAL_BENCH_KEYS = ("date", "machine", "torch", "threads", "table", "commands", "vae-ratio",
+                     "charlm-ratio")
+
+
+def nvc_policy(real: float) -> str:
+    """A cell's policy in words (the sweep's ``mix`` with real 0 is ``replace``)."""
+    return "replace" if real == 0 else f"mix, {100 * real:g}% real"
+
+
+def nvc_curves(metrics: Any) -> Any:
+    """Mean ± SE over replicates of every (family, real, metric, generation) of the sweep's
+    metrics table, with ``tail_ratio``: each replicate's tail share over its generation 0's
+    (the truth's, the same for every replicate and both families)."""
+    import pandas as pd
+
+    frame = metrics.assign(family=metrics["family"].astype(str),
+                           metric=metrics["metric"].astype(str))
+    tail = frame[frame.metric == "tail_share"]
+    truth = tail[tail.generation == 0].set_index(["family", "real", "replicate"])["value"]
+    ratio = tail.join(truth.rename("truth"), on=["family", "real", "replicate"])
+    ratio = ratio.assign(metric="tail_ratio", value=ratio["value"] / ratio["truth"])
+    frame = pd.concat([frame, ratio.drop(columns="truth")], ignore_index=True)
+    grouped = frame.groupby(["family", "real", "metric", "generation"], observed=True)["value"]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    out["se"] = out["std"] / out["count"].pow(0.5)
+    return out.drop(columns="std")
+
+
+def nvc_at(curves: Any, family: str, real: float, metric: str, t: int) -> tuple[float, float]:
+    """Mean and SE of ``metric`` at generation ``t`` of one cell."""
+    row = curves[(curves.family == family) & (curves.real == real) & (curves.metric == metric)
+                 & (curves.generation == t)]
+    if len(row) != 1:
+        raise LookupError(f"{len(row)} rows of {metric} at t = {t} for {family}, real {real}")
+    return float(row["mean"].iloc[0]), float(row["se"].iloc[0])
+
+
+def nvc_figure(curves: Any, path: Path, *, subtitle: str) -> Path:
+    """Tail share / truth's, types and held-out perplexity against generation: mean ± SE
+    bands, one colour per family, solid without real text and dashed with it."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from modelcollapse.plots.canvas import figure_legend, new_figure, save_figure
+    from modelcollapse.views.style import STYLE
+
+    # (metric, axis label, first generation drawn: the truth has no network's perplexity)
+    panels = (("tail_ratio", "tail share / truth's", 0),
+              ("support", "character types in text t", 0),
+              ("perplexity", "held-out perplexity of model t", 1))
+    fig, axes = new_figure("Does a transformer lose its tail like an n-gram model?", subtitle,
+                           panel_size=(4.2, 3.2), ncols=len(panels))
+    cells = curves[["family", "real"]].drop_duplicates().sort_values(["real", "family"])
+    for ax, (metric, label, first) in zip(axes, panels, strict=True):
+        for family, real in cells.itertuples(index=False):
+            part = curves[(curves.family == family) & (curves.real == real)
+                          & (curves.metric == metric) & (curves.generation >= first)]
+            part = part.sort_values("generation")
+            t, mean, se = (part[c].to_numpy(dtype=float) for c in ("generation", "mean", "se"))
+            color = NVC_COLORS[family]
+            ax.fill_between(t, mean - se, mean + se, color=color, alpha=0.22, lw=0)
+            ax.plot(t, mean, color=color, lw=1.6, ls="-" if real == 0 else (0, (5, 2)))
+        if metric == "tail_ratio":
+            ax.axhline(1.0, color=STYLE.truth, lw=0.9, ls=":")
+        ax.set_xlabel("generation t", fontsize=STYLE.label_size)
+        ax.set_ylabel(label, fontsize=STYLE.label_size)
+    handles: list[Any] = [Patch(color=NVC_COLORS[f], label=NVC_FAMILIES[f] + f" ({f})")
+                          for f in NVC_FAMILIES]
+    handles += [Line2D([], [], color="#555555", lw=1.6, ls=style, label=nvc_policy(real))
+                for real, style in sorted({(float(r), "-" if r == 0 else (0, (5, 2)))
+                                           for r in cells.real})]
+    handles.append(Patch(color="#777777", alpha=0.3, label="mean ± SE over replicates"))
+    figure_legend(fig, handles)
+    return save_figure(fig, path)
+
+
+def nvc_table(curves: Any, generations: Sequence[int], last: int) -> str:
+    """The README's table: tail share / truth's at a few generations, types at the last,
+    held-out perplexity at t = 1 and the last, mean ± SE per family and policy."""
+    def pm(mean: float, se: float, digits: int = 2) -> str:
+        return f"{mean:.{digits}f} ± {se:.{digits}f}"
+
+    heads = " | ".join(f"t = {t}" for t in generations)
+    lines = [f"| model | policy | tail share / truth's, {heads} | types, t = {last} "
+             f"| perplexity, t = 1 | t = {last} |",
+             "|:--|:--|" + "--:|" * (len(generations) + 3)]
+    cells = sorted(curves[["family", "real"]].drop_duplicates().itertuples(index=False),
+                   key=lambda cell: (cell[1], list(NVC_FAMILIES).index(cell[0])))
+    for family, real in cells:
+        tails = " | ".join(pm(*nvc_at(curves, family, real, "tail_ratio", t))
+                           for t in generations)
+        types = pm(*nvc_at(curves, family, real, "support", last), 1)
+        first = pm(*nvc_at(curves, family, real, "perplexity", 1))
+        final = pm(*nvc_at(curves, family, real, "perplexity", last))
+        lines.append(f"| {NVC_FAMILIES[family]} (`{family}`) | {nvc_policy(real)} | {tails} "
+                     f"| {types} | {first} | {final} |")
+    return "\n".join(lines)
+
+
+def nvc_answer(curves: Any, last: int) -> str:
+    """One sentence: does either family lose its tail under ``replace`` by generation ``last``,
+    and which faster (differences called at |z| ≥ :data:`NVC_Z`, α = 10⁻³)."""
+    ngram, charlm = (nvc_at(curves, f, 0.0, "tail_ratio", last) for f in ("ngram", "charlm"))
+    types = {f: nvc_at(curves, f, 0.0, "support", last)[0] for f in ("ngram", "charlm")}
+    vocab = nvc_at(curves, "ngram", 0.0, "support", 0)[0]
+    z = (charlm[0] - ngram[0]) / math.hypot(ngram[1], charlm[1])
+    lost = {f: m + NVC_Z * se < 1 for f, (m, se) in (("ngram", ngram), ("charlm", charlm))}
+    shares = (f"at generation {last} the tail share is "
+              f"{charlm[0]:.2f} ± {charlm[1]:.2f} of the truth's for the transformer and "
+              f"{ngram[0]:.2f} ± {ngram[1]:.2f} for the n-gram model (z = {_minus(f'{z:.1f}')}")
+    left = (f"with {types['charlm']:.1f} and {types['ngram']:.1f} of the {vocab:.0f} character "
+            "types left")
+    if not any(lost.values()):
+        grows = ""
+        if abs(z) >= NVC_Z:
+            higher, (m, se) = ("transformer", charlm) if z > 0 else ("n-gram model", ngram)
+            if m - NVC_Z * se > 1:
+                grows = f"; the {higher}'s grows instead"
+        return f"neither loses it under plain sampling{grows}: {shares}), {left}"
+    if abs(z) < NVC_Z:
+        return f"both lose it, alike within noise: {shares}), {left}"
+    faster = "transformer" if z < 0 else "n-gram model"
+    return f"the {faster} loses it faster: {shares}), {left}"
+
+
+@product("ngram-vs-charlm", summary=f"modelcollapse sweep {NVC_SWEEP} --no-plots (the figure is "
+         "drawn here from its metrics)", figures=("ngram-vs-charlm.png",),
+         keys=("time", "cells", "replicates", "truth-tail", "table", "answer"), cost="5 min")
+def _ngram_vs_charlm(ws: Workspace) -> dict[str, str]:
+    import pandas as pd
+
+    done = ws.modelcollapse("sweep", NVC_SWEEP, "--no-plots", out="ngram-vs-charlm")
+    assert done.out is not None
+    manifest = json.loads((done.out / "manifest.json").read_text(encoding="utf-8"))
+    experiment = manifest["spec"]["experiment"]
+    last = int(experiment["generations"])
+    curves = nvc_curves(pd.read_parquet(done.out / "metrics"))
+    counts = curves[curves.metric == "tail_ratio"]["count"]
+    if counts.nunique() != 1:
+        raise LookupError("the sweep's cells have different numbers of replicates")
+    truth, _ = nvc_at(curves, "ngram", 0.0, "tail_share", 0)
+    for family in NVC_FAMILIES:  # both measure the same truth: the corpus's training text
+        if not math.isclose(nvc_at(curves, family, 0.0, "tail_share", 0)[0], truth):
+            raise LookupError(f"{family}'s truth has another tail share than ngram's")
+    models = {c["config"]["family"]["name"]: c["config"]["family"] for c in manifest["cells"]}
+    ngram, charlm = models["ngram"], models["charlm"]
+    decoding = ("plain sampling" if (charlm["temperature"], charlm["top_k"], charlm["top_p"])
+                == (1.0, 0, 1.0) else "decoded as set in the sweep")
+    subtitle = (f"{NVC_SWEEP}: the demo corpus (characters, --max-vocab "
+                f"{experiment['max-vocab']}), N = {int(experiment['samples']):,} tokens per "
+                f"generation in sequences of L = {experiment['length']}, {decoding}, {last} "
+                f"generations, {int(counts.iloc[0])} replicates per line, seed "
+                f"{manifest['seed']}\nngram: order {ngram['order']}, {ngram['smoothing']} "
+                f"smoothing · charlm: {charlm['layers']} layers × {charlm['heads']} heads, "
+                f"width {charlm['embedding']}, {charlm['epochs']} epochs of Adam per generation "
+                f"from {'the previous network' if charlm['warm_start'] else 'fresh weights'}")
+    figure = nvc_figure(curves, ws.folder / "ngram-vs-charlm.png", subtitle=subtitle)
+    ws.figure("ngram-vs-charlm.png", figure)
+    return {
+        "time": timing(done),
+        "cells": f"{curves[['family', 'real']].drop_duplicates().shape[0]}",
+        "replicates": f"{int(counts.iloc[0])}",
+        "truth-tail": f"{100 * truth:.2f}",
+        "table": nvc_table(curves, (2, 5, last), last),
+        "answer": nvc_answer(curves, last),
+    }
+
+
+@product("benchmarks-neural", summary="python benchmarks/bench_neural.py (stacked replicate "
+         "blocks against the per-replicate PyTorch loop; benchmarks/results/neural.json)",
+         keys=NEURAL_BENCH_KEYS, cost="4 min")
+def _benchmarks_neural(ws: Workspace) -> dict[str, str]:
+    ws.command([sys.executable, str(ROOT / "benchmarks" / "bench_neural.py")],
+               shown=["python", "benchmarks/bench_neural.py"])
+    return neural_bench_values(_bench("neural"))
+
+
+def neural_bench_values(bench: dict[str, Any]) -> dict[str, str]:
+    """The README's values from ``benchmarks/results/neural.json`` (nothing run: a test can
+    compare the README with the stored results)."""
+    machine = bench["machine"]
+
+    def rate(x: float) -> str:
+        return grouped(x) if x >= 1000 else sig(x)
+
+    def ratio(x: float) -> str:
+        return "1" if x == 1 else f"**{_ratio(x)}**" if x >= 1.5 else _ratio(x)
+
+    lines = ["| family | one generation's training | replicates | rate | ratio |",
+             "|:--|:--|--:|--:|--:|"]
+    for row in bench["rows"]:
+        lines.append(f"| `{row['family']}` | {row['what']} | {row['replicates']} | "
+                     f"{rate(row['items/s'])} {row['unit']}/s | {ratio(row['ratio'])} |")
+    commands = ["| command | wall time | per generation | training rate (a lower bound) "
+                "| ratio |", "|:--|--:|--:|--:|--:|"]
+    for row in bench["commands"]:
+        commands.append(f"| `{row['command']}` | {_seconds(row['seconds'])} | "
+                        f"{_seconds(row['per generation (s)'])} | {rate(row['items/s'])} "
+                        f"{row['unit']}/s | {_ratio(row['ratio'])} |")
+
+    def best(family: str) -> str:
+        return _ratio(max(r["ratio"] for r in bench["rows"] if r["family"] == family))
+
+    return {"date": machine["date"][:10],
+            "machine": f"{machine['cores']}-core {_cpu_words(machine)}",
+            "torch": bench["torch"], "threads": f"{bench['user_threads']}",
+            "table": "\n".join(lines), "commands": "\n".join(commands),
+            "vae-ratio": best("vae"), "charlm-ratio": best("charlm")}
 
 
 # -- the test suite's own counts (read from its files, nothing run) -----------------------------

@@ -95,7 +95,7 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
     (["run", "--config", "missing.toml"], "--config must name an existing TOML file"),
     (["run", "--config", "family-table.toml"],
      "family (in family-table.toml) must be one of coin, categorical, gaussian, gmm, ngram, "
-     "mvgaussian, regression, kde (got {'name': 'coin'})"),
+     "mvgaussian, regression, kde, vae, charlm (got {'name': 'coin'})"),
     (["run", "--config", "family-list.toml"], "family (in family-list.toml) must be one of"),
     (["run", "--config", "samples-table.toml"],
      "samples (in samples-table.toml) must be an integer (got {'n': 3})"),
@@ -198,11 +198,11 @@ BAD_INPUTS: list[tuple[list[str], str]] = [
     (["run", "coin", "--shortcut", ""], "unrecognized arguments: '' (see modelcollapse run "
      "--help)"),
     (["run", "", "--samples", "5"], "family must be one of coin, categorical, gaussian, gmm, "
-     "ngram, mvgaussian, regression, kde (got '')"),
+     "ngram, mvgaussian, regression, kde, vae, charlm (got '')"),
     (["run", "coin ", "--samples", "5"], "family must be one of coin, categorical, gaussian, "
-     "gmm, ngram, mvgaussian, regression, kde (got 'coin ')"),
+     "gmm, ngram, mvgaussian, regression, kde, vae, charlm (got 'coin ')"),
     (["run", "--config", "family-empty.toml"], "family (in family-empty.toml) must be one of "
-     "coin, categorical, gaussian, gmm, ngram, mvgaussian, regression, kde (got '')"),
+     "coin, categorical, gaussian, gmm, ngram, mvgaussian, regression, kde, vae, charlm (got '')"),
     (["run", "coin", "--gen", "5"], "modelcollapse run: error: unrecognized arguments: --gen 5"),
     (["sweep", "sweep.toml", "--worker", "2"], "modelcollapse sweep: error: unrecognized "
      "arguments: --worker 2 (did you mean --workers?)"),

@@ -17,13 +17,18 @@ from modelcollapse.training_sets import Samples
 #: Small but non-trivial settings per family, and sizes that keep the suite quick.
 FAMILY_SETTINGS = {"coin": {}, "categorical": {"vocab": 20}, "gaussian": {}, "gmm": {},
                    "ngram": {"vocab": 20, "length": 8}, "regression": {"dim": 3},
-                   "mvgaussian": {"dim": 3}, "kde": {}}
+                   "mvgaussian": {"dim": 3}, "kde": {},
+                   "vae": {"hidden": 16, "latent": 2, "epochs": 2, "batch_size": 32},
+                   "charlm": {"embedding": 16, "layers": 1, "heads": 2, "context": 8,
+                              "length": 8, "epochs": 1, "batch_size": 8}}
 POLICY_SETTINGS = {"replace": {}, "mix": {"real": 0.2, "synthetic": 0.5},
                    "accumulate": {"real": 0.1}, "accumulate-subsample": {"real": 0.1},
                    "augment": {"synthetic": 0.5}}
 N_SAMPLES, N_GENERATIONS, N_REPLICATES = 40, 6, 3
 #: Families whose fitted parameters hold the training data itself (a KDE's points).
 HOLDS_DATA = {"kde"}
+#: Families whose parameters are a trained network: the truth is data, not a network's weights.
+NETWORKS = {"vae", "charlm"}
 
 CASES = list(itertools.product(mc.FAMILIES.names(), mc.POLICIES.names()))
 
@@ -62,7 +67,16 @@ def test_shapes_and_generation_zero(family, policy):
 def test_metrics_are_finite(family, policy):
     fam, pol = make(family, policy)
     for name, values in run_block(fam, pol).metrics.items():
-        assert np.isfinite(values).all(), name
+        assert_recorded(fam, name, values)
+
+
+def assert_recorded(fam, name, values):
+    """Every value finite, except a network's own metrics at generation 0: NaN by definition
+    (the truth is data, which has no encoder or held-out loss)."""
+    if name in getattr(fam, "model_only_metrics", ()):
+        assert np.isnan(values[:, 0]).all(), name
+        values = values[:, 1:]
+    assert np.isfinite(values).all(), name
 
 
 @pytest.mark.parametrize(("family", "policy"), CASES)
@@ -78,6 +92,9 @@ def test_deterministic_for_a_seed_and_different_across_seeds(family, policy):
 @pytest.mark.parametrize("family", mc.FAMILIES.names())
 def test_training_sets_are_honoured_by_fit(family):
     """Fitting to samples of the truth recovers it on average (sanity of sample ∘ fit)."""
+    if family in NETWORKS:
+        pytest.skip("a network's weights do not estimate the truth's parameters (the truth is "
+                    "data); test_vae.py and test_charlm.py check that training learns")
     fam, pol = make(family, "replace")
     fam = fam.for_run(20_000, 1, pol)
     rng = np.random.default_rng(3)
@@ -152,4 +169,5 @@ def test_mix_whose_floors_leave_one_carried_sample(family):
     fam, _ = make(family, "replace")
     result = simulate_block(fam, mc.Mix(real=0.25, synthetic=0.75), n_samples=30,
                             n_generations=3, n_replicates=2, rng=np.random.default_rng(0))
-    assert all(np.isfinite(v).all() for v in result.metrics.values())
+    for name, values in result.metrics.items():
+        assert_recorded(fam, name, values)

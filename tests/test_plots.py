@@ -31,7 +31,13 @@ EXPECTED = {
     "mvgaussian": {"metrics.png", "scatter.png"},
     "regression": {"metrics.png", "scatter.png"},
     "kde": {"metrics.png"},  # 1-D by default: no scatter
+    "vae": {"metrics.png", "samples.png"},  # digits: a grid of samples per generation
+    "charlm": {"metrics.png"},
 }
+#: Networks small enough for the suite (the defaults train for a minute).
+SETTINGS = {"vae": {"hidden": 16, "latent": 2, "epochs": 2},
+            "charlm": {"embedding": 16, "layers": 1, "heads": 2, "context": 16, "length": 16,
+                       "epochs": 1}}
 SIZES = {"coin": dict(n_generations=20, n_replicates=30),
          "categorical": dict(n_samples=100, n_generations=15, n_replicates=6),
          "gaussian": dict(n_samples=20, n_generations=30, n_replicates=8),
@@ -39,7 +45,9 @@ SIZES = {"coin": dict(n_generations=20, n_replicates=30),
          "ngram": dict(n_samples=500, n_generations=10, n_replicates=4),
          "mvgaussian": dict(n_samples=20, n_generations=30, n_replicates=8),
          "regression": dict(n_samples=20, n_generations=30, n_replicates=8),
-         "kde": dict(n_samples=50, n_generations=10, n_replicates=4)}
+         "kde": dict(n_samples=50, n_generations=10, n_replicates=4),
+         "vae": dict(n_samples=100, n_generations=3, n_replicates=2),
+         "charlm": dict(n_samples=400, n_generations=3, n_replicates=2)}
 
 
 def assert_real_png(path):
@@ -68,7 +76,8 @@ def test_every_family_has_expected_figures():
 
 @pytest.mark.parametrize("family", list(EXPECTED))
 def test_figures_of_each_family(family, tmp_path):
-    result = mc.simulate(mc.RunConfig(family, seed=1, **SIZES[family]))
+    model = mc.get_family(family, **SETTINGS.get(family, {}))
+    result = mc.simulate(mc.RunConfig(model, seed=1, **SIZES[family]))
     paths = plot_quietly(result, tmp_path)
     assert {p.name for p in paths} == EXPECTED[family]
     assert all(p.parent == tmp_path for p in paths)

@@ -103,6 +103,6 @@ def test_registry_lists_every_policy_and_family():
     assert mc.POLICIES.names() == ("replace", "mix", "accumulate", "accumulate-subsample",
                                   "augment")
     assert mc.FAMILIES.names() == ("coin", "categorical", "gaussian", "gmm", "ngram",
-                                  "mvgaussian", "regression", "kde")
+                                  "mvgaussian", "regression", "kde", "vae", "charlm")
     with pytest.raises(ValueError, match="already registered"):
         mc.POLICIES.register(mc.Replace)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -24,10 +25,13 @@ from .training_sets import mark
 #: generation. The numbers are the same either way.
 HISTORY_BYTES = 64 << 20
 
-#: Most generations whose training points are kept for a scatter picture (:meth:`Family.points`).
+#: Most generations whose training points (:meth:`Family.points`) and images
+#: (:meth:`Family.pictures`) are kept for a picture per generation.
 MAX_PICTURED = 8
 #: Most points kept per pictured generation (evenly spaced through the first replicate's).
 PICTURED_POINTS = 500
+#: Most images a family may return per pictured generation (:meth:`Family.pictures`).
+PICTURED_IMAGES = 16
 
 
 def spread_subset(points: np.ndarray, m: int) -> np.ndarray:
@@ -42,15 +46,39 @@ def spread_subset(points: np.ndarray, m: int) -> np.ndarray:
     return points[np.linspace(0, n - 1, m).round().astype(np.int64)]
 
 
-def pictured_generations(n_generations: int) -> tuple[int, ...]:
-    """The generations whose points a run keeps for its scatter picture, chosen from ``G`` alone.
+def checked_pictures(family: str, images: Any) -> np.ndarray | None:
+    """A float32 copy of what :meth:`Family.pictures` returned, ``None`` for no image, or a
+    clear error.
 
-    Generation ``t``'s points are the first sample drawn from model ``t`` (the truth's for
-    ``t = 0``); the last model, ``G``, is never sampled, so the last generation pictured is
-    ``G − 1``. The others follow the densest of the series 1-2-5 (0, 1, 2, 5, 10, 20, 50, …),
-    1-3 (0, 1, 3, 10, 30, …) and powers of ten (0, 1, 10, 100, …) that gives at most
-    :data:`MAX_PICTURED` generations with ``G − 1``; beyond ``10⁷`` generations the powers of ten
-    are thinned evenly. They depend on ``G`` only, never on the data or the machine.
+    The images must be ``[m, h, w]`` with ``m ≤`` :data:`PICTURED_IMAGES` and ``h, w ≥ 1``, and
+    every finite pixel in ``[0, 1]`` (a family handing over raw grey levels, 0..16, is a bug to
+    report, not a picture to saturate). NaN or infinite pixels are kept: a model that blew up
+    is an outcome, drawn red. ``m = 0`` (an empty sample) is nothing to keep. A copy, because
+    training sets may be reused in place.
+    """
+    shown = np.array(images, dtype=np.float32)
+    if (shown.ndim != 3 or shown.shape[0] > PICTURED_IMAGES or shown.shape[1] == 0
+            or shown.shape[2] == 0):
+        raise ValueError(f"{family}.pictures() must return images [m, h, w] with m ≤ "
+                         f"{PICTURED_IMAGES}, not an array of shape {shown.shape}")
+    if shown.shape[0] == 0:
+        return None
+    finite = shown[np.isfinite(shown)]
+    if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
+        raise ValueError(f"{family}.pictures() must return pixels in [0, 1], not values from "
+                         f"{float(finite.min()):g} to {float(finite.max()):g}")
+    return shown
+
+
+def pictured_generations(n_generations: int) -> tuple[int, ...]:
+    """The generations whose points and images a run keeps for its pictures, from ``G`` alone.
+
+    Generation ``t``'s points (or images) are the first sample drawn from model ``t`` (the
+    truth's for ``t = 0``); the last model, ``G``, is never sampled, so the last generation
+    pictured is ``G − 1``. The others follow the densest of the series 1-2-5 (0, 1, 2, 5, 10,
+    20, 50, …), 1-3 (0, 1, 3, 10, 30, …) and powers of ten (0, 1, 10, 100, …) that gives at
+    most :data:`MAX_PICTURED` generations with ``G − 1``; beyond ``10⁷`` generations the powers
+    of ten are thinned evenly. They depend on ``G`` only, never on the data or the machine.
 
     Examples
     --------
@@ -95,12 +123,17 @@ class BlockResult:
         (:meth:`Family.points`; families with points in the plane only), at the
         :func:`pictured_generations` of the run: the truth's for ``t = 0``, then those of the
         first sample drawn from model ``t``, like ``excerpts``.
+    pictures
+        Generation ``t`` → the block's first replicate's first few samples as images
+        ``[m ≤ 16, h, w]`` (float32; :meth:`Family.pictures`; image families only), at the same
+        generations and from the same samples as ``points``.
     """
 
     metrics: dict[str, np.ndarray]
     final_params: np.ndarray
     excerpts: dict[int, list[str]] = field(default_factory=dict)
     points: dict[int, np.ndarray] = field(default_factory=dict)
+    pictures: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generations: int,
@@ -191,6 +224,7 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
 
     excerpts: dict[int, list[str]] = {}
     points: dict[int, np.ndarray] = {}
+    pictures: dict[int, np.ndarray] = {}
     pictured = frozenset(pictured_generations(n_generations))
 
     def keep_excerpt(t: int, data) -> None:
@@ -206,6 +240,11 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
                     raise ValueError(f"{family.name}.points() must return [n, 2] points, "
                                      f"not an array of shape {shown.shape}")
                 points[t] = shown
+        if t in pictured and t not in pictures:  # nor does reading images
+            images = family.pictures(data)
+            checked = None if images is None else checked_pictures(family.name, images)
+            if checked is not None:
+                pictures[t] = checked
 
     weighs_real = family.weighs_real
 
@@ -256,4 +295,4 @@ def simulate_block(family: Family, policy: Policy, *, n_samples: int, n_generati
     if accept is not None:
         metrics["accept_rate"] = accept
     assert tuple(metrics) == (*names, *extra)
-    return BlockResult(metrics, np.asarray(params), excerpts, points)
+    return BlockResult(metrics, np.asarray(params), excerpts, points, pictures)

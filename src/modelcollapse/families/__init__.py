@@ -10,6 +10,8 @@
 ``mvgaussian``  a d-dimensional normal with full covariance (:class:`MVGaussian`)
 ``regression``  linear regression y = x·w + σε refitted by least squares (:class:`Regression`)
 ``kde``         a kernel density estimator, 1-D or d-D, refitted on its samples (:class:`KDE`)
+``vae``         a variational autoencoder on handwritten digits (PyTorch; :mod:`.neural.vae`)
+``charlm``      a character-level transformer language model (PyTorch; :mod:`.neural.charlm`)
 =============== ====================================================================
 
 Adding a family: write one module with a frozen dataclass subclassing :class:`Family`, decorate it
@@ -35,6 +37,8 @@ from .ngram.family import NGram  # noqa: E402
 from .mvgaussian import MVGaussian  # noqa: E402
 from .regression import Regression  # noqa: E402
 from .kde.family import KDE  # noqa: E402
+from .neural.vae import VAE  # noqa: E402
+from .neural.charlm import CharLM  # noqa: E402
 # isort: on
 
 
@@ -45,5 +49,5 @@ def get_family(spec: str | Family, **settings: Any) -> Family:
     return FAMILIES.get(spec)(**settings)
 
 
-__all__ = ["FAMILIES", "GMM", "KDE", "Categorical", "Coin", "Family", "Gaussian", "MVGaussian",
-           "NGram", "Regression", "get_family"]
+__all__ = ["FAMILIES", "GMM", "KDE", "VAE", "Categorical", "CharLM", "Coin", "Family", "Gaussian",
+           "MVGaussian", "NGram", "Regression", "get_family"]

@@ -251,6 +251,12 @@ class Family(ABC):
         for a regression's ``(x, y)`` (memory estimates)."""
         return 1
 
+    def fit_bytes(self, n_items: int, block: int) -> int:
+        """Working memory of one block's fit beyond its training set, in bytes (memory
+        estimates): 0 for a closed-form fit; a network's parameters, gradients, optimiser
+        state and activations for a neural family. ``n_items`` is the training set's size."""
+        return 0
+
     def points(self, data: Dataset) -> np.ndarray | None:
         """The first replicate's training points ``[n, 2]`` for a scatter picture per generation.
 
@@ -258,6 +264,20 @@ class Family(ABC):
         return them; the runtime keeps those of the block's first replicate for every
         generation it pictures (reading them never draws random numbers). ``None``: nothing to
         draw.
+        """
+        return None
+
+    def pictures(self, data: Dataset) -> np.ndarray | None:
+        """The first replicate's first few samples as images ``[m, h, w]`` for a picture per
+        generation (``m ≤ 16``).
+
+        Families whose samples are images (the ``vae``'s digits) return the first ``m`` rows
+        of the block's first replicate, each reshaped to ``h × w`` pixels: floats in
+        ``[0, 1]``, 0 the background and 1 full ink (drawn black to white); NaN only where a
+        model that blew up produced it (drawn red). The runtime keeps them at every
+        generation it pictures, like :meth:`points` (``pictures.parquet``, ``samples.png``,
+        the report's grid); reading them never draws random numbers. ``None``: nothing to
+        draw (the default, and any form of the data that holds no images).
         """
         return None
 

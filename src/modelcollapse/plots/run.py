@@ -3,7 +3,9 @@
 ``metrics.png`` for every family, then the family's own (:data:`FAMILY_FIGURES`): ``variance.png``
 and ``density.png`` for ``gmm``, ``paths.png`` and ``absorbed.png`` for ``coin``. A new family's
 figures are registered here. ``scatter.png`` (:mod:`modelcollapse.plots.scatter`) is written for
-any run that kept points in the plane (:meth:`Family.points`), whatever its family.
+any run that kept points in the plane (:meth:`Family.points`), and ``samples.png``
+(:mod:`modelcollapse.plots.pictures`) for any run that kept images (:meth:`Family.pictures`),
+whatever its family.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .canvas import save_figure
 from .coin import absorbed_figure, paths_figure
 from .metrics import metrics_figure
 from .mixture_nd import gmm_density_figure, gmm_variance_figure
+from .pictures import pictures_figure
 from .scatter import scatter_figure
 
 if TYPE_CHECKING:
@@ -48,7 +51,8 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
     list of pathlib.Path
         ``metrics.png`` for every family, then the family's own figures: ``variance.png`` and
         ``density.png`` for ``gmm``; ``paths.png`` and ``absorbed.png`` for ``coin``; and
-        ``scatter.png`` for every run that kept points (``result.point_sets()``).
+        ``scatter.png`` for every run that kept points (``result.point_sets()``), and
+        ``samples.png`` for every run that kept images (``result.pictures()``).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -56,4 +60,6 @@ def plot_run(result: Result, folder: Path) -> list[Path]:
                 *FAMILY_FIGURES.get(result.config.model.name, [])]
     if result.point_sets():  # generic: any family whose samples are points in the plane
         builders.append(("scatter.png", scatter_figure))
+    if result.pictures():  # generic: any family whose samples are images
+        builders.append(("samples.png", pictures_figure))
     return [save_figure(build(result), folder / name) for name, build in builders]

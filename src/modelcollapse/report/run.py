@@ -15,6 +15,8 @@ coin
     :mod:`modelcollapse.report.coin`.
 scatter (any family with points in the plane)
     :mod:`modelcollapse.report.scatter`: the training points per pictured generation.
+pictures (any family whose samples are images)
+    :mod:`modelcollapse.report.pictures`: a row of sampled images per pictured generation.
 events
     The fraction of replicates collapsed (or fixed on one token) by each generation, with the
     exact law where there is one.
@@ -45,6 +47,7 @@ from .coin import coin_charts
 from .figures import GENERATION, band, figure, layout, line, rgba, theory_traces, thin
 from .mixture import density_charts
 from .page import Chart, Page, Preformatted, Section, Table
+from .pictures import pictures_section
 from .scatter import scatter_section
 from .view import ReportRun
 
@@ -93,7 +96,8 @@ FAMILY_NOUNS = {"coin": "coin", "gmm": "Gaussian mixture", "gaussian": "normal d
                 "categorical": "categorical distribution over tokens",
                 "ngram": "n-gram language model", "regression": "linear regression",
                 "mvgaussian": "multivariate normal distribution",
-                "kde": "kernel density estimator"}
+                "kde": "kernel density estimator", "vae": "variational autoencoder",
+                "charlm": "character-level transformer language model"}
 
 
 def reward_words(config: RunConfig) -> str:
@@ -289,6 +293,8 @@ FILE_NOTES = {
     "replicates.parquet": "one row per replicate: event times and final values",
     "samples.parquet": "sample texts per generation",
     "points.parquet": "replicate 0's training points at the pictured generations (x, y)",
+    "pictures.parquet": "replicate 0's sampled images at the pictured generations (one row per "
+                        "image: height, width, pixels)",
 }
 
 
@@ -358,6 +364,9 @@ def run_page(result: Result, *, folder: Path, title: str | None = None) -> Page:
     scatter = scatter_section(result)  # generic: any family whose samples are points
     if scatter is not None:
         sections.append(scatter)
+    pictures = pictures_section(result)  # generic: any family whose samples are images
+    if pictures is not None:
+        sections.append(pictures)
     ordered = list(dict.fromkeys([*config.key_metrics, *config.metric_names]))
     sections.append(Section("metrics", "Metrics over generations", [
         f"Each metric of the fitted model against generation, {run.over()}. "

@@ -19,6 +19,11 @@ A run folder holds
     ``replicate, generation, x, y``: replicate 0's training points (at most 500) at the few
     pictured generations (:func:`modelcollapse.loop.pictured_generations`), for the scatter
     picture per generation;
+``pictures.parquet`` (families whose samples are images)
+    ``replicate, generation, index, height, width, pixels``: replicate 0's first few sampled
+    images (at most 16; ``pixels`` a list of ``height × width`` float32 values in [0, 1], row by
+    row) at the same pictured generations, for the grid of samples per generation
+    (``samples.png``);
 ``*.png``
     figures.
 
@@ -50,6 +55,8 @@ from .tables import (
     join_columns,
     long_table,
     metrics_schema,
+    picture_sets,
+    pictures_table,
     point_sets,
     points_table,
     replicate_columns,
@@ -67,6 +74,7 @@ METRICS = "metrics.parquet"
 REPLICATES = "replicates.parquet"
 SAMPLES = "samples.parquet"
 POINTS = "points.parquet"
+PICTURES = "pictures.parquet"
 
 #: Rows buffered before a Parquet row group is written.
 ROW_GROUP = 1 << 20
@@ -143,6 +151,12 @@ class RunWriter:
         pq.write_table(points_table(points), self.folder / POINTS)
         return POINTS
 
+    def write_pictures(self, pictures: dict[int, np.ndarray]) -> str:
+        """Write replicate 0's images per pictured generation (``pictures.parquet``); return the
+        name."""
+        pq.write_table(pictures_table(pictures), self.folder / PICTURES)
+        return PICTURES
+
     def finish(self, manifest: dict[str, Any]) -> Path:
         """Write the remaining rows, the replicate table and the manifest; publish the folder."""
         self._flush()
@@ -176,11 +190,13 @@ class Result:
     def __init__(self, manifest: dict[str, Any], *, path: Path | None = None,
                  arrays: dict[str, np.ndarray] | None = None,
                  replicates: Columns | None = None,
-                 points: dict[int, np.ndarray] | None = None) -> None:
+                 points: dict[int, np.ndarray] | None = None,
+                 pictures: dict[int, np.ndarray] | None = None) -> None:
         self.manifest = manifest
         self.path = path
         self._arrays = arrays
         self._points = points
+        self._pictures = pictures
         self._replicate_columns = replicates
         self._replicates: pd.DataFrame | None = None
         self._metrics: pd.DataFrame | None = None
@@ -245,6 +261,21 @@ class Result:
             else:
                 self._points = {}
         return self._points
+
+    def pictures(self) -> dict[int, np.ndarray]:
+        """Replicate 0's sampled images at the pictured generations, ``generation → [m, h, w]``
+        (float32 in [0, 1]; empty when the run has none: a family whose samples are not images).
+
+        Generation 0's are the truth's (real data); generation ``t``'s are the first ``m``
+        images of the first sample drawn from model ``t``. Read from ``pictures.parquet`` of a
+        run folder, or held in memory; the two are equal exactly.
+        """
+        if self._pictures is None:
+            if self.path is not None and (self.path / PICTURES).is_file():
+                self._pictures = picture_sets(pq.read_table(self.path / PICTURES))
+            else:
+                self._pictures = {}
+        return self._pictures
 
     def trajectories(self, metric: str, max_replicates: int | None = None) -> np.ndarray:
         """Metric ``metric`` as an array ``[replicate, generation]``.

@@ -1,12 +1,14 @@
-"""The tables of a run as Arrow tables: tidy metrics, one row per replicate, samples, points.
+"""The tables of a run as Arrow tables: tidy metrics, one row per replicate, samples, points,
+pictures.
 
 :func:`long_table` turns a block's trajectories ``metrics[name][R, G + 1]`` into the tidy table
 ``replicate (int32), metric (dictionary string), generation (int32), value (float64)``;
 :func:`replicate_columns` computes the per-replicate table (the family's event times, see
 :mod:`modelcollapse.events`, and each metric's final value) and :func:`replicate_table` writes its
 event columns as nullable integers (missing: the event did not happen within the run);
-:func:`samples_table` holds a text family's sample sentences and :func:`points_table` a
-two-dimensional family's training points at the pictured generations. Arrays are handed to
+:func:`samples_table` holds a text family's sample sentences, :func:`points_table` a
+two-dimensional family's training points at the pictured generations and :func:`pictures_table`
+an image family's sampled images there (one row per image). Arrays are handed to
 Arrow as raw buffers (:func:`arrow_array`): ``pa.array`` on numpy imports pandas to look for
 pandas objects, which would add a fifth of a second to every run.
 """
@@ -33,8 +35,9 @@ Columns = dict[str, np.ndarray]
 
 # Arrow arrays are built from raw buffers: pa.array() on numpy arrays or lists imports pandas
 # to check for pandas objects, which would add 0.2 s to every run's start-up.
-_ARROW_TYPES = {np.dtype(np.int8): pa.int8(), np.dtype(np.int32): pa.int32(),
-                np.dtype(np.int64): pa.int64(), np.dtype(np.float64): pa.float64()}
+_ARROW_TYPES = {np.dtype(np.int8): pa.int8(), np.dtype(np.int16): pa.int16(),
+                np.dtype(np.int32): pa.int32(), np.dtype(np.int64): pa.int64(),
+                np.dtype(np.float32): pa.float32(), np.dtype(np.float64): pa.float64()}
 
 
 def arrow_array(values: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
@@ -173,6 +176,56 @@ def point_sets(table: pa.Table) -> dict[int, np.ndarray]:
     generation = table["generation"].to_numpy()[keep]
     xy = np.stack([table["x"].to_numpy()[keep], table["y"].to_numpy()[keep]], axis=1)
     return {int(t): xy[generation == t] for t in np.unique(generation)}
+
+
+def pictures_schema() -> pa.Schema:
+    return pa.schema([("replicate", pa.int32()), ("generation", pa.int32()),
+                      ("index", pa.int16()), ("height", pa.int32()), ("width", pa.int32()),
+                      ("pixels", pa.list_(pa.float32()))])
+
+
+def pictures_table(pictures: Mapping[int, np.ndarray], replicate: int = 0) -> pa.Table:
+    """One replicate's images ``pictures[generation][m, h, w]`` as one row per image:
+    ``replicate, generation, index, height, width, pixels``, by generation then index.
+
+    ``pixels`` holds the image's ``height × width`` values row by row (C order) as float32, the
+    type the loop keeps them in, so a table read back equals the run's images exactly.
+    """
+    generations = sorted(pictures)
+    stacks = [np.asarray(pictures[t], dtype=np.float32) for t in generations]
+    counts = [a.shape[0] for a in stacks]
+    generation = np.repeat(np.array(generations, dtype=np.int32), counts).astype(np.int32)
+    index = np.concatenate([np.arange(m, dtype=np.int16) for m in counts]) if stacks \
+        else np.empty(0, dtype=np.int16)
+    height = np.repeat(np.array([a.shape[1] for a in stacks], dtype=np.int32), counts)
+    width = np.repeat(np.array([a.shape[2] for a in stacks], dtype=np.int32), counts)
+    flat = (np.concatenate([a.ravel() for a in stacks]) if stacks
+            else np.empty(0, dtype=np.float32))
+    offsets = np.concatenate([[0], np.cumsum(height.astype(np.int64) * width)]).astype(np.int32)
+    pixels = pa.ListArray.from_arrays(arrow_array(offsets), arrow_array(flat))
+    columns = [arrow_array(np.full(generation.size, replicate, dtype=np.int32)),
+               arrow_array(generation), arrow_array(index), arrow_array(height),
+               arrow_array(width), pixels]
+    return pa.Table.from_arrays(columns, schema=pictures_schema())
+
+
+def picture_sets(table: pa.Table) -> dict[int, np.ndarray]:
+    """:func:`pictures_table`'s table back as ``generation → [m, h, w]`` float32 (its first
+    replicate's, images in ``index`` order)."""
+    if table.num_rows == 0:
+        return {}
+    replicate = table["replicate"].to_numpy()
+    generation = table["generation"].to_numpy()
+    height, width = table["height"].to_numpy(), table["width"].to_numpy()
+    keep = np.flatnonzero(replicate == replicate.min())
+    order = keep[np.lexsort((table["index"].to_numpy()[keep], generation[keep]))]
+    pixels = table["pixels"].combine_chunks()
+    out: dict[int, list[np.ndarray]] = {}
+    for row in order.tolist():
+        values = pixels[row].values.to_numpy(zero_copy_only=False)
+        image = np.asarray(values, dtype=np.float32).reshape(height[row], width[row])
+        out.setdefault(int(generation[row]), []).append(image)
+    return {t: np.stack(images) for t, images in out.items()}
 
 
 def float_column(replicates: Mapping[str, Any], name: str) -> np.ndarray:

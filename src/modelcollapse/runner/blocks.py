@@ -8,6 +8,7 @@ bounded number in flight, so a run's memory does not grow with its number of rep
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -109,10 +110,11 @@ def iter_blocks(config: RunConfig, *, workers: int | None = None,
                                 on_generation=tick, curation=config.curator,
                                 reward=config.bound_reward())
         if kept < size:  # the whole block is always drawn; surplus replicates are dropped
-            result = BlockResult({k: v[:kept] for k, v in result.metrics.items()},
-                                 result.final_params[:kept],
-                                 {t: text[:kept] for t, text in result.excerpts.items()},
-                                 result.points)  # the first replicate's: always kept
+            # Points and pictures are the first replicate's: always kept (replace keeps them).
+            result = dataclasses.replace(
+                result, metrics={k: v[:kept] for k, v in result.metrics.items()},
+                final_params=result.final_params[:kept],
+                excerpts={t: text[:kept] for t, text in result.excerpts.items()})
         block = Block(index, first, result)
         if finish is None:
             return block
@@ -156,12 +158,16 @@ class Trajectories:
     points
         Replicate 0's training points at the pictured generations (``BlockResult.points``;
         empty for a family without points in the plane).
+    pictures
+        Replicate 0's first few samples as images ``[m, h, w]`` at the pictured generations
+        (``BlockResult.pictures``; empty for a family whose samples are not images).
     """
 
     config: RunConfig
     metrics: dict[str, np.ndarray]
     final_params: np.ndarray
     points: dict[int, np.ndarray] = field(default_factory=dict)
+    pictures: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def simulate_arrays(config: RunConfig, *, workers: int | None = None,
@@ -172,4 +178,5 @@ def simulate_arrays(config: RunConfig, *, workers: int | None = None,
     names = config.metric_names
     metrics = {name: np.concatenate([b.result.metrics[name] for b in blocks]) for name in names}
     final = np.concatenate([b.result.final_params for b in blocks])
-    return Trajectories(config, metrics, final, blocks[0].result.points)
+    first = blocks[0].result
+    return Trajectories(config, metrics, final, first.points, first.pictures)

@@ -8,7 +8,8 @@ folder as it finishes (:class:`~modelcollapse.results.run.RunWriter`), keeps the
 :data:`PLOT_REPLICATES` trajectories for the figures, and calls the figure function it is given
 (the runtime draws nothing itself; :func:`modelcollapse.run` passes the PNG figures). Replicate
 0's points at the pictured generations (families with points in the plane) go to
-``points.parquet``, and to the figures (``scatter.png``).
+``points.parquet``, and to the figures (``scatter.png``); its images (families whose samples are
+images) to ``pictures.parquet`` and ``samples.png``.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
     -------
     Result
         With ``metrics`` (tidy DataFrame), ``replicates``, ``trajectories(metric)`` and, for a
-        family with points in the plane, ``point_sets()``.
+        family with points in the plane, ``point_sets()``; for one whose samples are images,
+        ``pictures()``.
 
     Examples
     --------
@@ -111,7 +113,8 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
                          workers=workers or default_workers(), seed_drawn=seed_drawn,
                          argv=None, figures=[])
     manifest["kind"] = "simulation"
-    return Result(manifest, arrays=traj.metrics, replicates=replicates, points=traj.points)
+    return Result(manifest, arrays=traj.metrics, replicates=replicates, points=traj.points,
+                  pictures=traj.pictures)
 
 
 def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = None,
@@ -160,6 +163,7 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
         kept: dict[str, list[np.ndarray]] = {name: [] for name in config.metric_names}
         excerpts: dict[int, list[str]] = {}
         points: dict[int, np.ndarray] = {}
+        pictures: dict[int, np.ndarray] = {}
         if on_start is not None:
             on_start(config, path)
         total = config.n_replicates * config.n_generations
@@ -172,6 +176,7 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
                 writer.add(block.result.metrics, block.first_replicate, block.prepared)
                 if block.first_replicate == 0:
                     excerpts, points = block.result.excerpts, block.result.points
+                    pictures = block.result.pictures
                 if block.first_replicate < keep:
                     room = keep - block.first_replicate
                     for name, values in block.result.metrics.items():
@@ -187,9 +192,11 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
             manifest["files"]["samples"] = writer.write_samples(excerpts)
         if points:
             manifest["files"]["points"] = writer.write_points(points)
+        if pictures:
+            manifest["files"]["pictures"] = writer.write_pictures(pictures)
         if figures is not None:
             view = Result(manifest, arrays={k: np.concatenate(v) for k, v in kept.items()},
-                          replicates=replicates, points=points)
+                          replicates=replicates, points=points, pictures=pictures)
             names += draw_figures(lambda folder: figures(view, folder), writer.folder,
                                   manifest)
             manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)

@@ -69,6 +69,7 @@ def memory_parts(config: RunConfig, *, workers: int, in_memory: bool = False) ->
     if not config.curator.is_identity:  # the candidates, with their scores and indices
         data += int(block * n * config.curator.candidates_per_unit * 8 * 3
                     * family.sample_width)
+    data += family.fit_bytes(policy.stored_samples(n, g), block)
     history = (g + 1) * block * params * 8
     if history > HISTORY_BYTES:
         history = 0  # reduced to metrics every generation instead

@@ -10,7 +10,7 @@ from typing import Any
 
 #: Distributions whose versions are recorded in every manifest.
 RECORDED = ("modelcollapse", "numpy", "scipy", "numba", "pandas", "pyarrow", "matplotlib",
-            "scikit-learn")
+            "scikit-learn", "torch")
 
 
 def versions() -> dict[str, str]:
@@ -25,13 +25,20 @@ def versions() -> dict[str, str]:
 
 
 def environment(argv: list[str] | None = None) -> dict[str, Any]:
-    """Versions, platform and command line for a manifest."""
-    return {
+    """Versions, platform and command line for a manifest (and PyTorch's threads and devices
+    when a neural family has loaded it: its CPU sums depend on the thread count)."""
+    out: dict[str, Any] = {
         "versions": versions(),
         "platform": platform.platform(),
         "machine": platform.machine(),
         "argv": list(sys.argv if argv is None else argv),
     }
+    torch = sys.modules.get("torch")  # never imported here: only described if a run used it
+    if torch is not None:
+        out["torch"] = {"threads": int(torch.get_num_threads()),
+                        "deterministic": bool(torch.are_deterministic_algorithms_enabled()),
+                        "cuda_devices": int(torch.cuda.device_count())}
+    return out
 
 
 def now() -> str:

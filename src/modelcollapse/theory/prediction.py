@@ -62,6 +62,7 @@ import numpy as np
 from ..config import RunConfig
 from ..curation import MAX_CANDIDATES, BestOf, Bottom, Top, Verifier
 from ..families import GMM, Categorical, Coin, Gaussian
+from ..families.neural.common import NeuralFamily
 from ..policies import Mix, Replace
 from ..rewards import reward_target
 from ..training_sets import Samples
@@ -69,6 +70,7 @@ from . import curation as curation_theory
 from . import gaussian
 from . import kde as kde_theory
 from . import mvgaussian as mvgaussian_theory
+from . import neural as neural_theory
 from . import regression as regression_theory
 from .assembly import Pieces, pieces
 from .categorical import categorical_expected_rare_mass, categorical_expected_support
@@ -140,6 +142,9 @@ def predict(config: RunConfig) -> Prediction:
 @functools.lru_cache(maxsize=8)
 def _predict(config: RunConfig) -> Prediction:
     out = Prediction(config)
+    if isinstance(config.model, NeuralFamily):  # trained networks: no exact result at all
+        neural_theory.explain(config, out)
+        return out
     if _acts_as_replace(config):  # every replace-only result applies as it is
         config = dataclasses.replace(config, policy=Replace())
     if _curates(config):  # the uncurated theory does not apply: none of it is given

@@ -185,6 +185,14 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "spread": ("Second moment of a model sample about the truth's mean, E‖X − μ₀‖²",
                "E‖X − μ₀‖² (data units²)"),
     "nll": ("Negative log-likelihood of real data (cross-entropy)", "NLL (nats)"),
+    "class_entropy": ("Entropy of the digits generated", "class entropy (nats; log 10 = all)"),
+    "class_kl": ("KL(generated digits ‖ real digit mix)", "KL (nats)"),
+    "frechet": ("Fréchet distance to real digits (FID idea)", "Fréchet distance (features²)"),
+    "precision": ("Precision: generated digits that look real", "precision (fraction)"),
+    "recall": ("Recall: real digits the model covers", "recall (fraction)"),
+    "pixel_var": ("Per-pixel variance of generated images", "variance (intensity²)"),
+    "latent_spread": ("Spread of the encoder's latent means", "sd of μ(x) (latent units)"),
+    "nelbo": ("Held-out negative ELBO of real digits", "−ELBO (nats per image)"),
 }
 
 
