@@ -58,6 +58,7 @@ def test_without_pytorch_a_neural_run_is_one_line_naming_the_extra(tmp_path, fam
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert "needs PyTorch" in lines[0] and "modelcollapse[neural]" in lines[0]
+    assert "seed" not in done.stdout  # refused before the run starts: no seed drawn, no folder
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 

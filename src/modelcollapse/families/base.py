@@ -358,6 +358,11 @@ class Family(ABC):
 
     # -- validation and description ----------------------------------------------------------
 
+    def check_installed(self) -> None:  # noqa: B027 (a hook)
+        """Raise :class:`ConfigError` if an optional dependency a run of this family needs is
+        missing (a neural family's PyTorch), before the run starts. Loading a stored run never
+        calls it: its results can be read without the dependency."""
+
     def validate_run(self, n_samples: int, policy: Policy) -> None:  # noqa: B027 (a hook)
         """Raise :class:`ConfigError` if the family cannot run with these settings."""
 

@@ -100,6 +100,7 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
     True
     """
     config = config or RunConfig()
+    config.model.check_installed()
     seed_drawn = config.seed is None
     config = config.with_seed()
     check_memory(config, workers=workers or default_workers(), in_memory=True)
@@ -151,6 +152,7 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
         Reading its tables from the folder.
     """
     config = config or RunConfig()
+    config.model.check_installed()  # before the seed is drawn and any folder exists
     seed_drawn = config.seed is None
     config = config.with_seed()
     check_memory(config, workers=workers or default_workers())  # before any folder exists

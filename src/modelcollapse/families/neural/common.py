@@ -8,14 +8,16 @@ row like any other, and every method can tell real data from a model row by row.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from ...errors import ConfigError
 from ...validation import check_choice, check_float, check_int
 from ..base import Family, option
-from .backend import DEVICES, THREADS, resolve_device, torch_module
+from .backend import DEVICES, NEURAL_EXTRA, THREADS, resolve_device, torch_module
 from .stacked import Layout
 
 #: The marker of the truth's row (the first parameter).
@@ -96,16 +98,12 @@ class NeuralFamily(Family):
                                           what="a number in (0, 10]"))
         check_choice("device", self.device, DEVICES)
         if not isinstance(self.warm_start, bool):
-            from ...errors import ConfigError
-
             raise ConfigError("warm_start", "must be true or false", self.warm_start)
 
     def check_size(self) -> None:
         """Refuse a network over :data:`MAX_PARAMETERS` parameters, up front."""
         size = self.layout.size
         if size > MAX_PARAMETERS:
-            from ...errors import ConfigError
-
             raise ConfigError("family", f"{self.name}'s network would have {size:,} parameters; "
                               f"at most {MAX_PARAMETERS:,} are allowed (make it smaller)")
 
@@ -123,6 +121,20 @@ class NeuralFamily(Family):
         weights = 5 * self.layout.size
         on_device = n_items * self.sample_width
         return 4 * block * (weights + on_device + batch * self.activation_floats)
+
+    #: Modules a run needs beyond PyTorch, each with the package that provides it.
+    needs: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def check_installed(self) -> None:
+        """PyTorch (and :attr:`needs`) are importable, found without importing them."""
+        for module, package in (("torch", "PyTorch"), *self.needs):
+            try:
+                found = importlib.util.find_spec(module) is not None
+            except (ImportError, ValueError):  # a broken or blocked installation
+                found = False
+            if not found:
+                raise ConfigError("family", f"{self.name} needs {package}, which is not "
+                                            f"installed; install it with {NEURAL_EXTRA}")
 
     def resolved_device(self) -> str:
         """The device a block trains on (``auto`` resolved on the machine that runs it)."""

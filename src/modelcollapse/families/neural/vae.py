@@ -110,9 +110,11 @@ REWARDS = ("confidence (log of the ruler classifier's top class probability of a
 MAX_HIDDEN = 4096
 MAX_LATENT = 256
 
-#: Replicates per block: one stacked model of 8 networks (a constant: part of a run's
-#: definition, never of the machine).
+#: Replicates per block by default (``--stack``): one stacked model of 8 networks. Part of a
+#: run's definition, like the seed, never of the machine.
 BLOCK = 8
+#: Most replicates in one block.
+MAX_STACK = 4096
 
 #: Networks evaluated together by the metrics (bounds their memory: a chunk's distances to the
 #: real features are ``CHUNK × 359 × 1438`` floats, 33 MB).
@@ -163,6 +165,7 @@ class VAE(NeuralFamily):
     #: Mode collapse: the generated digits' class entropy (see the module notes).
     collapse_metric: ClassVar[str | None] = "class_entropy"
     model_only_metrics: ClassVar[tuple[str, ...]] = ("latent_spread", "nelbo")
+    needs: ClassVar[tuple[tuple[str, str], ...]] = (("sklearn", "scikit-learn (for its digits)"),)
     generation_ns: ClassVar[float] = METRICS_NS
     curators: ClassVar[tuple[str, ...]] = CURATORS
     reward_words: ClassVar[str] = REWARDS
@@ -180,13 +183,16 @@ class VAE(NeuralFamily):
     learning_rate: float = option(3e-3, flag="learning-rate",
                                   help="Adam's step size (default 0.003)")
     warm_start: bool = warm_start_option()
+    stack: int = option(BLOCK, flag="stack", kind="int",
+                        help=f"replicates trained together as one batched model (default {BLOCK}; "
+                             "more on a GPU; part of the run's definition, like the seed)")
     device: str = device_option()
     sampling_scale: float = sampling_scale_option()
     real_weight: float | None = real_weight_option()
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        for name, top in (("hidden", MAX_HIDDEN), ("latent", MAX_LATENT)):
+        for name, top in (("hidden", MAX_HIDDEN), ("latent", MAX_LATENT), ("stack", MAX_STACK)):
             value = getattr(self, name)
             bounds = ConfigError(name, f"must be an integer between 1 and {top}", value)
             try:
@@ -231,7 +237,8 @@ class VAE(NeuralFamily):
         return (TRAIN_NS_PER_IMAGE * work / DEFAULT_WORK, 0.0)
 
     def block_size(self, policy: Policy, n_samples: int) -> int:
-        return BLOCK
+        """``stack``: the replicates trained together (a setting, never the machine's)."""
+        return self.stack
 
     # -- the network -------------------------------------------------------------------------
 
