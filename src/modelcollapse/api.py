@@ -66,7 +66,8 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
 
 
 def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots: bool = True,
-        workers: int | None = None, progress: bool = False, argv: list[str] | None = None,
+        workers: int | None = None, progress: bool | str = False,
+        argv: list[str] | None = None,
         on_start: Callable[[RunConfig, Path], None] | None = None,
         report: bool = False) -> Result:
     """Run ``config`` and write a results folder (metrics, per-replicate table, manifest, figures).
@@ -85,7 +86,8 @@ def run(config: RunConfig | None = None, *, out: Path | str | None = None, plots
     workers
         Threads (default: all cores). Never changes the numbers.
     progress
-        Show a progress bar with ETA on standard error.
+        Show a progress bar with ETA on standard error; ``"lines"``: a line every 10 s
+        instead, where no bar can be drawn (a log, a notebook).
     argv
         The command line to record in the manifest (default ``sys.argv``).
     on_start
@@ -296,7 +298,7 @@ def cold_kernels(family: Family) -> list[str]:
 
 def compile_ahead(config: RunConfig, *, tick: Callable[[float], None] | None = None) -> float:
     """Compile the kernels ``config`` will call before it runs, calling ``tick(seconds)`` every
-    15 s meanwhile: see :func:`modelcollapse.runner.driver.compile_ahead`."""
+    10 s meanwhile: see :func:`modelcollapse.runner.driver.compile_ahead`."""
     from .runner.driver import compile_ahead as compile_
 
     return compile_(config, tick=tick)

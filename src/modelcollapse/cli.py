@@ -199,8 +199,11 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             print(f"estimated time {estimate.describe()}; Ctrl-C stops it", flush=True)
 
     try:
+        # A bar on a terminal; elsewhere (a CI log, a pipe) a line every 10 s, never silence.
+        progress: bool | str = False if args.no_progress else (
+            True if sys.stderr.isatty() else "lines")
         result = api.run(config, out=output.out, plots=output.plots, workers=output.workers,
-                         progress=not args.no_progress and sys.stderr.isatty(),
+                         progress=progress,
                          argv=["modelcollapse", *argv], on_start=announce, report=args.report)
     except ConfigError as err:  # the default folder (runs/...) refused: name the flag to use
         if err.field != "out":

@@ -18,8 +18,8 @@ from typing import Any
 #: The words every command uses to announce a first compile (one phrase, so they cannot drift).
 COMPILE_NOTICE = ("compiling the numerical kernels for this machine (first run only: 20 s to two "
                   "minutes, depending on the machine and its load; cached afterwards)")
-#: Seconds between two "still compiling" lines.
-HEARTBEAT_SECONDS = 15.0
+#: Seconds between two "still compiling" lines (as between two progress lines in a log).
+HEARTBEAT_SECONDS = 10.0
 
 
 def is_cached(kernel: Any) -> bool | None:

@@ -30,7 +30,7 @@ from ..results.tables import replicate_columns
 from .blocks import Block, default_workers, iter_blocks, simulate_arrays
 from .compilation import HEARTBEAT_SECONDS
 from .memory import check_memory
-from .progress import progress_bar
+from .progress import LINES, progress_bar
 from .provenance import environment, now
 from .summary import summarize
 
@@ -120,7 +120,7 @@ def simulate(config: RunConfig | None = None, *, workers: int | None = None,
 
 def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = None,
                   figures: RunFigures | None = None, workers: int | None = None,
-                  progress: bool = False, argv: list[str] | None = None,
+                  progress: bool | str = False, argv: list[str] | None = None,
                   on_start: Callable[[RunConfig, Path], None] | None = None) -> Result:
     """Run ``config`` and write its results folder (metrics, per-replicate table, manifest).
 
@@ -140,7 +140,8 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
     workers
         Threads (default: all cores). Never changes the numbers.
     progress
-        Show a progress bar with ETA on standard error.
+        Show a progress bar with ETA on standard error; ``"lines"``: a line every 10 s
+        instead, where no bar can be drawn (:func:`~.progress.progress_lines`).
     argv
         The command line to record in the manifest (default ``sys.argv``).
     on_start
@@ -170,7 +171,8 @@ def run_to_folder(config: RunConfig | None = None, *, out: Path | str | None = N
             on_start(config, path)
         total = config.n_replicates * config.n_generations
         description = f"{config.model.name} {config.n_replicates}×{config.n_generations}"
-        with progress_bar(total, description, enabled=progress) as advance:
+        with progress_bar(total, description, enabled=bool(progress),
+                          plain=progress == LINES) as advance:
             def prepare(block: Block) -> Any:  # in the worker thread: tables built in parallel
                 return writer.prepare(block.result.metrics, block.first_replicate)
 

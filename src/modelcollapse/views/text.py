@@ -23,6 +23,11 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+def _truth(x: float) -> str:
+    """The truth's value; ``–`` where it has none (a network's own metric, NaN by definition)."""
+    return "–" if x is not None and np.isnan(x) else _fmt(x)
+
+
 #: Event → theory's fact printed beside its exact probability within the run.
 #: Facts the event lines already show (from the exact law).
 PRINTED_ABOVE = frozenset({"median collapse time", "P(collapsed within the run)"})
@@ -41,7 +46,7 @@ def format_summary(config: RunConfig, summary: dict[str, Any]) -> str:
         exact = q.get("exact")
         lines.append(f"  {name:<12}{_fmt(q['q05']):>11}{_fmt(q['median']):>11}"
                      f"{_fmt(q['q95']):>11}{_fmt(q.get('mean')):>11}"
-                     f"{(_fmt(exact) if exact is not None else '–'):>12}{_fmt(q['truth']):>11}")
+                     f"{(_fmt(exact) if exact is not None else '–'):>12}{_truth(q['truth']):>11}")
     theory = summary.get("theory") or {}
     facts = theory.get("facts", {})
     events = summary["events"]
