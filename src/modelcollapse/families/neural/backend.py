@@ -34,6 +34,9 @@ DEVICES = ("auto", "cpu", "cuda")
 THREADS = 1
 
 _configured = threading.Lock()
+#: Whether this thread has configured PyTorch (its OpenMP thread count is per thread), so that
+#: the layers, which ask for PyTorch at every call, pay for the check once per thread.
+_this_thread = threading.local()
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +65,9 @@ def torch_module(family: str = "neural") -> ModuleType:
     if torch is None:
         raise ConfigError("family", f"{family} needs PyTorch, which is not installed; install "
                                     f"it with {NEURAL_EXTRA}")
-    configure(torch)
+    if not getattr(_this_thread, "configured", False):
+        configure(torch)
+        _this_thread.configured = True
     return torch
 
 

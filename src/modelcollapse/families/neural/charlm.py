@@ -90,7 +90,7 @@ from ..base import option
 from ..ngram import corpora
 from ..ngram.family import NGram
 from ..ngram.language import Language, corpus_language
-from ..ngram.model import decode, sequence_lengths, starts_of
+from ..ngram.model import decode, decoding_words, sequence_lengths, starts_of
 from ..ngram.scoring import DrawnText
 from .common import NeuralFamily, device_option, warm_start_option
 from .stacked import Layout, gather_rows, to_tensor, train
@@ -436,14 +436,7 @@ class CharLM(NeuralFamily):
 
     def describe(self) -> str:
         where = "demo corpus" if self.corpus == corpora.DEMO else self.corpus
-        decoding = []
-        if self.temperature != 1.0:
-            decoding.append(f"T = {self.temperature:g}")
-        if self.top_k:
-            decoding.append(f"top-k {self.top_k}")
-        if self.top_p < 1.0:
-            decoding.append(f"top-p {self.top_p:g}")
-        how = ", ".join(decoding) or "plain sampling"
+        how = decoding_words(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
         start = "warm start" if self.warm_start else "fresh weights"
         return (f"charlm: {where} (chars, V = {self.n_tokens}); transformer {self.layers} × "
                 f"{self.heads} heads, width {self.embedding}, context {self.context}; "

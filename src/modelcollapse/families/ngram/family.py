@@ -109,7 +109,14 @@ from ..base import Family, option
 from ..discrete import block_for, rarest_tokens
 from . import corpora
 from .language import Language, corpus_language, synthetic_language
-from .model import conditional_probs, decode, ngram_counts, sequence_lengths, starts_of
+from .model import (
+    conditional_probs,
+    decode,
+    decoding_words,
+    ngram_counts,
+    sequence_lengths,
+    starts_of,
+)
 from .scoring import (
     DrawnText,
     chunk_mean,
@@ -705,14 +712,7 @@ class NGram(Family):
         else:
             where = "demo corpus" if self.corpus == corpora.DEMO else self.corpus
             truth = f"{where} ({self.tokens}, V = {self.n_tokens}), order {self.order}"
-        decoding = []
-        if self.temperature != 1.0:
-            decoding.append(f"T = {self.temperature:g}")
-        if self.top_k:
-            decoding.append(f"top-k {self.top_k}")
-        if self.top_p < 1.0:
-            decoding.append(f"top-p {self.top_p:g}")
-        how = ", ".join(decoding) or "plain sampling"
+        how = decoding_words(temperature=self.temperature, top_k=self.top_k, top_p=self.top_p)
         return f"ngram: {truth}; L = {self.length}, {self.smoothing}, {how}"
 
 

@@ -149,6 +149,19 @@ def conditional_probs(counts: np.ndarray, *, smoothing: str, add_k: float = 1.0,
     return probs
 
 
+def decoding_words(*, temperature: float, top_k: int, top_p: float) -> str:
+    """``"T = 0.8, top-k 5"``: the decoding settings that differ from plain sampling, in words
+    (``"plain sampling"`` when none does), for a family's ``describe()``."""
+    words = []
+    if temperature != 1.0:
+        words.append(f"T = {temperature:g}")
+    if top_k:
+        words.append(f"top-k {top_k}")
+    if top_p < 1.0:
+        words.append(f"top-p {top_p:g}")
+    return ", ".join(words) or "plain sampling"
+
+
 def decode(probs: np.ndarray, *, temperature: float = 1.0, top_k: int = 0,
            top_p: float = 1.0) -> np.ndarray:
     """The sampling distribution after temperature, top-k and top-p (nucleus) truncation.
